@@ -1,0 +1,55 @@
+#pragma once
+// ShardPool: a size-class free-list allocator owned by exactly one shard thread.
+//
+// Why: the request path must make zero calls into the global allocator in steady state
+// (BRIEF §7). Every block freed goes back onto the free list of its size class and is handed
+// out again; the pool asks the global allocator only while it warms up (a class is empty).
+//
+// Block layout (16-byte header keeps payload 16-byte aligned):
+//   [ uint32 class | uint32 magic | 8 bytes pad ][ payload ... ]
+// Classes are powers of two from 64 B to 64 MiB. Larger requests fail (nullptr): no message
+// on the data plane is allowed to be that large.
+#include <cstddef>
+#include <cstdint>
+
+namespace ringside::mem {
+
+struct PoolStats {
+  uint64_t global_allocs = 0;  // calls into malloc made by this pool (warm-up only)
+  uint64_t allocs = 0;         // blocks handed out
+  uint64_t frees = 0;          // blocks returned
+  uint64_t bytes_cached = 0;   // bytes held on free lists
+};
+
+class ShardPool {
+ public:
+  static constexpr int kMinShift = 6;   // 64 B
+  static constexpr int kMaxShift = 26;  // 64 MiB
+  static constexpr int kClasses = kMaxShift - kMinShift + 1;
+  static constexpr size_t kMaxBlock = size_t{1} << kMaxShift;
+
+  ShardPool() = default;
+  ~ShardPool();
+  ShardPool(const ShardPool&) = delete;
+  ShardPool& operator=(const ShardPool&) = delete;
+
+  void* allocate(size_t n);
+  void deallocate(void* p);
+  void* reallocate(void* p, size_t n);
+  void* allocate_zeroed(size_t count, size_t size);
+  // Usable payload size of a block returned by allocate().
+  static size_t usable_size(const void* p);
+
+  const PoolStats& stats() const { return stats_; }
+
+  // The pool of the calling shard thread (nullptr on other threads). Set by the shard.
+  static ShardPool* current();
+  static void set_current(ShardPool* pool);
+
+ private:
+  struct FreeBlock { FreeBlock* next; };
+  FreeBlock* free_[kClasses] = {};
+  PoolStats stats_;
+};
+
+}  // namespace ringside::mem
