@@ -38,6 +38,7 @@ class Buffer {
   uint8_t* data() { return base_ + begin_; }
   size_t size() const { return end_ - begin_; }
   bool empty() const { return end_ == begin_; }
+  size_t capacity() const { return cap_; }
   std::string_view view() const { return {reinterpret_cast<const char*>(data()), size()}; }
   std::span<const uint8_t> span() const { return {data(), size()}; }
 

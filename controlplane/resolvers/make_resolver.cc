@@ -1,0 +1,15 @@
+#include "absl/strings/str_cat.h"
+#include "controlplane/resolvers/resolver.h"
+#include "controlplane/resolvers/sqlite_resolver.h"
+#include "controlplane/resolvers/static_resolver.h"
+
+namespace ringside::resolvers {
+
+absl::StatusOr<std::unique_ptr<Resolver>> make_resolver(const config::NameResolution& cfg) {
+  if (cfg.component == "sqlite") return std::unique_ptr<Resolver>(new SqliteResolver(cfg.sqlite));
+  if (cfg.component == "static") return std::unique_ptr<Resolver>(new StaticResolver(cfg.static_options));
+  return absl::InvalidArgumentError(absl::StrCat("spec.nameResolution.component: \"", cfg.component,
+                                                 "\" is not supported by ringside (sqlite or static)"));
+}
+
+}  // namespace ringside::resolvers

@@ -1,0 +1,61 @@
+// The sqlite resolver: Dapr's own table layout (components-contrib nameresolution/sqlite),
+// so daprd and ringsided sidecars on one host find each other through one SQLite file.
+//
+//   <tableName> (default hosts): registration_id TEXT PK, address TEXT (unique), app_id TEXT,
+//                                namespace TEXT (written empty, as daprd does), last_update INTEGER (unix s)
+//   <metadataTableName> (default metadata): key/value; 'nr-migrations' = schema level,
+//                                'nr-last-cleanup' = time of the last expired-row GC
+//
+// Differences from daprd, on purpose:
+// - If a heartbeat finds our row gone (another process took the address over, or daprd's GC
+//   deleted it), daprd exits fatally; we log and register again with a new id.
+// - daprd's GC query deletes rows *younger* than updateInterval (inverted); ours deletes
+//   rows older than updateInterval. Lookups filter by age either way.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "controlplane/config/configuration.h"
+#include "controlplane/resolvers/resolver.h"
+#include "controlplane/resolvers/sqlite_db.h"
+
+namespace ringside::resolvers {
+
+class SqliteResolver final : public Resolver {
+ public:
+  explicit SqliteResolver(config::SqliteOptions options);
+  ~SqliteResolver() override;
+
+  absl::Status start(const SelfRegistration& self) override;
+  absl::Status heartbeat() override;
+  absl::StatusOr<std::vector<snapshot::Instance>> list() override;
+  void stop() override;
+  // updateInterval − timeout − 1s (3 s by default), at least half of updateInterval − timeout.
+  std::chrono::milliseconds heartbeat_interval() const override;
+  bool namespace_aware() const override { return false; }
+
+  // Our current registration id (a random UUID; changes when re-registering). "" before start.
+  const std::string& registration_id() const { return registration_id_; }
+
+ private:
+  absl::Status open_and_migrate();
+  absl::Status migrate();
+  absl::Status register_self();
+  absl::Status renew();            // UPDATE last_update; NotFound when our row is gone
+  absl::Status cleanup_if_due();   // expired-row GC, coordinated through nr-last-cleanup
+  // Runs `fn` under the query deadline, retrying while the database is busy.
+  template <typename Fn>
+  absl::Status with_retry(Fn fn);
+
+  config::SqliteOptions options_;                  // from the Configuration
+  SqliteDb db_;                                    // our connection
+  SelfRegistration self_;                          // what we registered
+  std::string registration_id_;                    // UUID of our row; "" = not registered
+  std::chrono::steady_clock::time_point next_cleanup_{};  // when to try the GC next
+  absl::flat_hash_set<std::string> warned_addresses_;     // undialable addresses already logged
+};
+
+}  // namespace ringside::resolvers

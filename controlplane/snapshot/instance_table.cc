@@ -1,0 +1,57 @@
+#include "controlplane/snapshot/instance_table.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace ringside::snapshot {
+
+std::span<const Instance> InstanceTable::find(std::string_view app_id, std::string_view app_namespace) const {
+  const Range* r = nullptr;
+  if (app_namespace.empty() || !namespace_aware_) {
+    auto it = by_app_.find(app_id);
+    if (it != by_app_.end()) r = &it->second;
+  } else {
+    auto it = by_app_ns_.find(AppNamespaceKey{app_id, app_namespace});
+    if (it != by_app_ns_.end()) r = &it->second;
+  }
+  if (r == nullptr) return {};
+  return std::span<const Instance>(instances_.data() + r->begin, r->end - r->begin);
+}
+
+const Instance* InstanceTable::find_by_id(uint64_t id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &instances_[it->second];
+}
+
+bool InstanceTable::same_contents(const InstanceTable& other) const {
+  return namespace_aware_ == other.namespace_aware_ && instances_ == other.instances_;
+}
+
+std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instances, bool namespace_aware,
+                                                    uint64_t version) {
+  auto key = [](const Instance& i) {
+    return std::tie(i.app_id, i.app_namespace, i.cluster, i.address_text, i.id);
+  };
+  std::sort(instances.begin(), instances.end(), [&](const Instance& a, const Instance& b) { return key(a) < key(b); });
+
+  std::unique_ptr<InstanceTable> t(new InstanceTable());
+  t->version_ = version;
+  t->namespace_aware_ = namespace_aware;
+  t->instances_.reserve(instances.size());
+  for (Instance& i : instances) {
+    if (t->by_id_.contains(i.id)) continue;
+    t->by_id_.emplace(i.id, static_cast<uint32_t>(t->instances_.size()));
+    t->instances_.push_back(std::move(i));
+  }
+  // Index only now: the vector no longer moves, so views into its strings stay valid.
+  const std::vector<Instance>& v = t->instances_;
+  for (uint32_t i = 0; i < v.size(); ++i) {
+    Range& app = t->by_app_.try_emplace(v[i].app_id, Range{i, i}).first->second;
+    app.end = i + 1;
+    Range& app_ns = t->by_app_ns_.try_emplace(AppNamespaceKey{v[i].app_id, v[i].app_namespace}, Range{i, i}).first->second;
+    app_ns.end = i + 1;
+  }
+  return t;
+}
+
+}  // namespace ringside::snapshot

@@ -1,0 +1,70 @@
+// InstanceTable: the immutable app-id -> instances map the control plane publishes and every
+// shard reads concurrently without locks. Built once, never modified, freed by the
+// SnapshotRegistry after every shard has passed a quiescent point.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "controlplane/snapshot/instance.h"
+
+namespace ringside::snapshot {
+
+class InstanceTable {
+ public:
+  // Instances for an app id. The namespace is ignored when empty or when the table is not
+  // namespace-aware (sqlite is not). Empty span when unknown. No allocation.
+  std::span<const Instance> find(std::string_view app_id, std::string_view app_namespace) const;
+
+  // The instance with this stable id, or nullptr. No allocation.
+  const Instance* find_by_id(uint64_t id) const;
+
+  // Every instance, sorted by (app id, namespace, cluster, address).
+  std::span<const Instance> all() const { return instances_; }
+
+  uint64_t version() const { return version_; }      // publisher's counter; 0 = the initial empty table
+  size_t size() const { return instances_.size(); }  // number of instances
+  bool namespace_aware() const { return namespace_aware_; }
+
+  // Same instances (all fields) and namespace awareness; the version is not compared.
+  bool same_contents(const InstanceTable& other) const;
+
+  // Sorts, drops duplicate ids (first wins) and indexes the instances.
+  static std::unique_ptr<InstanceTable> build(std::vector<Instance> instances, bool namespace_aware,
+                                              uint64_t version);
+
+  InstanceTable(const InstanceTable&) = delete;
+  InstanceTable& operator=(const InstanceTable&) = delete;
+
+ private:
+  InstanceTable() = default;
+
+  // Half-open index range into instances_.
+  struct Range {
+    uint32_t begin;  // first index
+    uint32_t end;    // one past the last index
+  };
+  // (app id, namespace) key; views point into instances_, which never changes after build.
+  struct AppNamespaceKey {
+    std::string_view app_id;         // app id
+    std::string_view app_namespace;  // namespace
+    friend bool operator==(const AppNamespaceKey&, const AppNamespaceKey&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const AppNamespaceKey& k) {
+      return H::combine(std::move(h), k.app_id, k.app_namespace);
+    }
+  };
+
+  std::vector<Instance> instances_;                           // sorted, immutable after build
+  absl::flat_hash_map<std::string_view, Range> by_app_;       // app id -> all its instances
+  absl::flat_hash_map<AppNamespaceKey, Range> by_app_ns_;     // (app id, namespace) -> instances
+  absl::flat_hash_map<uint64_t, uint32_t> by_id_;             // stable id -> index
+  uint64_t version_ = 0;                                      // see version()
+  bool namespace_aware_ = false;                              // see namespace_aware()
+};
+
+}  // namespace ringside::snapshot

@@ -1,0 +1,62 @@
+#pragma once
+// Session: one nghttp2 session driven sans-IO. The owner feeds received bytes in and collects
+// bytes to send; nothing here touches a socket, allocates globally, locks or throws.
+#include <nghttp2/nghttp2.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/mem/buffer.h"
+#include "dataplane/mem/shard_pool.h"
+
+namespace ringside::http2 {
+
+// What we advertise in SETTINGS and how big our receive windows are. The defaults let a
+// 4 MiB message (daprd's default --max-body-size) flow without waiting for WINDOW_UPDATE.
+struct SessionSettings {
+  uint32_t max_concurrent_streams = 2048;      // streams the peer may open to us (daprd: 2048)
+  uint32_t initial_stream_window = 8u << 20;   // per-stream receive window
+  uint32_t connection_window = 16u << 20;      // connection-level receive window
+  uint32_t max_header_list_bytes = 64u << 10;  // advertised; enforced per stream by gRPC layer
+};
+
+enum class Role : uint8_t { kClient, kServer };
+
+class Session {
+ public:
+  explicit Session(mem::ShardPool* pool) : pool_(pool) {}
+  ~Session() { destroy(); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Creates the session on pool memory and queues our SETTINGS and window size (a client
+  // session also sends the connection preface). callbacks must outlive the session.
+  bool start(Role role, const nghttp2_session_callbacks* callbacks, void* user,
+             const SessionSettings& settings);
+  // Processes received bytes. False: fatal error or the session is done reading; close the
+  // connection after flushing output.
+  bool feed(const uint8_t* data, size_t len);
+  // Appends everything nghttp2 wants to send. False on a fatal error or no memory.
+  bool flush_to(mem::Buffer* out);
+  // True when the connection should be closed once output is flushed.
+  bool wants_close() const;
+  // Queues GOAWAY(NO_ERROR) naming the last stream we processed: in-flight streams finish,
+  // newer ones are ignored and the peer knows they were not processed.
+  void shutdown();
+  // Queues GOAWAY with an error code; the session stops reading.
+  void terminate(uint32_t error_code);
+  // Frees the nghttp2 session without running callbacks.
+  void destroy();
+
+  nghttp2_session* get() const { return session_; }
+  bool alive() const { return session_ != nullptr && !fatal_; }
+  const SessionSettings& settings() const { return settings_; }
+
+ private:
+  mem::ShardPool* pool_;                // backs nghttp2's memory
+  nghttp2_session* session_ = nullptr;  // null before start() and after destroy()
+  SessionSettings settings_;            // what we advertised
+  bool fatal_ = false;                  // nghttp2 reported an unrecoverable error
+};
+
+}  // namespace ringside::http2

@@ -1,0 +1,180 @@
+#include "dataplane/invoke/grpc_ingress.h"
+
+#include "dataplane/codec/invoke_messages.h"
+#include "dataplane/http1/method_normalize.h"
+#include "dataplane/invoke/sidecar_settings.h"
+#include "dataplane/mem/buffer.h"
+#include "dataplane/mem/pool_object.h"
+
+namespace ringside::invoke {
+namespace {
+constexpr std::string_view kCallLocalPath = "/dapr.proto.internals.v1.ServiceInvocation/CallLocal";
+}  // namespace
+
+// One CallLocal handed to our app. Owns the decoded view of the request; the bytes it views
+// belong to the gRPC call and stay valid until respond() or cancellation.
+struct GrpcIngressConnection::ServerCall final : AppCallCompletion {
+  GrpcIngressConnection* conn;            // the connection that received it
+  grpc::CallId id;                        // the gRPC call to answer
+  codec::InternalInvokeRequestView view;  // decoded request (method re-pointed at `method`)
+  mem::Buffer method;                     // normalized method
+  AppCall* app_call = nullptr;            // in flight on the app channel
+  ServerCall* next = nullptr;             // list links
+  ServerCall* prev = nullptr;
+
+  ServerCall(GrpcIngressConnection* c, grpc::CallId i, mem::ShardPool* pool)
+      : conn(c), id(i), method(pool) {}
+  void on_app_response(std::string_view r) override { conn->complete(this, r, 0, {}); }
+  void on_app_error(int code, std::string_view message) override {
+    conn->complete(this, {}, code, message);
+  }
+};
+
+GrpcIngressConnection::GrpcIngressConnection(ShardServices* svc, GrpcPort port)
+    : svc_(svc),
+      port_(port),
+      grpc_(svc->io.pool, this, static_cast<uint32_t>(svc->settings->max_body_size + 4096)) {}
+
+GrpcIngressConnection* GrpcIngressConnection::accept(ShardServices* svc, GrpcPort port, int fd) {
+  auto* g = mem::pool_new<GrpcIngressConnection>(svc->io.pool, svc, port);
+  if (!g) return nullptr;
+  if (!g->grpc_.start()) {
+    mem::pool_delete(svc->io.pool, g);
+    return nullptr;
+  }
+  g->tcp_ = io::TcpConnection::adopt(&svc->io, fd, g);
+  if (!g->tcp_) {
+    mem::pool_delete(svc->io.pool, g);
+    return nullptr;
+  }
+  shard::ShardCounters::bump(svc->counters->connections_open);
+  g->next_live = svc->grpc_live;
+  if (svc->grpc_live) svc->grpc_live->prev_live = g;
+  svc->grpc_live = g;
+  g->pump();
+  return g;
+}
+
+void GrpcIngressConnection::drain() {
+  grpc_.shutdown();
+  pump();
+}
+
+void GrpcIngressConnection::pump() {
+  if (!tcp_ || tcp_->closing()) return;
+  if (!grpc_.flush_to(&tcp_->out())) {
+    tcp_->close();
+    return;
+  }
+  tcp_->flush();
+  if (grpc_.wants_close()) tcp_->close_after_flush();
+}
+
+void GrpcIngressConnection::on_data(io::TcpConnection&, std::span<const uint8_t> bytes) {
+  in_feed_ = true;
+  bool ok = grpc_.feed(bytes.data(), bytes.size());
+  in_feed_ = false;
+  if (!ok) {
+    grpc_.flush_to(&tcp_->out());
+    tcp_->close_after_flush();
+    return;
+  }
+  pump();
+}
+
+void GrpcIngressConnection::on_unary_request(const grpc::UnaryRequest& req) {
+  if (port_ == GrpcPort::kInternal && req.path == kCallLocalPath) {
+    serve_call_local(req);
+    return;
+  }
+  // Anything else is not served (yet) on this port.
+  char msg[256];
+  int n = snprintf(msg, sizeof msg, "unknown method %.*s", static_cast<int>(req.path.size()),
+                   req.path.data());
+  grpc_.respond(req.id, {}, {}, 12, std::string_view(msg, n > 0 ? std::min<size_t>(n, 255) : 0), {});
+  if (!in_feed_) pump();
+}
+
+void GrpcIngressConnection::serve_call_local(const grpc::UnaryRequest& req) {
+  shard::ShardCounters::bump(svc_->counters->calllocal_served);
+  auto* call = mem::pool_new<ServerCall>(svc_->io.pool, this, req.id, svc_->io.pool);
+  if (!call) {
+    grpc_.respond(req.id, {}, {}, 8, "out of memory", {});
+    return;
+  }
+  // Link first: complete() unlinks, and the app channel may complete synchronously.
+  call->next = calls_;
+  if (calls_) calls_->prev = call;
+  calls_ = call;
+  codec::InternalInvokeRequestView& v = call->view;
+  if (!codec::decode_internal_invoke_request(req.message, &v)) {
+    complete(call, {}, 3, "parsing InternalInvokeRequest error: malformed message");
+    return;
+  }
+  if (!v.has_message) {
+    complete(call, {}, 3, "parsing InternalInvokeRequest error: field Message is nil");
+    return;
+  }
+  if (v.ver != 1) {
+    char msg[128];
+    int n = snprintf(msg, sizeof msg, "error invoking app channel: Unsupported spec version: %d", v.ver);
+    complete(call, {}, 13, std::string_view(msg, n > 0 ? static_cast<size_t>(n) : 0));
+    return;
+  }
+  // The callee normalizes the method again (spec §4.1).
+  std::string_view normalized;
+  if (!call->method.reserve(v.message.method.size() + 1) ||
+      http1::normalize_method(v.message.method,
+                              std::span<char>(reinterpret_cast<char*>(call->method.tail()),
+                                              call->method.tail_room()),
+                              &normalized) != http1::MethodCheck::kOk) {
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "invalid method: %.*s",
+                     static_cast<int>(std::min<size_t>(v.message.method.size(), 400)),
+                     v.message.method.data());
+    complete(call, {}, 3, std::string_view(msg, n > 0 ? static_cast<size_t>(n) : 0));
+    return;
+  }
+  v.message.method = normalized;
+  if (!svc_->app) {
+    complete(call, {}, 13, "app channel is not initialized");
+    return;
+  }
+  call->app_call = svc_->app->invoke(v, call);
+}
+
+void GrpcIngressConnection::complete(ServerCall* call, std::string_view response, int grpc_status,
+                                     std::string_view grpc_message) {
+  call->app_call = nullptr;
+  grpc_.respond(call->id, {}, response, grpc_status, grpc_message, {});
+  if (call->prev) call->prev->next = call->next;
+  if (call->next) call->next->prev = call->prev;
+  if (calls_ == call) calls_ = call->next;
+  mem::pool_delete(svc_->io.pool, call);
+  if (!in_feed_) pump();
+}
+
+void GrpcIngressConnection::on_call_cancelled(grpc::CallId id) {
+  for (ServerCall* c = calls_; c; c = c->next) {
+    if (c->id != id) continue;
+    if (c->app_call && svc_->app) svc_->app->cancel(c->app_call);
+    if (c->prev) c->prev->next = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (calls_ == c) calls_ = c->next;
+    mem::pool_delete(svc_->io.pool, c);
+    return;
+  }
+}
+
+void GrpcIngressConnection::on_closed(io::TcpConnection&, int) {
+  tcp_ = nullptr;
+  shard::ShardCounters::drop(svc_->counters->connections_open);
+  grpc_.on_transport_closed();  // cancels every call still waiting (on_call_cancelled)
+  while (calls_) on_call_cancelled(calls_->id);
+  if (prev_live) prev_live->next_live = next_live;
+  if (next_live) next_live->prev_live = prev_live;
+  if (svc_->grpc_live == this) svc_->grpc_live = next_live;
+  mem::pool_delete(svc_->io.pool, this);
+}
+
+}  // namespace ringside::invoke

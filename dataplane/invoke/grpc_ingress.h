@@ -1,0 +1,53 @@
+#pragma once
+// GrpcIngressConnection: one h2c connection on a gRPC port of this sidecar.
+//  - internal port: serves /dapr.proto.internals.v1.ServiceInvocation/CallLocal from peer
+//    sidecars, delivering each call to our app over the app channel (spec §2, §4.4);
+//  - API port (--dapr-grpc-port): the Dapr gRPC API (InvokeService and proxying arrive with the
+//    gRPC issue; until then every method answers UNIMPLEMENTED).
+#include <cstdint>
+
+#include "dataplane/grpc/server_connection.h"
+#include "dataplane/invoke/app_channel.h"
+#include "dataplane/invoke/shard_services.h"
+#include "dataplane/io/tcp_connection.h"
+
+namespace ringside::invoke {
+
+enum class GrpcPort { kInternal, kApi };
+
+class GrpcIngressConnection final : public io::TcpConnection::Handler, public grpc::ServerHandler {
+ public:
+  static GrpcIngressConnection* accept(ShardServices* svc, GrpcPort port, int fd);
+  GrpcIngressConnection(ShardServices* svc, GrpcPort port);
+  // Shutdown: GOAWAY, let in-flight calls finish.
+  void drain();
+  // Forced shutdown: close now, whatever is in flight.
+  void close_now() { if (tcp_) tcp_->close(); }
+
+  // io::TcpConnection::Handler
+  void on_data(io::TcpConnection& c, std::span<const uint8_t> bytes) override;
+  void on_closed(io::TcpConnection& c, int err) override;
+  // grpc::ServerHandler
+  void on_unary_request(const grpc::UnaryRequest& req) override;
+  void on_call_cancelled(grpc::CallId id) override;
+
+  struct ServerCall;  // a CallLocal waiting for the app
+  void complete(ServerCall* call, std::string_view response, int grpc_status,
+                std::string_view grpc_message);
+
+  GrpcIngressConnection* next_live = nullptr;  // shard's live list
+  GrpcIngressConnection* prev_live = nullptr;
+
+ private:
+  void serve_call_local(const grpc::UnaryRequest& req);
+  void pump();
+
+  ShardServices* svc_;
+  GrpcPort port_;
+  io::TcpConnection* tcp_ = nullptr;
+  grpc::GrpcServerConnection grpc_;
+  ServerCall* calls_ = nullptr;   // calls waiting for the app (intrusive list)
+  bool in_feed_ = false;          // feed() on the stack: pump once afterwards
+};
+
+}  // namespace ringside::invoke

@@ -1,0 +1,557 @@
+#include "dataplane/invoke/http_ingress.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/grpc/status.h"
+#include "dataplane/http1/canonical_header_key.h"
+#include "dataplane/http1/reason_phrase.h"
+#include "dataplane/http1/verb.h"
+#include "dataplane/http1/writer.h"
+#include "dataplane/invoke/dapr_error.h"
+#include "dataplane/invoke/header_rules.h"
+#include "dataplane/invoke/invoke_scratch.h"
+#include "dataplane/invoke/round_robin.h"
+#include "dataplane/invoke/rpc_error_text.h"
+#include "dataplane/invoke/sidecar_settings.h"
+#include "dataplane/mem/pool_object.h"
+
+namespace ringside::invoke {
+namespace {
+
+constexpr std::string_view kCallLocalPath = "/dapr.proto.internals.v1.ServiceInvocation/CallLocal";
+constexpr int kBuiltInRetries = 3;                      // spec §6.1
+constexpr int64_t kRetryBackoffNs = 1'000'000'000;      // spec §6.1: constant 1 s
+constexpr size_t kKeepBufferBytes = 256 * 1024;         // bigger buffers go back to the pool
+
+bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
+
+}  // namespace
+
+HttpIngressConnection::HttpIngressConnection(ShardServices* svc)
+    : svc_(svc), in_(svc->io.pool), request_msg_(svc->io.pool), target_(svc->io.pool) {
+  retry_timer_.fn = &HttpIngressConnection::on_retry_timer;
+  retry_timer_.owner = this;
+}
+
+HttpIngressConnection* HttpIngressConnection::accept(ShardServices* svc, int fd) {
+  auto* h = mem::pool_new<HttpIngressConnection>(svc->io.pool, svc);
+  if (!h) return nullptr;
+  h->tcp_ = io::TcpConnection::adopt(&svc->io, fd, h);
+  if (!h->tcp_) {
+    mem::pool_delete(svc->io.pool, h);
+    return nullptr;
+  }
+  shard::ShardCounters::bump(svc->counters->connections_open);
+  h->next_live = svc->ingress_live;
+  if (svc->ingress_live) svc->ingress_live->prev_live = h;
+  svc->ingress_live = h;
+  return h;
+}
+
+void HttpIngressConnection::drain() {
+  draining_ = true;
+  if (state_ != State::kBusy && tcp_) tcp_->close_after_flush();
+}
+
+void HttpIngressConnection::on_data(io::TcpConnection&, std::span<const uint8_t> bytes) {
+  if (!in_.append(bytes.data(), bytes.size())) {
+    tcp_->close();
+    return;
+  }
+  if (state_ != State::kBusy) process();
+}
+
+void HttpIngressConnection::on_drained(io::TcpConnection&) {}
+
+void HttpIngressConnection::process() {
+  // Iterative, so a run of pipelined requests answered synchronously does not recurse.
+  in_process_ = true;
+  struct Leave {
+    bool* flag;
+    ~Leave() { *flag = false; }
+  } leave{&in_process_};
+  while (tcp_ && !tcp_->closing() && state_ != State::kBusy) {
+    if (state_ == State::kHead) {
+      if (in_.empty()) return;
+      auto st = http1::parse_request_head(in_.view(), svc_->settings->max_header_bytes, &head_);
+      if (st == http1::ParseStatus::kIncomplete) return;
+      if (st == http1::ParseStatus::kError) {
+        fail_protocol(head_.error_status ? head_.error_status : 400);
+        return;
+      }
+      parsed_at_ = in_.data();
+      keep_alive_ = head_.keep_alive && !draining_;
+      head_method_ = head_.method == "HEAD";
+      continue_sent_ = false;
+      chunked_.reset();
+      if (head_.body_kind == http1::BodyKind::kLength &&
+          head_.content_length > svc_->settings->max_body_size) {
+        // We will not read the body, so the connection cannot be reused.
+        keep_alive_ = false;
+        state_ = State::kBusy;
+        respond_dapr_error(413, "ERR_BODY_TOO_LARGE",
+                           "request body exceeds the max body size (--max-body-size)");
+        finish_request();
+        return;
+      }
+      state_ = State::kBody;
+    }
+    if (!body_complete()) {
+      if (state_ == State::kBody && head_.expect_continue && !continue_sent_) {
+        continue_sent_ = true;
+        tcp_->out().append("HTTP/1.1 100 Continue\r\n\r\n");
+        tcp_->flush();
+      }
+      return;
+    }
+    state_ = State::kBusy;
+    if (in_.data() != parsed_at_) {
+      // The buffer moved while the body arrived: refresh the head's views.
+      http1::parse_request_head(in_.view(), svc_->settings->max_header_bytes, &head_);
+      parsed_at_ = in_.data();
+    }
+    dispatch();
+  }
+}
+
+bool HttpIngressConnection::body_complete() {
+  size_t head_size = head_.head_size;
+  switch (head_.body_kind) {
+    case http1::BodyKind::kNone:
+    case http1::BodyKind::kUntilClose:
+      body_size_ = 0;
+      request_size_ = head_size;
+      return true;
+    case http1::BodyKind::kLength:
+      if (in_.size() - head_size < head_.content_length) return false;
+      body_size_ = head_.content_length;
+      request_size_ = head_size + head_.content_length;
+      return true;
+    case http1::BodyKind::kChunked: {
+      auto st = chunked_.decode(in_.data() + head_size, in_.size() - head_size,
+                                svc_->settings->max_body_size);
+      if (st == http1::ParseStatus::kIncomplete) return false;
+      if (st == http1::ParseStatus::kError) {
+        state_ = State::kBusy;
+        keep_alive_ = false;
+        if (chunked_.error_status() == 413) {
+          respond_dapr_error(413, "ERR_BODY_TOO_LARGE",
+                             "request body exceeds the max body size (--max-body-size)");
+          finish_request();
+        } else {
+          fail_protocol(400);
+        }
+        return false;
+      }
+      body_size_ = chunked_.payload_size();
+      request_size_ = head_size + chunked_.consumed();
+      return true;
+    }
+  }
+  return false;
+}
+
+void HttpIngressConnection::dispatch() {
+  std::string_view path = head_.path;
+  bool get = head_.method == "GET";
+  if (path == "/v1.0/healthz" && get) {
+    // ?appid=<id> must match ours (the Consul check uses it).
+    std::string_view q = head_.query;
+    size_t at = q.find("appid=");
+    if (at != std::string_view::npos && (at == 0 || q[at - 1] == '&')) {
+      std::string_view id = q.substr(at + 6);
+      id = id.substr(0, id.find('&'));
+      if (id != svc_->settings->app_id) {
+        respond_dapr_error(500, "ERR_HEALTH_APPID_NOT_MATCH", "dapr app-id does not match");
+        finish_request();
+        return;
+      }
+    }
+    respond_simple(204, {}, {});
+    finish_request();
+    return;
+  }
+  if (path == "/v1.0/healthz/outbound" && get) {
+    respond_simple(204, {}, {});
+    finish_request();
+    return;
+  }
+  if (path == "/v1.0/metadata" && get) {
+    respond_simple(200, "application/json", svc_->settings->metadata_json);
+    finish_request();
+    return;
+  }
+  invoke();
+}
+
+bool HttpIngressConnection::build_request_message(const InvokeTarget& t, bool self_call,
+                                                  std::string_view body) {
+  const SidecarSettings& s = *svc_->settings;
+  MetadataBuilder& md = svc_->scratch->metadata;
+  md.reset();
+  // Every request header under its canonical key (§5.1), minus Host and Transfer-Encoding (Go's
+  // server keeps neither in the header map) and the dapr-app-id header used for routing.
+  for (size_t i = 0; i < head_.header_count; ++i) {
+    std::string_view name = head_.headers[i].name;
+    if (iequals(name, "host") || iequals(name, "transfer-encoding")) continue;
+    if (t.from_header && iequals(name, "dapr-app-id")) continue;
+    char* key = md.reserve_text(name.size());
+    if (!key) return false;
+    if (!md.add(http1::canonical_header_key(name, std::span<char>(key, name.size())),
+                head_.headers[i].value)) {
+      return false;
+    }
+  }
+  std::string_view app_id = target_.view().substr(0, target_id_len_);
+  if (self_call) {
+    // A self-call re-stamps identity and adds no forwarding headers (§5.2).
+    md.remove("dapr-caller-app-id");
+    md.remove("dapr-callee-app-id");
+    md.remove("dapr-caller-namespace");
+  } else {
+    char* fwd = md.reserve_text(s.host_ip.size() * 2 + s.hostname.size() + 16);
+    if (!fwd) return false;
+    int n = snprintf(fwd, s.host_ip.size() * 2 + s.hostname.size() + 16, "for=%s;by=%s;host=%s",
+                     s.host_ip.c_str(), s.host_ip.c_str(), s.hostname.c_str());
+    bool ok = md.add("X-Forwarded-For", s.host_ip) && md.add("X-Forwarded-Host", s.hostname) &&
+              md.add("Forwarded", std::string_view(fwd, n > 0 ? static_cast<size_t>(n) : 0)) &&
+              md.add("destination-app-id", app_id);
+    if (!ok) return false;
+  }
+  if (!md.add("dapr-caller-namespace", s.app_namespace) || !md.add("dapr-caller-app-id", s.app_id) ||
+      !md.add("dapr-callee-app-id", app_id)) {
+    return false;
+  }
+  codec::InternalInvokeRequestFields f;
+  f.ver = 1;
+  f.metadata = md.build();
+  f.message.method = t.method;
+  f.message.data.value = body;
+  const http1::Header* ct = head_.find("content-type");
+  if (ct) f.message.content_type = ct->value;
+  f.message.has_http_extension = true;
+  f.message.verb = static_cast<int32_t>(http1::verb_from_method(head_.method));
+  f.message.querystring = head_.query;
+  size_t size = codec::encoded_size(f);
+  request_msg_.clear();
+  if (!request_msg_.reserve(size)) return false;
+  codec::encode(f, request_msg_.tail());
+  request_msg_.commit(size);
+  return true;
+}
+
+void HttpIngressConnection::invoke() {
+  shard::ShardCounters::bump(svc_->counters->invoke_requests);
+  InvokeScratch* sc = svc_->scratch;
+  InvokeTarget t;
+  TargetError e = extract_invoke_target(head_, std::span<char>(sc->path, sc->path_size), &t);
+  switch (e) {
+    case TargetError::kNone:
+      break;
+    case TargetError::kNoTarget:
+      respond_dapr_error(404, kErrDirectInvoke,
+                         "failed getting app id either from the URL path or the header dapr-app-id");
+      finish_request();
+      return;
+    case TargetError::kInvalidAppId:
+    case TargetError::kInvalidMethod: {
+      target_.clear();
+      target_.append(t.target);
+      target_id_len_ = t.target.size();
+      char msg[512];
+      int n = e == TargetError::kInvalidAppId
+                  ? snprintf(msg, sizeof msg, "invalid app id %.*s", static_cast<int>(t.target.size()), t.target.data())
+                  : snprintf(msg, sizeof msg, "rpc error: code = InvalidArgument desc = invalid method: %.*s",
+                             static_cast<int>(t.method.size()), t.method.data());
+      respond_invoke_error(500, std::string_view(msg, n > 0 ? std::min<size_t>(n, sizeof msg - 1) : 0));
+      finish_request();
+      return;
+    }
+    case TargetError::kBadPath:
+    case TargetError::kScratchTooSmall:
+      fail_protocol(400);
+      return;
+  }
+  target_.clear();
+  bool stored = target_.append(t.app_id) && target_.append(t.app_namespace);
+  target_id_len_ = t.app_id.size();
+  if (!stored) {
+    fail_protocol(500);
+    return;
+  }
+  if (t.is_external_url) {
+    respond_invoke_error(500, "invoking external URLs is not supported by ringside yet");
+    finish_request();
+    return;
+  }
+  const SidecarSettings& s = *svc_->settings;
+  bool self_call = t.app_id == s.app_id && (!t.has_namespace || t.app_namespace == s.app_namespace);
+  std::string_view body = in_.view().substr(head_.head_size, body_size_);
+  replayable_ = head_.body_kind != http1::BodyKind::kChunked;
+  if (!build_request_message(t, self_call, body)) {
+    respond_dapr_error(431, "ERR_DIRECT_INVOKE", "request headers too large");
+    keep_alive_ = false;
+    finish_request();
+    return;
+  }
+  retries_ = 0;
+  if (self_call) {
+    if (!svc_->app) {
+      respond_invoke_error(500, "rpc error: code = Internal desc = app channel is not initialized");
+      finish_request();
+      return;
+    }
+    codec::decode_internal_invoke_request(request_msg_.view(), &self_view_);
+    app_call_ = svc_->app->invoke(self_view_, this);
+    return;
+  }
+  start_attempt();
+}
+
+void HttpIngressConnection::start_attempt() {
+  std::string_view app_id = target_.view().substr(0, target_id_len_);
+  std::string_view ns = target_.view().substr(target_id_len_);
+  const snapshot::InstanceTable* table = svc_->snapshots->current();
+  std::span<const snapshot::Instance> instances = table->find(app_id, ns);
+  if (instances.empty()) {
+    handle_peer_failure(-1, "no host found with the given ID", /*retryable=*/false);
+    return;
+  }
+  const snapshot::Instance& inst = instances[svc_->round_robin->pick(app_id, instances.size())];
+  shard::ShardCounters::bump(svc_->counters->peer_calls);
+  peer_ = svc_->peers->get(inst.ipv4_be, inst.port_be);
+  if (peer_) {
+    stream_ = peer_->start_call(kCallLocalPath, inst.address_text, {}, 0, request_msg_.view(), this);
+  }
+  if (!peer_ || !stream_) {
+    peer_ = nullptr;
+    stream_ = 0;
+    handle_peer_failure(14, "connection error: the peer sidecar is not reachable", true);
+  }
+}
+
+void HttpIngressConnection::on_retry_timer(void* self) {
+  static_cast<HttpIngressConnection*>(self)->start_attempt();
+}
+
+void HttpIngressConnection::on_peer_result(const grpc::UnaryResult& r) {
+  peer_ = nullptr;
+  stream_ = 0;
+  if (r.grpc_status == 0) {
+    respond_invoke(r.message);
+    finish_request();
+    return;
+  }
+  // Only calls the peer provably did not process are replayed (never a call its app may have
+  // seen), and only on Unavailable/Unauthenticated like daprd's built-in policy.
+  bool retryable = (r.grpc_status == 14 || r.grpc_status == 16) && r.not_processed;
+  handle_peer_failure(r.grpc_status, r.grpc_message, retryable);
+}
+
+void HttpIngressConnection::handle_peer_failure(int grpc_code, std::string_view message,
+                                                bool retryable) {
+  if (retryable && replayable_ && retries_ < kBuiltInRetries && !draining_) {
+    ++retries_;
+    shard::ShardCounters::bump(svc_->counters->peer_retries);
+    svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + kRetryBackoffNs);
+    return;
+  }
+  std::string_view app_id = target_.view().substr(0, target_id_len_);
+  char text[1024];
+  int n;
+  if (grpc_code < 0) {
+    n = snprintf(text, sizeof text, "%.*s", static_cast<int>(message.size()), message.data());
+  } else if (retries_ > 0) {
+    n = snprintf(text, sizeof text,
+                 "failed to invoke target %.*s after %d retries. Error: rpc error: code = %.*s desc = %.*s",
+                 static_cast<int>(app_id.size()), app_id.data(), retries_,
+                 static_cast<int>(grpc_code_name(grpc_code).size()), grpc_code_name(grpc_code).data(),
+                 static_cast<int>(message.size()), message.data());
+  } else {
+    n = snprintf(text, sizeof text, "rpc error: code = %.*s desc = %.*s",
+                 static_cast<int>(grpc_code_name(grpc_code).size()), grpc_code_name(grpc_code).data(),
+                 static_cast<int>(message.size()), message.data());
+  }
+  size_t len = n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof text - 1) : 0;
+  respond_invoke_error(grpc_code == 7 ? 403 : 500, std::string_view(text, len));
+  finish_request();
+}
+
+void HttpIngressConnection::on_app_response(std::string_view internal_invoke_response) {
+  app_call_ = nullptr;
+  respond_invoke(internal_invoke_response);
+  finish_request();
+}
+
+void HttpIngressConnection::on_app_error(int grpc_code, std::string_view message) {
+  app_call_ = nullptr;
+  handle_peer_failure(grpc_code, message, /*retryable=*/false);
+}
+
+void HttpIngressConnection::respond_invoke(std::string_view bytes) {
+  codec::InternalInvokeResponseView r;
+  if (!codec::decode_internal_invoke_response(bytes, &r)) {
+    respond_invoke_error(500, "malformed InternalInvokeResponse from the peer sidecar");
+    return;
+  }
+  int code = r.status.code;
+  int status;
+  std::string_view body = r.message.data.value;
+  mem::Buffer& out = tcp_->out();
+  bool ok;
+  if (code >= 100) {
+    status = code;
+  } else if (code == 0) {
+    status = 200;
+  } else {
+    status = grpc::http_status_from_grpc(code);
+  }
+  ok = http1::append_status_line(out, status);
+  // Response headers (§5.3), canonical keys as Go's HTTP server writes them.
+  std::string_view connection_tokens;
+  r.for_each_header([&](std::string_view k, std::string_view v) {
+    if (iequals(k, "connection")) connection_tokens = v;
+  });
+  char keybuf[256];
+  char canon[256];
+  bool baggage_done = false;
+  r.for_each_header([&](std::string_view k, std::string_view v) {
+    if (!ok || k.empty() || k.size() + 6 > sizeof keybuf) return;
+    HeaderAction a = classify_metadata_key(k, connection_tokens);
+    if (a == HeaderAction::kDrop) return;
+    if (a == HeaderAction::kCopyFirst) {
+      if (baggage_done) return;
+      baggage_done = true;
+    }
+    std::string_view key = k;
+    if (a == HeaderAction::kRename) {
+      std::string_view rest = k[0] == ':' ? k.substr(1) : k;
+      std::memcpy(keybuf, "dapr-", 5);
+      std::memcpy(keybuf + 5, rest.data(), rest.size());
+      key = std::string_view(keybuf, 5 + rest.size());
+    }
+    ok = http1::append_header(out, http1::canonical_header_key(key, canon), v) !=
+         http1::AppendHeader::kNoMemory;
+  });
+  if (code > 0 && code < 100) {
+    // gRPC app error: protobuf-JSON of the Status (§5.6); details are not rendered yet.
+    mem::Buffer& json = svc_->scratch->json;
+    json.clear();
+    char num[16];
+    int n = snprintf(num, sizeof num, "%d", code);
+    ok = ok && json.append("{\"code\":") && json.append(num, static_cast<size_t>(n)) &&
+         json.append(",\"message\":\"") && append_json_escaped(&json, r.status.message) &&
+         json.append("\",\"details\":[]}");
+    body = json.view();
+  } else {
+    std::string_view ctype = r.message.content_type;
+    if (!r.message.data.type_url.empty()) ctype = "application/x-protobuf";
+    if (!ctype.empty()) {
+      ok = ok && http1::append_header(out, "Content-Type", ctype) != http1::AppendHeader::kNoMemory;
+    }
+  }
+  if (!keep_alive_) ok = ok && out.append("Connection: close\r\n");
+  bool has_body = status_has_body(status);
+  if (has_body) ok = ok && http1::append_content_length(out, body.size());
+  ok = ok && http1::append_end_of_head(out);
+  if (has_body && !head_method_) ok = ok && out.append(body);
+  if (!ok) {
+    tcp_->close();
+    return;
+  }
+  tcp_->flush();
+}
+
+void HttpIngressConnection::respond_simple(int status, std::string_view content_type,
+                                           std::string_view body) {
+  mem::Buffer& out = tcp_->out();
+  bool ok = http1::append_status_line(out, status);
+  if (!content_type.empty()) {
+    ok = ok && http1::append_header(out, "Content-Type", content_type) == http1::AppendHeader::kOk;
+  }
+  if (!keep_alive_) ok = ok && out.append("Connection: close\r\n");
+  if (status_has_body(status)) ok = ok && http1::append_content_length(out, body.size());
+  ok = ok && http1::append_end_of_head(out);
+  if (status_has_body(status) && !head_method_) ok = ok && out.append(body);
+  if (!ok) {
+    tcp_->close();
+    return;
+  }
+  tcp_->flush();
+}
+
+void HttpIngressConnection::respond_dapr_error(int status, std::string_view code,
+                                               std::string_view message) {
+  mem::Buffer& json = svc_->scratch->json;
+  json.clear();
+  if (!append_dapr_error_json(&json, code, message)) {
+    tcp_->close();
+    return;
+  }
+  shard::ShardCounters::bump(svc_->counters->invoke_errors);
+  respond_simple(status, "application/json", json.view());
+}
+
+void HttpIngressConnection::respond_invoke_error(int status, std::string_view error_text) {
+  std::string_view app_id = target_.view().substr(0, target_id_len_);
+  char* msg = svc_->scratch->text;
+  int n = snprintf(msg, sizeof svc_->scratch->text, "failed to invoke, id: %.*s, err: %.*s",
+                   static_cast<int>(app_id.size()), app_id.data(),
+                   static_cast<int>(error_text.size()), error_text.data());
+  size_t len = n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof svc_->scratch->text - 1) : 0;
+  respond_dapr_error(status, kErrDirectInvoke, std::string_view(msg, len));
+}
+
+void HttpIngressConnection::fail_protocol(int status) {
+  // Malformed HTTP: answer like Go's server (plain text, close), then stop reading.
+  state_ = State::kBusy;
+  keep_alive_ = false;
+  char body[64];
+  std::string_view reason = http1::reason_phrase(status);
+  int n = snprintf(body, sizeof body, "%d %.*s", status, static_cast<int>(reason.size()), reason.data());
+  mem::Buffer& out = tcp_->out();
+  bool ok = http1::append_status_line(out, status) &&
+            out.append("Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n") &&
+            http1::append_content_length(out, static_cast<size_t>(n)) &&
+            http1::append_end_of_head(out) && out.append(body, static_cast<size_t>(n));
+  if (!ok) {
+    tcp_->close();
+    return;
+  }
+  tcp_->close_after_flush();
+}
+
+void HttpIngressConnection::finish_request() {
+  shard::ShardCounters::bump(svc_->counters->http_requests);
+  in_.consume(request_size_);
+  request_size_ = 0;
+  state_ = State::kHead;
+  request_msg_.clear();
+  if (request_msg_.capacity() > kKeepBufferBytes) request_msg_.release();
+  if (!keep_alive_ || draining_) {
+    state_ = State::kBusy;  // read nothing more
+    tcp_->close_after_flush();
+    return;
+  }
+  if (in_.empty() && in_.capacity() > kKeepBufferBytes) in_.release();
+  if (!in_process_) process();  // pipelined requests that arrived meanwhile
+}
+
+void HttpIngressConnection::on_closed(io::TcpConnection&, int) {
+  tcp_ = nullptr;
+  shard::ShardCounters::drop(svc_->counters->connections_open);
+  if (peer_ && stream_) peer_->cancel(stream_);
+  if (app_call_ && svc_->app) svc_->app->cancel(app_call_);
+  svc_->timers.cancel(&retry_timer_);
+  peer_ = nullptr;
+  app_call_ = nullptr;
+  if (prev_live) prev_live->next_live = next_live;
+  if (next_live) next_live->prev_live = prev_live;
+  if (svc_->ingress_live == this) svc_->ingress_live = next_live;
+  mem::pool_delete(svc_->io.pool, this);
+}
+
+}  // namespace ringside::invoke

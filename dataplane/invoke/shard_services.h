@@ -1,0 +1,41 @@
+#pragma once
+// ShardServices: the per-shard objects the request path uses, wired by the shard at start.
+// Everything here belongs to one shard thread; only `settings` and `snapshots` are shared, and
+// both are read-only from the shard's point of view (snapshots via acquire loads).
+#include "dataplane/io/io_context.h"
+#include "dataplane/shard/shard_counters.h"
+#include "dataplane/shard/timer_list.h"
+
+namespace ringside::snapshot {
+class SnapshotRegistry;
+}
+namespace ringside::pool {
+class PeerPool;
+}
+
+namespace ringside::invoke {
+
+struct SidecarSettings;
+class AppChannel;
+struct InvokeScratch;
+class RoundRobin;
+class HttpIngressConnection;
+class GrpcIngressConnection;
+
+struct ShardServices {
+  int shard_index = 0;                          // 0..shards-1
+  io::IoContext io;                             // ring, receive buffers, pool
+  shard::TimerList timers;                      // retry back-off and shutdown deadlines
+  shard::ShardCounters* counters = nullptr;     // this shard's counters
+  const SidecarSettings* settings = nullptr;    // shared, immutable
+  snapshot::SnapshotRegistry* snapshots = nullptr;  // instance tables from the control plane
+  pool::PeerPool* peers = nullptr;              // connections to peer sidecars
+  AppChannel* app = nullptr;                    // our app (nullptr without --app-port)
+  InvokeScratch* scratch = nullptr;             // per-shard scratch for building messages
+  RoundRobin* round_robin = nullptr;            // per-shard load-balancer cursors
+  HttpIngressConnection* ingress_live = nullptr;  // open HTTP API connections (for draining)
+  GrpcIngressConnection* grpc_live = nullptr;     // open gRPC connections (internal + API)
+  bool draining = false;                        // shutdown begun: finish in-flight, accept nothing
+};
+
+}  // namespace ringside::invoke

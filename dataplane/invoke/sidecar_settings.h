@@ -1,0 +1,28 @@
+#pragma once
+// SidecarSettings: everything the data plane needs to know about this sidecar. Built once by
+// main before the shards start; shared read-only by every shard afterwards.
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ringside::invoke {
+
+struct SidecarSettings {
+  std::string app_id;            // our own app id (--app-id)
+  std::string app_namespace;     // our namespace (env NAMESPACE, default "default")
+  std::string host_ip;           // address announced to peers and used in X-Forwarded-For
+  std::string hostname;          // for X-Forwarded-Host / Forwarded host=
+  bool has_app = false;          // --app-port given
+  std::string app_protocol;      // "http" (grpc comes with the gRPC app channel)
+  sockaddr_in app_addr{};        // --app-channel-address:--app-port
+  std::string app_authority;     // Host header toward the app, "127.0.0.1:8080"
+  uint64_t max_body_size = 4u << 20;   // --max-body-size: request body limit, gRPC message limit
+  uint32_t max_header_bytes = 4096;    // --read-buffer-size: HTTP head limit
+  uint32_t max_app_connections = 1024; // per shard, like daprd's app channel pool
+  int64_t graceful_shutdown_ns = 5'000'000'000;  // --dapr-graceful-shutdown-seconds
+  std::string metadata_json;     // body of GET /v1.0/metadata (static for the process)
+  std::string runtime_version;   // reported in metadata
+};
+
+}  // namespace ringside::invoke

@@ -1,0 +1,56 @@
+#include "dataplane/io/listener.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "dataplane/io/socket.h"
+
+namespace ringside::io {
+
+Listener::Listener(IoContext* io, int listen_fd, Handler* handler)
+    : io_(io), fd_(listen_fd), handler_(handler) {
+  accept_op_ = {&Listener::on_accept_cqe, this};
+}
+
+Listener::~Listener() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Listener::start() { arm(); }
+
+void Listener::arm() {
+  io_uring_sqe* s = io_->ring->sqe(&accept_op_);
+  io_uring_prep_multishot_accept(s, fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  armed_ = true;
+}
+
+void Listener::on_accept_cqe(void* self, int32_t res, uint32_t flags) {
+  auto* l = static_cast<Listener*>(self);
+  if (!(flags & IORING_CQE_F_MORE)) l->armed_ = false;
+  if (res >= 0) {
+    if (l->stopped_) {
+      ::close(res);
+    } else {
+      tune_accepted_socket(res);
+      l->handler_->on_accept(res);
+    }
+  }
+  // EMFILE/ENFILE/ECONNABORTED and friends end a multishot accept: re-arm unless stopping.
+  if (!l->armed_ && !l->stopped_) l->arm();
+}
+
+void Listener::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (armed_) {
+    static Operation ignore_cancel_result{};
+    io_uring_sqe* s = io_->ring->sqe(&ignore_cancel_result);
+    io_uring_prep_cancel(s, &accept_op_, 0);
+  }
+  // Shutting the listening socket down makes the kernel refuse new connections at once.
+  ::shutdown(fd_, SHUT_RDWR);
+}
+
+}  // namespace ringside::io

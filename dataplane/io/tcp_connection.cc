@@ -1,0 +1,184 @@
+#include "dataplane/io/tcp_connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "dataplane/io/socket.h"
+#include "dataplane/mem/pool_object.h"
+
+namespace ringside::io {
+
+void destroy_connection(TcpConnection* c) {
+  mem::ShardPool* pool = c->io_->pool;
+  c->~TcpConnection();
+  pool->deallocate(c);
+}
+
+TcpConnection::TcpConnection(IoContext* io, int fd, Handler* handler)
+    : io_(io), fd_(fd), handler_(handler), pending_(io->pool), sending_(io->pool) {
+  recv_op_ = {&TcpConnection::on_recv_cqe, this};
+  send_op_ = {&TcpConnection::on_send_cqe, this};
+  connect_op_ = {&TcpConnection::on_connect_cqe, this};
+}
+
+TcpConnection* TcpConnection::adopt(IoContext* io, int fd, Handler* handler) {
+  void* mem = io->pool->allocate(sizeof(TcpConnection));
+  if (!mem) {
+    ::close(fd);
+    return nullptr;
+  }
+  auto* c = new (mem) TcpConnection(io, fd, handler);
+  c->connected_ = true;
+  c->arm_recv();
+  return c;
+}
+
+TcpConnection* TcpConnection::dial(IoContext* io, const sockaddr_in& peer, Handler* handler) {
+  int fd = new_client_socket();
+  if (fd < 0) return nullptr;
+  void* mem = io->pool->allocate(sizeof(TcpConnection));
+  if (!mem) {
+    ::close(fd);
+    return nullptr;
+  }
+  auto* c = new (mem) TcpConnection(io, fd, handler);
+  c->peer_ = peer;
+  io_uring_sqe* s = io->ring->sqe(&c->connect_op_);
+  io_uring_prep_connect(s, fd, reinterpret_cast<const sockaddr*>(&c->peer_), sizeof c->peer_);
+  ++c->inflight_;
+  return c;
+}
+
+void TcpConnection::arm_recv() {
+  io_uring_sqe* s = io_->ring->sqe(&recv_op_);
+  io_uring_prep_recv_multishot(s, fd_, nullptr, 0, 0);
+  s->flags |= IOSQE_BUFFER_SELECT;
+  s->buf_group = io_->buffers->group_id();
+  recv_armed_ = true;
+  ++inflight_;
+}
+
+void TcpConnection::on_connect_cqe(void* self, int32_t res, uint32_t) {
+  auto* c = static_cast<TcpConnection*>(self);
+  --c->inflight_;
+  ++c->callback_depth_;
+  if (res < 0 || c->closing_) {
+    int err = res < 0 ? res : -ECANCELED;
+    c->handler_->on_connected(*c, err);
+    c->fail(err);
+  } else {
+    c->connected_ = true;
+    c->arm_recv();
+    c->handler_->on_connected(*c, 0);
+    if (!c->closing_) c->flush();
+  }
+  --c->callback_depth_;
+  c->maybe_finish();
+}
+
+void TcpConnection::on_recv_cqe(void* self, int32_t res, uint32_t flags) {
+  auto* c = static_cast<TcpConnection*>(self);
+  bool more = (flags & IORING_CQE_F_MORE) != 0;
+  if (!more) {
+    --c->inflight_;
+    c->recv_armed_ = false;
+  }
+  ++c->callback_depth_;
+  if (res > 0) {
+    uint16_t bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+    if (!c->closing_) c->handler_->on_data(*c, c->io_->buffers->buffer(bid, static_cast<size_t>(res)));
+    c->io_->buffers->recycle(bid);
+    if (!more && !c->closing_) c->arm_recv();
+  } else if (res == -ENOBUFS) {
+    // Every provided buffer is in use: the data stays in the socket; ask again. Buffers are
+    // recycled as soon as each completion is handled, so this resolves on the next pass.
+    if (!more && !c->closing_) c->arm_recv();
+  } else if (res == 0) {
+    c->fail(0);  // peer closed
+  } else if (res != -ECANCELED || !c->closing_) {
+    c->fail(res);
+  }
+  --c->callback_depth_;
+  c->maybe_finish();
+}
+
+void TcpConnection::flush() {
+  if (closing_ || !connected_ || send_inflight_ || pending_.empty()) return;
+  start_send();
+}
+
+void TcpConnection::start_send() {
+  std::swap(pending_, sending_);
+  io_uring_sqe* s = io_->ring->sqe(&send_op_);
+  io_uring_prep_send(s, fd_, sending_.data(), sending_.size(), MSG_NOSIGNAL);
+  send_inflight_ = true;
+  ++inflight_;
+}
+
+void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
+  auto* c = static_cast<TcpConnection*>(self);
+  --c->inflight_;
+  c->send_inflight_ = false;
+  ++c->callback_depth_;
+  if (res < 0) {
+    c->fail(res);
+  } else if (!c->closing_) {
+    c->sending_.consume(static_cast<size_t>(res));
+    if (!c->sending_.empty()) {
+      // Short write: send the rest before anything queued after it.
+      io_uring_sqe* s = c->io_->ring->sqe(&c->send_op_);
+      io_uring_prep_send(s, c->fd_, c->sending_.data(), c->sending_.size(), MSG_NOSIGNAL);
+      c->send_inflight_ = true;
+      ++c->inflight_;
+    } else if (!c->pending_.empty()) {
+      c->start_send();
+    } else if (c->close_after_flush_) {
+      c->close();
+    } else {
+      c->handler_->on_drained(*c);
+    }
+  }
+  --c->callback_depth_;
+  c->maybe_finish();
+}
+
+void TcpConnection::close_after_flush() {
+  if (send_idle() || !connected_) {
+    close();
+  } else {
+    close_after_flush_ = true;
+    flush();
+  }
+}
+
+void TcpConnection::close() { fail(0); }
+
+void TcpConnection::fail(int err) {
+  if (!closing_) {
+    closing_ = true;
+    close_err_ = err;
+    // Wakes the armed recv and any send; their completions drain inflight_. A connect still in
+    // flight is cancelled explicitly (shutdown does not reliably abort SYN_SENT).
+    ::shutdown(fd_, SHUT_RDWR);
+    if (!connected_ && inflight_ > 0) {
+      static Operation ignore_cancel_result{};
+      io_uring_sqe* s = io_->ring->sqe(&ignore_cancel_result);
+      io_uring_prep_cancel(s, &connect_op_, 0);
+    }
+  }
+  maybe_finish();
+}
+
+void TcpConnection::maybe_finish() {
+  if (!closing_ || finished_ || callback_depth_ > 0 || inflight_ > 0) return;
+  finished_ = true;
+  ::close(fd_);
+  fd_ = -1;
+  handler_->on_closed(*this, close_err_);
+  destroy_connection(this);
+}
+
+}  // namespace ringside::io

@@ -1,0 +1,88 @@
+#pragma once
+// TcpConnection: one TCP socket driven by the shard's io_uring.
+//
+// Input: one multishot recv with provided buffers; each completion hands the handler a view of
+// the received bytes, valid only during on_data (copy what must outlive it).
+// Output: handlers append to out() and call flush(). At most one send is in flight; bytes
+// appended meanwhile wait in a second buffer and go out in one send when the first completes
+// (natural batching of pipelined responses).
+// Lifetime: close() shuts the socket down; once every in-flight operation has completed the
+// fd is closed, on_closed() runs (the last callback) and the object returns to the shard pool.
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <span>
+
+#include "dataplane/io/io_context.h"
+#include "dataplane/io/operation.h"
+#include "dataplane/mem/buffer.h"
+
+namespace ringside::io {
+
+class TcpConnection {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    // Dialled connections only: err = 0 on success or a negative errno.
+    virtual void on_connected(TcpConnection& c, int err) {}
+    virtual void on_data(TcpConnection& c, std::span<const uint8_t> bytes) = 0;
+    // Every byte handed to flush() so far has been written to the socket.
+    virtual void on_drained(TcpConnection& c) {}
+    // Last callback; `err` is 0 for a clean close/EOF or a negative errno.
+    virtual void on_closed(TcpConnection& c, int err) = 0;
+  };
+
+  // Takes ownership of an accepted socket and starts receiving.
+  static TcpConnection* adopt(IoContext* io, int fd, Handler* handler);
+  // Starts a non-blocking connect; on_connected reports the outcome.
+  static TcpConnection* dial(IoContext* io, const sockaddr_in& peer, Handler* handler);
+
+  mem::Buffer& out() { return pending_; }
+  void flush();
+  // Flushes what is queued, then closes.
+  void close_after_flush();
+  // Stops I/O now; queued output is dropped.
+  void close();
+
+  bool connected() const { return connected_; }
+  bool closing() const { return closing_; }
+  bool send_idle() const { return !send_inflight_ && pending_.empty(); }
+  int fd() const { return fd_; }
+  void set_handler(Handler* h) { handler_ = h; }
+  const sockaddr_in& peer() const { return peer_; }
+
+ private:
+  TcpConnection(IoContext* io, int fd, Handler* handler);
+  ~TcpConnection() = default;
+  friend void destroy_connection(TcpConnection*);
+
+  static void on_recv_cqe(void* self, int32_t res, uint32_t flags);
+  static void on_send_cqe(void* self, int32_t res, uint32_t flags);
+  static void on_connect_cqe(void* self, int32_t res, uint32_t flags);
+  void arm_recv();
+  void start_send();
+  void fail(int err);
+  void maybe_finish();
+
+  IoContext* io_;
+  int fd_;
+  Handler* handler_;
+  sockaddr_in peer_{};
+  mem::Buffer pending_;        // appended by the handler
+  mem::Buffer sending_;        // owned by the in-flight send
+  Operation recv_op_;
+  Operation send_op_;
+  Operation connect_op_;
+  int inflight_ = 0;           // submitted operations not yet completed for good
+  int callback_depth_ = 0;     // >0 while a handler callback runs: never free then
+  int close_err_ = 0;          // first error seen
+  bool connected_ = false;
+  bool recv_armed_ = false;
+  bool send_inflight_ = false;
+  bool closing_ = false;
+  bool close_after_flush_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace ringside::io

@@ -1,0 +1,278 @@
+#include "dataplane/main/sidecar.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "controlplane/config/configuration.h"
+#include "controlplane/control_plane.h"
+#include "controlplane/metrics/metrics_server.h"
+#include "controlplane/resolvers/registered_address.h"
+#include "controlplane/resolvers/resolver.h"
+#include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/invoke/sidecar_settings.h"
+#include "dataplane/io/socket.h"
+#include "dataplane/shard/shard.h"
+
+namespace ringside {
+namespace {
+
+constexpr const char* kVersion = "ringside-0.1.0";
+
+void log_line(const std::string& s) { std::fprintf(stderr, "ringsided: %s\n", s.c_str()); }
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// GET /v1.0/metadata (spec §9): static for the life of the process.
+std::string metadata_json(const config::Options& o) {
+  std::string app;
+  if (o.app_port) {
+    app = absl::StrFormat(
+        ",\"appConnectionProperties\":{\"port\":%d,\"protocol\":\"%s\",\"channelAddress\":\"%s\","
+        "\"maxConcurrency\":%d",
+        *o.app_port, json_escape(o.app_protocol), json_escape(o.app_channel_address),
+        o.app_max_concurrency < 0 ? 0 : o.app_max_concurrency);
+    if (o.enable_app_health_check) {
+      app += absl::StrFormat(
+          ",\"health\":{\"healthCheckPath\":\"%s\",\"healthProbeInterval\":\"%ds\","
+          "\"healthProbeTimeout\":\"%dms\",\"healthThreshold\":%d}",
+          json_escape(o.app_health_check_path),
+          static_cast<int>(o.app_health_probe_interval.count() / 1000),
+          static_cast<int>(o.app_health_probe_timeout.count()), o.app_health_threshold);
+    }
+    app += "}";
+  }
+  return absl::StrFormat(
+      "{\"id\":\"%s\",\"runtimeVersion\":\"%s\",\"enabledFeatures\":[],\"components\":[],"
+      "\"extended\":{\"daprRuntimeVersion\":\"%s\"}%s,"
+      "\"actorRuntime\":{\"runtimeStatus\":\"DISABLED\",\"activeActors\":[],\"hostReady\":false,"
+      "\"placement\":\"\"}}",
+      json_escape(o.app_id), kVersion, kVersion, app);
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+struct ShardCountersArray {
+  std::unique_ptr<shard::ShardCounters[]> items;
+  int n = 0;
+};
+
+std::string render_metrics(const ShardCountersArray& c, const std::string& app_id) {
+  struct Metric {
+    const char* name;
+    const char* help;
+    const char* type;
+    std::atomic<uint64_t> shard::ShardCounters::*field;
+  };
+  static const Metric kMetrics[] = {
+      {"ringside_http_requests_total", "HTTP API requests answered", "counter", &shard::ShardCounters::http_requests},
+      {"ringside_invoke_requests_total", "Invocations received on the HTTP API", "counter", &shard::ShardCounters::invoke_requests},
+      {"ringside_invoke_errors_total", "Invocations answered with a Dapr error", "counter", &shard::ShardCounters::invoke_errors},
+      {"ringside_peer_calls_total", "CallLocal calls sent to peer sidecars (incl. retries)", "counter", &shard::ShardCounters::peer_calls},
+      {"ringside_peer_retries_total", "Built-in retries of CallLocal", "counter", &shard::ShardCounters::peer_retries},
+      {"ringside_calllocal_served_total", "CallLocal calls served on the internal port", "counter", &shard::ShardCounters::calllocal_served},
+      {"ringside_app_calls_total", "Requests sent to the app", "counter", &shard::ShardCounters::app_calls},
+      {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
+      {"ringside_connections_open", "Open TCP connections", "gauge", &shard::ShardCounters::connections_open},
+      {"ringside_shard_heap_allocations_total", "Global allocator calls on shard threads (counting builds only; 0 otherwise)", "counter", &shard::ShardCounters::heap_allocations},
+  };
+  std::string out;
+  for (const Metric& m : kMetrics) {
+    absl::StrAppend(&out, "# HELP ", m.name, " ", m.help, "\n# TYPE ", m.name, " ", m.type, "\n");
+    uint64_t total = 0;
+    for (int i = 0; i < c.n; ++i) {
+      uint64_t v = (c.items[i].*m.field).load(std::memory_order_relaxed);
+      total += v;
+      absl::StrAppend(&out, m.name, "{app_id=\"", app_id, "\",shard=\"", i, "\"} ", v, "\n");
+    }
+    absl::StrAppend(&out, m.name, "{app_id=\"", app_id, "\"} ", total, "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_sidecar(config::Options o) {
+  // Configuration file: resolver and data-plane knobs (flags win).
+  config::Configuration cfg;
+  if (!o.config_path.empty()) {
+    auto loaded = config::load_configuration(o.config_path);
+    if (!loaded.ok()) {
+      log_line(absl::StrCat("--config ", o.config_path, ": ", loaded.status().message()));
+      return 2;
+    }
+    cfg = *std::move(loaded);
+    if (auto s = config::apply_dataplane_config(cfg.dataplane, &o); !s.ok()) {
+      log_line(absl::StrCat("--config ", o.config_path, ": ", s.message()));
+      return 2;
+    }
+  }
+  if (o.app_port && o.app_protocol != "http") {
+    log_line(absl::StrCat("--app-protocol: \"", o.app_protocol,
+                          "\" is not supported yet (only http)"));
+    return 2;
+  }
+
+  // Block the shutdown signals before any thread starts, so only sigwait() below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  invoke::SidecarSettings settings;
+  settings.app_id = o.app_id;
+  settings.app_namespace = o.app_namespace;
+  settings.hostname = hostname();
+  settings.host_ip =
+      resolvers::registered_host(o.host_ip, o.dapr_internal_grpc_listen_address);
+  settings.max_body_size = o.max_body_size;
+  settings.max_header_bytes = static_cast<uint32_t>(o.read_buffer_size);
+  settings.graceful_shutdown_ns = int64_t{o.graceful_shutdown.count()} * 1'000'000'000;
+  settings.runtime_version = kVersion;
+  settings.metadata_json = metadata_json(o);
+  if (o.app_port) {
+    settings.has_app = true;
+    settings.app_protocol = o.app_protocol;
+    std::string hp = resolvers::join_host_port(o.app_channel_address, *o.app_port);
+    if (!io::parse_host_port(hp, &settings.app_addr)) {
+      log_line(absl::StrCat("--app-channel-address: \"", o.app_channel_address,
+                            "\" is not an IPv4 address or localhost"));
+      return 2;
+    }
+    settings.app_authority = hp;
+  }
+
+  // Listeners: one SO_REUSEPORT socket per shard and port, bound before anything starts so a
+  // busy port fails fast (exit 1, naming it).
+  const int n = o.shards;
+  std::string http_addr = o.dapr_listen_addresses.empty() ? "127.0.0.1" : o.dapr_listen_addresses[0];
+  if (o.dapr_listen_addresses.size() > 1) {
+    log_line("note: --dapr-listen-addresses: only the first address is served for now");
+  }
+  std::vector<shard::ShardSetup> setups(n);
+  uint16_t internal_port = o.dapr_internal_grpc_port;
+  for (int i = 0; i < n; ++i) {
+    auto http = io::listen_tcp(http_addr, o.dapr_http_port);
+    if (!http.ok()) {
+      log_line(absl::StrCat("--dapr-http-port: ", http.status().message()));
+      return 1;
+    }
+    auto grpc = io::listen_tcp(http_addr, o.dapr_grpc_port);
+    if (!grpc.ok()) {
+      log_line(absl::StrCat("--dapr-grpc-port: ", grpc.status().message()));
+      return 1;
+    }
+    auto internal = io::listen_tcp(o.dapr_internal_grpc_listen_address, internal_port);
+    if (!internal.ok()) {
+      log_line(absl::StrCat("--dapr-internal-grpc-port: ", internal.status().message()));
+      return 1;
+    }
+    if (internal_port == 0) internal_port = io::bound_port(*internal);
+    setups[i].http_fd = *http;
+    setups[i].grpc_fd = *grpc;
+    setups[i].internal_fd = *internal;
+  }
+
+  // Control plane: registry first (so a broken registry fails start-up), then shards.
+  auto resolver = resolvers::make_resolver(cfg.name_resolution);
+  if (!resolver.ok()) {
+    log_line(absl::StrCat("name resolution: ", resolver.status().message()));
+    return 2;
+  }
+  snapshot::SnapshotRegistry registry(n);
+  ControlPlane control(*std::move(resolver), &registry);
+  resolvers::SelfRegistration self;
+  self.app_id = o.app_id;
+  self.app_namespace = o.app_namespace;
+  self.address = resolvers::join_host_port(settings.host_ip, internal_port);
+  self.http_port = o.dapr_http_port;
+  self.app_port = o.app_port ? *o.app_port : 0;
+
+  ShardCountersArray counters;
+  counters.items = std::make_unique<shard::ShardCounters[]>(n);
+  counters.n = n;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (o.enable_metrics) {
+    metrics_server = std::make_unique<metrics::MetricsServer>(
+        [&counters, id = o.app_id] { return render_metrics(counters, id); });
+    if (auto s = metrics_server->start(o.metrics_listen_address, o.metrics_port); !s.ok()) {
+      log_line(absl::StrCat("--metrics-port: ", s.message()));
+      return 1;
+    }
+  }
+
+  bool pin = o.flag_given("cpus") || cfg.dataplane.cpus.has_value() ||
+             !(o.flag_given("shards") || cfg.dataplane.shards.has_value());
+  std::vector<std::unique_ptr<shard::Shard>> shards;
+  for (int i = 0; i < n; ++i) {
+    shard::ShardSetup& s = setups[i];
+    s.index = i;
+    s.cpu = pin && i < static_cast<int>(o.cpus.size()) ? o.cpus[i] : -1;
+    s.ring.entries = o.ring_entries;
+    s.ring.sqpoll = o.sqpoll;
+    s.ring.sqpoll_cpu = o.sqpoll_cpu;
+    s.buffer_count = o.buffer_count;
+    s.buffer_size = o.buffer_size;
+    s.settings = &settings;
+    s.snapshots = &registry;
+    s.reader = registry.register_reader();
+    s.counters = &counters.items[i];
+  }
+  if (auto s = control.start(self); !s.ok()) {
+    log_line(absl::StrCat("name resolution (", cfg.name_resolution.component, "): ", s.message()));
+    return 1;
+  }
+  for (int i = 0; i < n; ++i) {
+    shards.push_back(std::make_unique<shard::Shard>(setups[i]));
+    if (auto s = shards.back()->start(); !s.ok()) {
+      log_line(std::string(s.message()));
+      for (auto& sh : shards) sh->request_stop();
+      shards.clear();
+      control.stop();
+      return 1;
+    }
+  }
+  log_line(absl::StrFormat(
+      "app id %s serving: HTTP %s:%d, gRPC %s:%d, internal gRPC %s (%d shard%s), name "
+      "resolution %s",
+      o.app_id, http_addr, o.dapr_http_port, http_addr, o.dapr_grpc_port, self.address, n,
+      n == 1 ? "" : "s", cfg.name_resolution.component));
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log_line(absl::StrFormat("received %s: draining (up to %ds)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                           static_cast<int>(o.graceful_shutdown.count())));
+  for (auto& s : shards) s->request_stop();
+  for (auto& s : shards) s->join();
+  control.stop();  // deregisters
+  if (metrics_server) metrics_server->stop();
+  log_line("stopped");
+  return 0;
+}
+
+}  // namespace ringside

@@ -1,0 +1,29 @@
+#pragma once
+// ShardCounters: one shard's request counters. Written only by the owning shard (relaxed
+// atomic stores, no read-modify-write contention), read by the metrics thread.
+#include <atomic>
+#include <cstdint>
+
+namespace ringside::shard {
+
+struct ShardCounters {
+  std::atomic<uint64_t> http_requests{0};     // HTTP API requests answered
+  std::atomic<uint64_t> invoke_requests{0};   // invocations started (HTTP API)
+  std::atomic<uint64_t> invoke_errors{0};     // invocations answered with a Dapr error
+  std::atomic<uint64_t> peer_calls{0};        // CallLocal calls sent to peers (incl. retries)
+  std::atomic<uint64_t> peer_retries{0};      // built-in retries
+  std::atomic<uint64_t> calllocal_served{0};  // CallLocal calls served on the internal port
+  std::atomic<uint64_t> app_calls{0};         // requests sent to our app
+  std::atomic<uint64_t> app_errors{0};        // app calls that failed in transport
+  std::atomic<uint64_t> connections_open{0};  // open TCP connections (all kinds)
+  std::atomic<uint64_t> heap_allocations{0};  // global allocator calls on this thread (counting builds)
+
+  static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  static void drop(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace ringside::shard

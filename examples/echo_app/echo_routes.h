@@ -1,0 +1,38 @@
+// The routes of the example app: what it answers to one HTTP request.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tools/blocking_http/http_connection.h"
+
+namespace ringside::echo_app {
+
+// A response to write back; Content-Length is added when it is serialized.
+struct EchoResponse {
+  int status = 200;                                          // HTTP status code
+  std::string reason = "OK";                                 // reason phrase
+  std::vector<std::pair<std::string, std::string>> headers;  // response headers, in order
+  std::string body;                                          // response body
+};
+
+// Routes (path without query):
+//   /status/<code>  -> that status, body "status <code>", header X-App-Status: <code>
+//   /sleep/<ms>     -> sleeps <ms> (at most 60 s), then 200 "slept <ms>"
+//   /inspect        -> 200, JSON {"method","path","query","headers":[[name,value]...],
+//                      "bodyLength","chunked"} describing the request as received
+//   anything else   -> 200 echo: body = request body, Content-Type = request's, plus
+//                      X-Echo-Method, X-Echo-Path, X-Echo-Query, X-Echo-Body-Length
+// Every response also carries X-Echo-Method and X-Echo-Path, so headers of HEAD requests
+// and of error routes can be checked too.
+EchoResponse Route(const blocking_http::HttpMessage& request);
+
+// Serializes a response (status line, headers, Content-Length, body; no body for HEAD).
+std::string Serialize(const EchoResponse& response, bool head_request, bool close_after);
+
+// JSON string literal for arbitrary bytes ("\u00XX" for control and non-ASCII bytes).
+std::string JsonQuote(std::string_view s);
+
+}  // namespace ringside::echo_app

@@ -1,0 +1,328 @@
+#include "tests/e2e/harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <sqlite3.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+extern char** environ;
+
+namespace ringside::e2e {
+namespace {
+
+std::string ToStd(absl::string_view s) { return std::string(s.data(), s.size()); }
+
+}  // namespace
+
+std::string BinPath(std::string_view name) { return absl::StrCat(RINGSIDE_BIN_DIR, "/", ToStd({name.data(), name.size()})); }
+
+bool BinaryExists(std::string_view name) { return ::access(BinPath(name).c_str(), X_OK) == 0; }
+
+uint16_t PickFreePort() {
+  static std::mutex mu;
+  static std::set<uint16_t> handed_out;
+  std::lock_guard<std::mutex> lock(mu);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    uint16_t port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = ntohs(addr.sin_port);
+    }
+    ::close(fd);
+    if (port != 0 && handed_out.insert(port).second) return port;
+  }
+  return 0;
+}
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string templ = absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/ringside-e2e-XXXXXX");
+  if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
+}
+
+TempDir::~TempDir() {
+  if (path_.empty() || std::getenv("RINGSIDE_E2E_KEEP") != nullptr) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::string& path,
+                                                                   const std::vector<std::string>& args,
+                                                                   const std::vector<std::string>& env,
+                                                                   const std::string& log_path) {
+  // Everything the child needs is built before fork: after it only async-signal-safe calls.
+  std::vector<std::string> argv_storage{path};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry = *e;
+    const std::string_view key = entry.substr(0, entry.find('='));
+    bool overridden = false;
+    for (const auto& mine : env) overridden |= std::string_view(mine).substr(0, mine.find('=')) == key;
+    if (!overridden) env_storage.emplace_back(entry);
+  }
+  env_storage.insert(env_storage.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return absl::InternalError(absl::StrCat("open ", log_path, ": ", std::strerror(errno)));
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log_fd);
+    ::close(null_fd);
+    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    // If the test process dies, its children must not outlive it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(null_fd, 0);
+    ::dup2(log_fd, 1);
+    ::dup2(log_fd, 2);
+    ::execve(path.c_str(), argv.data(), envp.data());
+    const char msg[] = "exec failed\n";
+    (void)!::write(2, msg, sizeof msg - 1);
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also from the parent, so the group exists before we ever signal it
+  ::close(log_fd);
+  ::close(null_fd);
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, log_path));
+}
+
+ChildProcess::~ChildProcess() {
+  if (!exit_code_.has_value()) {
+    ::kill(-pid_, SIGKILL);  // the group we created for this child only
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+void ChildProcess::Signal(int signal) {
+  if (!exit_code_.has_value()) ::kill(pid_, signal);
+}
+
+std::optional<int> ChildProcess::WaitExit(std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (!exit_code_.has_value()) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      ::kill(-pid_, SIGKILL);  // anything the child left behind in its group
+      break;
+    }
+    if (r < 0 && errno != EINTR) return std::nullopt;
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(10ms);
+  }
+  return exit_code_;
+}
+
+bool ChildProcess::Alive() { return !WaitExit(0ms).has_value(); }
+
+std::string ChildProcess::Log() const {
+  std::ifstream in(log_path_, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ChildProcess::LogTail(size_t max_bytes) const {
+  const std::string log = Log();
+  return log.size() <= max_bytes ? log : log.substr(log.size() - max_bytes);
+}
+
+bool WaitForHealthz(uint16_t http_port, std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  RequestSpec spec;
+  spec.target = "/v1.0/healthz";
+  spec.content_length = false;
+  while (Clock::now() < deadline) {
+    auto r = Send(http_port, spec, 1s);
+    if (r.ok() && r->status() == 204) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+bool WaitForListening(uint16_t port, std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    BlockingHttpConnection c;
+    if (c.Connect(port, Clock::now() + 500ms).ok()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+absl::StatusOr<Sidecar> StartSidecar(const SidecarOptions& options, const TempDir& dir,
+                                     SidecarPorts ports) {
+  if (!BinaryExists(options.binary)) {
+    return absl::NotFoundError(absl::StrCat(BinPath(options.binary), " is not built"));
+  }
+  for (uint16_t* p : {&ports.http, &ports.grpc, &ports.internal, &ports.metrics}) {
+    if (*p == 0) *p = PickFreePort();
+  }
+  std::vector<std::string> args = {
+      "--app-id", options.app_id,
+      "--dapr-http-port", absl::StrCat(ports.http),
+      "--dapr-grpc-port", absl::StrCat(ports.grpc),
+      "--dapr-internal-grpc-port", absl::StrCat(ports.internal),
+      "--metrics-port", absl::StrCat(ports.metrics),
+      "--shards", "1"};
+  if (options.app_port.has_value()) {
+    args.insert(args.end(), {"--app-port", absl::StrCat(*options.app_port), "--app-protocol", "http"});
+  }
+  if (!options.max_body_size.empty()) args.insert(args.end(), {"--max-body-size", options.max_body_size});
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  std::vector<std::string> env;
+  if (!options.nr_db.empty()) env.push_back("RINGSIDE_NR_SQLITE=" + options.nr_db);
+  const std::string log = dir.File(absl::StrCat(options.binary, "-", options.app_id, "-", ports.http, ".log"));
+  auto process = ChildProcess::Spawn(BinPath(options.binary), args, env, log);
+  if (!process.ok()) return process.status();
+  Sidecar sidecar{std::move(*process), ports, options.app_id};
+  if (!WaitForHealthz(ports.http, 15s)) {
+    const auto exited = sidecar.process->WaitExit(0ms);
+    return absl::DeadlineExceededError(absl::StrCat(
+        "sidecar ", options.app_id, " not healthy on port ", ports.http, " within 15 s",
+        exited ? absl::StrCat(" (exited with ", *exited, ")") : "", "; log:\n",
+        sidecar.process->LogTail()));
+  }
+  return sidecar;
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartEchoApp(const TempDir& dir, uint16_t* port) {
+  *port = PickFreePort();
+  auto app = ChildProcess::Spawn(BinPath("ringside-echo-app"), {"--port", absl::StrCat(*port)}, {},
+                                 dir.File(absl::StrCat("echo-app-", *port, ".log")));
+  if (!app.ok()) return app.status();
+  if (!WaitForListening(*port, 10s)) {
+    return absl::DeadlineExceededError(absl::StrCat("echo app not listening on ", *port, "; log:\n",
+                                                    (*app)->LogTail()));
+  }
+  return app;
+}
+
+absl::StatusOr<HttpMessage> Send(uint16_t port, const RequestSpec& spec, std::chrono::milliseconds timeout) {
+  return blocking_http::RoundTrip(port, spec, timeout);
+}
+
+absl::StatusOr<HttpMessage> Invoke(uint16_t port, std::string_view method, std::string_view app_id,
+                                   std::string_view path_and_query, std::string body,
+                                   std::vector<std::pair<std::string, std::string>> headers,
+                                   std::chrono::milliseconds timeout) {
+  RequestSpec spec;
+  spec.method = std::string(method);
+  spec.target = absl::StrCat("/v1.0/invoke/", ToStd({app_id.data(), app_id.size()}), "/method/",
+                             ToStd({path_and_query.data(), path_and_query.size()}));
+  spec.headers = std::move(headers);
+  spec.content_length = !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+  spec.body = std::move(body);
+  return Send(port, spec, timeout);
+}
+
+bool WaitUntilInvocable(uint16_t caller_http_port, std::string_view app_id,
+                        std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    auto r = Invoke(caller_http_port, "POST", app_id, "echo", "ping", {}, 3s);
+    if (r.ok() && r->status() == 200 && r->body == "ping") return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+std::optional<double> ReadMetric(uint16_t metrics_port, std::string_view name) {
+  RequestSpec spec;
+  spec.target = "/metrics";
+  spec.content_length = false;
+  auto r = Send(metrics_port, spec, 5s);
+  if (!r.ok() || r->status() != 200) return std::nullopt;
+  std::optional<double> sum;
+  std::istringstream lines(r->body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.compare(0, name.size(), name) != 0) continue;
+    const char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != ' ' && next != '{') continue;  // a longer metric name with the same prefix
+    const size_t value_at = line.find(' ', line.find('}') == std::string::npos ? name.size() : line.find('}'));
+    if (value_at == std::string::npos) continue;
+    std::string value = line.substr(value_at + 1);
+    value = value.substr(0, value.find(' '));  // drop an optional timestamp
+    double v = 0;
+    if (absl::SimpleAtod(value, &v)) sum = sum.value_or(0) + v;
+  }
+  return sum;
+}
+
+int CountRegistryRows(const std::string& db_path, std::string_view app_id) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return -1;
+  }
+  sqlite3_busy_timeout(db, 2000);
+  sqlite3_stmt* stmt = nullptr;
+  int count = -1;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM hosts WHERE app_id = ?", -1, &stmt, nullptr) == SQLITE_OK) {
+    sqlite3_bind_text(stmt, 1, app_id.data(), static_cast<int>(app_id.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(stmt) == SQLITE_ROW) count = sqlite3_column_int(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return count;
+}
+
+std::string JsonStringField(const std::string& json, const std::string& key) {
+  google::protobuf::Struct root;
+  if (!google::protobuf::util::JsonStringToMessage(json, &root).ok()) return "";
+  auto it = root.fields().find(key);
+  return it == root.fields().end() ? "" : it->second.string_value();
+}
+
+std::string RandomBytes(size_t size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string out(size, '\0');
+  for (auto& c : out) c = static_cast<char>(rng() & 0xff);
+  return out;
+}
+
+}  // namespace ringside::e2e

@@ -1,0 +1,140 @@
+// Harness for end-to-end tests that run ringside binaries as real processes on 127.0.0.1.
+// Every wait is bounded; only processes this harness started are ever signalled.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tools/blocking_http/http_connection.h"
+
+namespace ringside::e2e {
+
+using blocking_http::BlockingHttpConnection;
+using blocking_http::Clock;
+using blocking_http::HttpMessage;
+using blocking_http::RequestSpec;
+using namespace std::chrono_literals;
+
+// Absolute path of an executable in build/bin (RINGSIDE_BIN_DIR).
+std::string BinPath(std::string_view name);
+bool BinaryExists(std::string_view name);
+
+// A port that was free on 127.0.0.1 a moment ago (bind to port 0); never the same twice per process.
+uint16_t PickFreePort();
+
+// A fresh directory under $TMPDIR, removed with its contents on destruction
+// (kept when RINGSIDE_E2E_KEEP is set, for debugging).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
+
+ private:
+  std::string path_;  // absolute path of the directory
+};
+
+// A child process in its own process group, stdout+stderr to a log file.
+class ChildProcess {
+ public:
+  // fork/exec with setpgid; `env` entries ("K=V") are added to (or override) our environment.
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(const std::string& path,
+                                                             const std::vector<std::string>& args,
+                                                             const std::vector<std::string>& env,
+                                                             const std::string& log_path);
+  ~ChildProcess();  // SIGKILLs the group if still running, then reaps
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Sends `signal` to the child (not to anything else).
+  void Signal(int signal);
+  // Exit code (128+signal if killed by one) once it has exited, nullopt on timeout.
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
+  bool Alive();
+  // The log so far, and its last `max_bytes` bytes for failure messages.
+  std::string Log() const;
+  std::string LogTail(size_t max_bytes = 4000) const;
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  ChildProcess(pid_t pid, std::string log_path) : pid_(pid), log_path_(std::move(log_path)) {}
+  pid_t pid_;                       // child pid (= its process group id)
+  std::optional<int> exit_code_;    // set once reaped
+  std::string log_path_;            // file receiving stdout and stderr
+};
+
+// Waits for GET /v1.0/healthz → 204 on `http_port`.
+bool WaitForHealthz(uint16_t http_port, std::chrono::milliseconds timeout);
+// Waits until something accepts TCP connections on `port`.
+bool WaitForListening(uint16_t port, std::chrono::milliseconds timeout);
+
+// The ports of one sidecar.
+struct SidecarPorts {
+  uint16_t http = 0;      // --dapr-http-port
+  uint16_t grpc = 0;      // --dapr-grpc-port
+  uint16_t internal = 0;  // --dapr-internal-grpc-port
+  uint16_t metrics = 0;   // --metrics-port
+};
+
+// How to start one sidecar.
+struct SidecarOptions {
+  std::string binary = "ringsided";     // executable in build/bin
+  std::string app_id;                   // --app-id
+  std::optional<uint16_t> app_port;     // --app-port (and --app-protocol http); none = no app
+  std::string nr_db;                    // RINGSIDE_NR_SQLITE; empty = not set
+  std::string max_body_size;            // --max-body-size; empty = default
+  std::vector<std::string> extra_args;  // appended as given
+};
+
+// A started sidecar.
+struct Sidecar {
+  std::unique_ptr<ChildProcess> process;  // the ringsided process
+  SidecarPorts ports;                     // where it listens
+  std::string app_id;                     // its --app-id
+};
+
+// Picks free ports (or uses `ports` where non-zero), spawns, waits for healthz (15 s).
+absl::StatusOr<Sidecar> StartSidecar(const SidecarOptions& options, const TempDir& dir,
+                                     SidecarPorts ports = {});
+// Starts ringside-echo-app on a free port and waits until it accepts connections.
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartEchoApp(const TempDir& dir, uint16_t* port);
+
+// One request on a fresh connection.
+absl::StatusOr<HttpMessage> Send(uint16_t port, const RequestSpec& spec,
+                                 std::chrono::milliseconds timeout = 10s);
+// `method` /v1.0/invoke/<app_id>/method/<path_and_query> on `port`.
+absl::StatusOr<HttpMessage> Invoke(uint16_t port, std::string_view method, std::string_view app_id,
+                                   std::string_view path_and_query, std::string body = {},
+                                   std::vector<std::pair<std::string, std::string>> headers = {},
+                                   std::chrono::milliseconds timeout = 10s);
+// Polls POST /v1.0/invoke/<app_id>/method/echo through `caller_http_port` until it answers 200.
+bool WaitUntilInvocable(uint16_t caller_http_port, std::string_view app_id,
+                        std::chrono::milliseconds timeout);
+
+// Sum of all samples of the Prometheus metric `name` (any labels) on /metrics; nullopt if absent.
+std::optional<double> ReadMetric(uint16_t metrics_port, std::string_view name);
+
+// Rows for `app_id` in the SQLite registry's `hosts` table; -1 if the table cannot be read.
+int CountRegistryRows(const std::string& db_path, std::string_view app_id);
+
+// Top-level string field of a JSON object; "" if absent or the text is not JSON.
+std::string JsonStringField(const std::string& json, const std::string& key);
+
+// Random bytes (all 256 values), deterministic for a seed.
+std::string RandomBytes(size_t size, uint32_t seed);
+
+}  // namespace ringside::e2e
