@@ -34,13 +34,13 @@ SnapshotRegistry::SnapshotRegistry(int max_readers)
 }
 
 SnapshotRegistry::~SnapshotRegistry() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const Retired& r : retired_) delete r.table;
   delete current_.load(std::memory_order_acquire);
 }
 
 void SnapshotRegistry::publish(std::unique_ptr<const InstanceTable> table) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const InstanceTable* old = current_.exchange(table.release(), std::memory_order_seq_cst);
   const uint64_t retired_at = epoch_.fetch_add(1, std::memory_order_seq_cst) + 1;
   retired_.push_back(Retired{old, retired_at});
@@ -57,7 +57,7 @@ SnapshotRegistry::Reader* SnapshotRegistry::register_reader() {
 }
 
 size_t SnapshotRegistry::reclaim() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (retired_.empty()) return 0;
   std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with Reader::online()
   uint64_t oldest = std::numeric_limits<uint64_t>::max();
@@ -78,7 +78,7 @@ size_t SnapshotRegistry::reclaim() {
 }
 
 size_t SnapshotRegistry::retired_count() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return retired_.size();
 }
 

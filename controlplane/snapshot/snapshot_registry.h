@@ -15,10 +15,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "controlplane/snapshot/instance_table.h"
 
 namespace ringside::snapshot {
@@ -56,6 +55,8 @@ class SnapshotRegistry {
   void publish(std::unique_ptr<const InstanceTable> table);
 
   // Readers: the current table; valid until this thread's next quiescent()/offline().
+  // Only threads holding an online Reader may call it (the control plane, the sole
+  // publisher, may too: it never frees the current table).
   const InstanceTable* current() const { return current_.load(std::memory_order_acquire); }
 
   // Before shards start (or at thread start): a reader slot, registered online.
@@ -80,8 +81,10 @@ class SnapshotRegistry {
   const int max_readers_;                       // capacity of readers_
   std::unique_ptr<Reader[]> readers_;           // fixed slots, so readers never move
   std::atomic<int> reader_count_{0};            // slots handed out
-  mutable absl::Mutex mu_;                      // control-plane side only (publish vs reclaim)
-  std::vector<Retired> retired_ ABSL_GUARDED_BY(mu_);
+  // Control-plane side only (publish vs reclaim vs retired_count). std::mutex, not absl::Mutex:
+  // Debian's prebuilt Abseil is not TSan-instrumented, so TSan cannot see absl::Mutex.
+  mutable std::mutex mu_;
+  std::vector<Retired> retired_;  // guarded by mu_
 };
 
 }  // namespace ringside::snapshot

@@ -21,7 +21,8 @@ bool parse_ipv4(std::string_view host, uint32_t* addr_be) {
     return true;
   }
   char buf[INET_ADDRSTRLEN];
-  if (host.size() >= sizeof buf) return false;
+  // inet_pton stops at a NUL: "127.0.0.1\0junk" must not pass as 127.0.0.1.
+  if (host.size() >= sizeof buf || host.find('\0') != std::string_view::npos) return false;
   std::memcpy(buf, host.data(), host.size());
   buf[host.size()] = 0;
   in_addr a{};
@@ -46,10 +47,33 @@ bool parse_host_port(std::string_view text, sockaddr_in* out) {
   return true;
 }
 
-absl::StatusOr<int> listen_tcp(std::string_view host, uint16_t port, int backlog) {
+namespace {
+// SO_REUSEPORT lets another process of the same user share a port silently. A bind without it
+// fails while anyone holds the port, so it tells "in use" apart before the shards' sockets
+// (which do set SO_REUSEPORT, to share the port among themselves) are bound.
+bool probe_free(uint32_t addr_be, uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;  // cannot tell; the real bind decides
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = addr_be;
+  sa.sin_port = htons(port);
+  bool free = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 || errno != EADDRINUSE;
+  close(fd);
+  return free;
+}
+}  // namespace
+
+absl::StatusOr<int> listen_tcp(std::string_view host, uint16_t port, bool first, int backlog) {
   uint32_t addr;
   if (!parse_ipv4(host, &addr)) {
     return absl::InvalidArgumentError(absl::StrFormat("\"%s\" is not an IPv4 address", host));
+  }
+  if (first && port != 0 && !probe_free(addr, port)) {
+    return absl::AlreadyExistsError(
+        absl::StrFormat("port %d on %s is already in use", port, host.empty() ? "*" : host));
   }
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrFormat("socket: %s", std::strerror(errno)));

@@ -16,8 +16,11 @@ bool parse_ipv4(std::string_view host, uint32_t* addr_be);
 bool parse_host_port(std::string_view text, sockaddr_in* out);
 
 // A listening TCP socket with SO_REUSEPORT (so every shard can own one on the same port).
-// port 0 picks a free port. Errors: AlreadyExists when the port is in use (message names it).
-absl::StatusOr<int> listen_tcp(std::string_view host, uint16_t port, int backlog = 4096);
+// port 0 picks a free port. `first`: this is the first socket of the port's group, so check
+// that no other process holds the port (SO_REUSEPORT would otherwise let us share it).
+// Errors: AlreadyExists when the port is in use (message names it).
+absl::StatusOr<int> listen_tcp(std::string_view host, uint16_t port, bool first,
+                               int backlog = 4096);
 // The port a socket is bound to.
 uint16_t bound_port(int fd);
 // A non-blocking TCP socket ready for an io_uring connect, with TCP_NODELAY.

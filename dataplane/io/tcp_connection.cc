@@ -74,6 +74,7 @@ void TcpConnection::on_connect_cqe(void* self, int32_t res, uint32_t) {
     c->arm_recv();
     c->handler_->on_connected(*c, 0);
     if (!c->closing_) c->flush();
+    if (c->close_after_flush_ && c->send_idle()) c->close();  // queue emptied meanwhile
   }
   --c->callback_depth_;
   c->maybe_finish();
@@ -146,7 +147,9 @@ void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
 }
 
 void TcpConnection::close_after_flush() {
-  if (send_idle() || !connected_) {
+  // A dial still connecting keeps its queued bytes: on_connect_cqe flushes them and the send
+  // completion closes.
+  if (send_idle() || closing_) {
     close();
   } else {
     close_after_flush_ = true;

@@ -151,7 +151,9 @@ int run_sidecar(config::Options o) {
   settings.host_ip =
       resolvers::registered_host(o.host_ip, o.dapr_internal_grpc_listen_address);
   settings.max_body_size = o.max_body_size;
-  settings.max_header_bytes = static_cast<uint32_t>(o.read_buffer_size);
+  // Go's server lets a head reach MaxHeaderBytes + 4096 before answering 431; daprd sets
+  // MaxHeaderBytes from --read-buffer-size.
+  settings.max_header_bytes = static_cast<uint32_t>(o.read_buffer_size + 4096);
   settings.graceful_shutdown_ns = int64_t{o.graceful_shutdown.count()} * 1'000'000'000;
   settings.runtime_version = kVersion;
   settings.metadata_json = metadata_json(o);
@@ -177,17 +179,17 @@ int run_sidecar(config::Options o) {
   std::vector<shard::ShardSetup> setups(n);
   uint16_t internal_port = o.dapr_internal_grpc_port;
   for (int i = 0; i < n; ++i) {
-    auto http = io::listen_tcp(http_addr, o.dapr_http_port);
+    auto http = io::listen_tcp(http_addr, o.dapr_http_port, i == 0);
     if (!http.ok()) {
       log_line(absl::StrCat("--dapr-http-port: ", http.status().message()));
       return 1;
     }
-    auto grpc = io::listen_tcp(http_addr, o.dapr_grpc_port);
+    auto grpc = io::listen_tcp(http_addr, o.dapr_grpc_port, i == 0);
     if (!grpc.ok()) {
       log_line(absl::StrCat("--dapr-grpc-port: ", grpc.status().message()));
       return 1;
     }
-    auto internal = io::listen_tcp(o.dapr_internal_grpc_listen_address, internal_port);
+    auto internal = io::listen_tcp(o.dapr_internal_grpc_listen_address, internal_port, i == 0);
     if (!internal.ok()) {
       log_line(absl::StrCat("--dapr-internal-grpc-port: ", internal.status().message()));
       return 1;

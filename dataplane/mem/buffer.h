@@ -46,6 +46,9 @@ class Buffer {
   bool reserve(size_t n) {
     if (cap_ - end_ >= n) return true;
     size_t live = size();
+    // No block is larger than the pool's largest class: refuse here, before `live + n` or the
+    // doubling below can wrap around (a wrapped size "succeeds" or loops forever).
+    if (n > ShardPool::kMaxBlock - live) return false;
     if (begin_ > 0 && cap_ - live >= n) {
       std::memmove(base_, base_ + begin_, live);
       begin_ = 0; end_ = live;

@@ -11,37 +11,53 @@
 #include "absl/strings/str_cat.h"
 #include "dapr/proto/internals/v1/service_invocation.grpc.pb.h"
 #include "tests/e2e/harness.h"
-#include "tests/e2e/topology.h"
 
 namespace ringside::e2e {
 namespace {
 
 namespace internals = dapr::proto::internals::v1;
 
+// Only the callee side is needed: echo app and sidecar b; the test is b's gRPC peer.
+struct Callee {
+  TempDir dir;                         // logs and registry
+  std::unique_ptr<ChildProcess> app;   // ringside-echo-app
+  Sidecar b;                           // --app-id b in front of the app
+  absl::Status Start() {
+    uint16_t app_port = 0;
+    auto started_app = StartEchoApp(dir, &app_port);
+    if (!started_app.ok()) return started_app.status();
+    app = std::move(*started_app);
+    auto started_b = StartSidecar({.app_id = "b", .app_port = app_port, .nr_db = dir.File("nr.db")}, dir);
+    if (!started_b.ok()) return started_b.status();
+    b = std::move(*started_b);
+    return absl::OkStatus();
+  }
+};
+
 class GrpcInteropTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    topology_ = new Topology;
-    start_status_ = new absl::Status(topology_->Start());
+    callee_ = new Callee;
+    start_status_ = new absl::Status(callee_->Start());
   }
   static void TearDownTestSuite() {
-    delete topology_;
+    delete callee_;
     delete start_status_;
   }
   void SetUp() override { ASSERT_TRUE(start_status_->ok()) << *start_status_; }
   void TearDown() override {
-    if (HasFailure()) std::cerr << topology_->Logs();
+    if (HasFailure() && start_status_->ok()) std::cerr << callee_->b.process->LogTail();
   }
   static std::shared_ptr<grpc::Channel> ChannelToB() {
-    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", topology_->b.ports.internal),
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", callee_->b.ports.internal),
                                grpc::InsecureChannelCredentials());
   }
 
-  static Topology* topology_;
+  static Callee* callee_;
   static absl::Status* start_status_;
 };
 
-Topology* GrpcInteropTest::topology_ = nullptr;
+Callee* GrpcInteropTest::callee_ = nullptr;
 absl::Status* GrpcInteropTest::start_status_ = nullptr;
 
 internals::InternalInvokeRequest EchoRequest(const std::string& body) {

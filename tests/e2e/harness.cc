@@ -275,7 +275,10 @@ std::optional<double> ReadMetric(uint16_t metrics_port, std::string_view name) {
   spec.content_length = false;
   auto r = Send(metrics_port, spec, 5s);
   if (!r.ok() || r->status() != 200) return std::nullopt;
-  std::optional<double> sum;
+  // Samples with a shard label are per shard; one without is the process total. Prefer totals,
+  // else add up the shards.
+  std::optional<double> totals;
+  std::optional<double> shards;
   std::istringstream lines(r->body);
   std::string line;
   while (std::getline(lines, line)) {
@@ -283,14 +286,18 @@ std::optional<double> ReadMetric(uint16_t metrics_port, std::string_view name) {
     if (line.compare(0, name.size(), name) != 0) continue;
     const char next = line.size() > name.size() ? line[name.size()] : '\0';
     if (next != ' ' && next != '{') continue;  // a longer metric name with the same prefix
-    const size_t value_at = line.find(' ', line.find('}') == std::string::npos ? name.size() : line.find('}'));
-    if (value_at == std::string::npos) continue;
-    std::string value = line.substr(value_at + 1);
+    const size_t labels_end = next == '{' ? line.find('}') : name.size();
+    if (labels_end == std::string::npos) continue;
+    const std::string labels = line.substr(name.size(), labels_end - name.size());
+    std::string value = line.substr(std::min(line.size(), labels_end + 1));
+    value = value.substr(value.find_first_not_of(' ') == std::string::npos ? 0 : value.find_first_not_of(' '));
     value = value.substr(0, value.find(' '));  // drop an optional timestamp
     double v = 0;
-    if (absl::SimpleAtod(value, &v)) sum = sum.value_or(0) + v;
+    if (!absl::SimpleAtod(value, &v)) continue;
+    auto& bucket = labels.find("shard=") == std::string::npos ? totals : shards;
+    bucket = bucket.value_or(0) + v;
   }
-  return sum;
+  return totals.has_value() ? totals : shards;
 }
 
 int CountRegistryRows(const std::string& db_path, std::string_view app_id) {

@@ -125,7 +125,8 @@ absl::StatusOr<HttpMessage> Invoke(uint16_t port, std::string_view method, std::
 bool WaitUntilInvocable(uint16_t caller_http_port, std::string_view app_id,
                         std::chrono::milliseconds timeout);
 
-// Sum of all samples of the Prometheus metric `name` (any labels) on /metrics; nullopt if absent.
+// Value of the Prometheus metric `name` on /metrics: the sample without a shard label (the
+// process total) if there is one, else the sum over shards; nullopt if absent.
 std::optional<double> ReadMetric(uint16_t metrics_port, std::string_view name);
 
 // Rows for `app_id` in the SQLite registry's `hosts` table; -1 if the table cannot be read.

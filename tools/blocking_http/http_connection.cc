@@ -122,6 +122,9 @@ absl::Status BlockingHttpConnection::Connect(uint16_t port, Clock::time_point de
 
 absl::Status BlockingHttpConnection::SendAll(std::string_view bytes, Clock::time_point deadline) {
   while (!bytes.empty()) {
+    if (deadline != kNoDeadline && Clock::now() >= deadline) {
+      return absl::DeadlineExceededError("deadline passed while sending");
+    }
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       bytes.remove_prefix(static_cast<size_t>(n));
@@ -139,6 +142,10 @@ absl::Status BlockingHttpConnection::SendAll(std::string_view bytes, Clock::time
 
 absl::Status BlockingHttpConnection::Fill(Clock::time_point deadline) {
   std::array<char, 64 * 1024> chunk;
+  // Checked even when data keeps arriving, so an endless stream cannot outlive the deadline.
+  if (deadline != kNoDeadline && Clock::now() >= deadline) {
+    return absl::DeadlineExceededError("deadline passed while reading");
+  }
   for (;;) {
     const ssize_t n = ::recv(fd_, chunk.data(), chunk.size(), MSG_DONTWAIT);
     if (n > 0) {

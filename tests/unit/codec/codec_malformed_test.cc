@@ -86,7 +86,7 @@ TEST(CodecMalformed, TruncatedAtEveryOffsetAgreesWithLibprotobuf) {
 
 TEST(CodecMalformed, RandomCorruptionAgreesWithLibprotobuf) {
   RandomMessages rnd(101);
-  for (int i = 0; i < 20000; ++i) {
+  for (int i = 0; i < 8000; ++i) {
     std::string s = i % 2 ? sample_response(rnd) : sample_request(rnd);
     if (s.size() > 4000) s.resize(4000);
     int edits = 1 + static_cast<int>(rnd.below(4));

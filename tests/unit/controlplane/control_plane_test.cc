@@ -23,6 +23,13 @@ bool eventually(Pred pred) {
   return pred();
 }
 
+// Instances of `app` in the current table, read the way a shard does: as a registered reader
+// that passes a quiescent point before each look (so the pointer is never held across one).
+size_t count(snapshot::SnapshotRegistry& registry, snapshot::SnapshotRegistry::Reader* me, const char* app) {
+  me->quiescent();
+  return registry.current()->find(app, "").size();
+}
+
 std::unique_ptr<resolvers::Resolver> static_file_resolver(const std::string& file) {
   config::StaticOptions o;
   o.file = file;
@@ -33,9 +40,11 @@ TEST(ControlPlaneTest, PublishesAtStartAndOnChangeOnly) {
   testing::TempDir dir;
   std::string file = dir.write("apps.yaml", "apps:\n  - appId: b\n    address: 127.0.0.1:50002\n");
   snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
   ControlPlane cp(static_file_resolver(file), &registry, 20ms);
   ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
   // The first table is there as soon as start() returns.
+  me->quiescent();
   ASSERT_EQ(registry.current()->find("b", "default").size(), 1u);
   EXPECT_TRUE(registry.current()->namespace_aware());
   EXPECT_EQ(cp.tables_published(), 1u);
@@ -46,10 +55,11 @@ TEST(ControlPlaneTest, PublishesAtStartAndOnChangeOnly) {
 
   dir.write("apps.yaml", "apps:\n  - appId: b\n    address: 127.0.0.1:50002\n  - appId: b\n    address: 127.0.0.1:50003\n");
   cp.request_refresh();
-  ASSERT_TRUE(eventually([&] { return registry.current()->find("b", "").size() == 2; }));
+  ASSERT_TRUE(eventually([&] { return count(registry, me, "b") == 2; }));
   EXPECT_EQ(cp.tables_published(), 2u);
   EXPECT_NE(registry.current()->find_by_id(id), nullptr);  // ids survive the swap
-  // No readers registered: retired tables are reclaimed on the next tick.
+  // Once the only reader has passed a quiescent point, the old table is reclaimed.
+  me->offline();
   EXPECT_TRUE(eventually([&] { return registry.retired_count() == 0; }));
   cp.stop();
   cp.stop();
@@ -59,11 +69,12 @@ TEST(ControlPlaneTest, RequestRefreshWakesTheThreadEarly) {
   testing::TempDir dir;
   std::string file = dir.write("apps.yaml", "apps: []\n");
   snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
   ControlPlane cp(static_file_resolver(file), &registry, 1h);  // no periodic refresh in this test
   ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
   dir.write("apps.yaml", "apps:\n  - appId: c\n    address: 127.0.0.1:50009\n");
   cp.request_refresh();
-  EXPECT_TRUE(eventually([&] { return registry.current()->find("c", "").size() == 1; }));
+  EXPECT_TRUE(eventually([&] { return count(registry, me, "c") == 1; }));
 }
 
 TEST(ControlPlaneTest, StartErrorsAreReturned) {
@@ -79,13 +90,14 @@ TEST(ControlPlaneTest, SqliteRegistersHeartbeatsAndDeregistersOnStop) {
   o.path = dir.file("nr.db");
   o.update_interval = 2s;
   snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
   resolvers::SelfRegistration self{"a", "default", "127.0.0.1:40001", 3500, 0};
   {
     ControlPlane cp(std::make_unique<resolvers::SqliteResolver>(o), &registry, 50ms);
     ASSERT_TRUE(cp.start(self).ok());
-    ASSERT_EQ(registry.current()->find("a", "").size(), 1u);
+    ASSERT_EQ(count(registry, me, "a"), 1u);
     std::this_thread::sleep_for(3500ms);  // past updateInterval: alive only thanks to heartbeats
-    EXPECT_EQ(registry.current()->find("a", "").size(), 1u);
+    EXPECT_EQ(count(registry, me, "a"), 1u);
   }
   resolvers::SqliteResolver other(o);
   ASSERT_TRUE(other.start({"z", "default", "127.0.0.1:40009", 3500, 0}).ok());

@@ -281,7 +281,8 @@ TEST(GrpcPair, OversizeRequestIsResourceExhausted) {
 
 TEST(GrpcPair, OversizeResponseIsResourceExhaustedAtClient) {
   Pair p(4u << 20, {}, 100);
-  p.client.start_unary("/test.Svc/Echo", "a", {}, 0, std::string(1000, 'r'), user(1));
+  std::string body(1000, 'r');  // must outlive the call
+  p.client.start_unary("/test.Svc/Echo", "a", {}, 0, body, user(1));
   p.pump();
   ASSERT_EQ(p.ch.done.size(), 1u);
   EXPECT_EQ(p.ch.done[0].grpc_status, static_cast<int>(StatusCode::kResourceExhausted));

@@ -19,7 +19,9 @@ std::string framed(std::string_view msg, uint8_t flag = 0) {
   uint8_t p[kMessagePrefixSize];
   write_message_prefix(static_cast<uint32_t>(msg.size()), p);
   p[0] = flag;
-  return std::string(reinterpret_cast<char*>(p), sizeof p) + std::string(msg);
+  std::string out(reinterpret_cast<char*>(p), sizeof p);
+  out.append(msg);
+  return out;
 }
 
 bool feed(UnaryMessageReader& r, std::string_view s) {
@@ -100,7 +102,9 @@ TEST(Framing, HugeDeclaredLengthFailsCleanly) {
 TEST(Framing, SecondMessageIsAnError) {
   mem::ShardPool pool;
   UnaryMessageReader r(&pool, 1024);
-  EXPECT_FALSE(feed(r, framed("a") + framed("b")));
+  std::string two = framed("a");
+  two.append(framed("b"));
+  EXPECT_FALSE(feed(r, two));
   EXPECT_EQ(r.error(), FramingError::kTooManyMessages);
 }
 
@@ -271,7 +275,9 @@ TEST(HeaderStore, KeepsPairsInOrderAcrossGrowth) {
   mem::ShardPool pool;
   HeaderStore store(&pool);
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(store.add("k" + std::to_string(i), std::string(i, 'v')));
+    std::string key = "k";
+    key.append(std::to_string(i));
+    ASSERT_TRUE(store.add(key, std::string(i, 'v')));
   }
   std::span<const Metadata> md;
   ASSERT_TRUE(store.materialize(&md));
