@@ -197,8 +197,11 @@ absl::Status SqliteResolver::cleanup_if_due() {
     claim->bind_int(1, std::max<int64_t>(options_.cleanup_interval.count() * 95 / 100, 1));
     if (absl::Status e = claim->step().status(); !e.ok()) return e;
     if (db_.changes() == 0) return absl::OkStatus();
-    return db_.exec(absl::StrCat("DELETE FROM ", options_.table_name, " WHERE unixepoch(CURRENT_TIMESTAMP) - last_update >= ",
-                                 options_.update_interval.count()));
+    // Only rows dead for a whole cleanup interval: a daprd with a longer updateInterval than
+    // ours may be between heartbeats, and daprd exits when it finds its row gone.
+    const int64_t dead_after = std::max<int64_t>(options_.update_interval.count(), options_.cleanup_interval.count());
+    return db_.exec(absl::StrCat("DELETE FROM ", options_.table_name,
+                                 " WHERE unixepoch(CURRENT_TIMESTAMP) - last_update >= ", dead_after));
   });
 }
 

@@ -10,7 +10,8 @@
 // - If a heartbeat finds our row gone (another process took the address over, or daprd's GC
 //   deleted it), daprd exits fatally; we log and register again with a new id.
 // - daprd's GC query deletes rows *younger* than updateInterval (inverted); ours deletes
-//   rows older than updateInterval. Lookups filter by age either way.
+//   rows older than max(updateInterval, cleanupInterval), so it never removes the row of a
+//   live daprd that uses a longer updateInterval. Lookups filter by age either way.
 #pragma once
 
 #include <chrono>

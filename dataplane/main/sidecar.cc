@@ -117,18 +117,19 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
 
 int run_sidecar(config::Options o) {
   // Configuration file: resolver and data-plane knobs (flags win).
-  config::Configuration cfg;
-  if (!o.config_path.empty()) {
-    auto loaded = config::load_configuration(o.config_path);
-    if (!loaded.ok()) {
-      log_line(absl::StrCat("--config ", o.config_path, ": ", loaded.status().message()));
-      return 2;
-    }
-    cfg = *std::move(loaded);
-    if (auto s = config::apply_dataplane_config(cfg.dataplane, &o); !s.ok()) {
-      log_line(absl::StrCat("--config ", o.config_path, ": ", s.message()));
-      return 2;
-    }
+  // Configuration file: resolver and data-plane knobs (flags win). Without --config the
+  // defaults apply (SQLite registry at the per-user path or $RINGSIDE_NR_SQLITE).
+  auto loaded = config::load_configuration(o.config_path);
+  if (!loaded.ok()) {
+    log_line(o.config_path.empty()
+                 ? std::string(loaded.status().message())
+                 : absl::StrCat("--config ", o.config_path, ": ", loaded.status().message()));
+    return 2;
+  }
+  config::Configuration cfg = *std::move(loaded);
+  if (auto s = config::apply_dataplane_config(cfg.dataplane, &o); !s.ok()) {
+    log_line(absl::StrCat("--config ", o.config_path, ": ", s.message()));
+    return 2;
   }
   if (o.app_port && o.app_protocol != "http") {
     log_line(absl::StrCat("--app-protocol: \"", o.app_protocol,

@@ -194,6 +194,20 @@ TEST(SqliteResolverTest, CreatesTheDefaultDirectoryAndReportsUnusablePaths) {
   unstarted.stop();
 }
 
+TEST(SqliteResolverTest, GarbageCollectsOnlyLongDeadRows) {
+  testing::TempDir dir;
+  config::SqliteOptions o = options_for(dir.file("nr.db"));
+  o.cleanup_interval = std::chrono::seconds(60);
+  SqliteResolver a(o);
+  ASSERT_TRUE(a.start(self("a", "127.0.0.1:40001")).ok());
+  RawDb raw(dir.file("nr.db"));
+  raw.exec("INSERT INTO hosts VALUES ('r1', '127.0.0.1:1', 'dead', '', unixepoch(CURRENT_TIMESTAMP) - 3600)");
+  raw.exec("INSERT INTO hosts VALUES ('r2', '127.0.0.1:2', 'slow', '', unixepoch(CURRENT_TIMESTAMP) - 10)");
+  ASSERT_TRUE(a.heartbeat().ok());  // the first heartbeat claims the GC slot
+  EXPECT_EQ(raw.text("SELECT group_concat(app_id) FROM (SELECT app_id FROM hosts ORDER BY app_id)"), "a,slow");
+  EXPECT_NE(raw.text("SELECT value FROM metadata WHERE key = 'nr-last-cleanup'"), "");
+}
+
 TEST(SqliteResolverTest, MalformedDatabaseFileIsAStartError) {
   testing::TempDir dir;
   std::string path = dir.write("nr.db", std::string(4096, 'x'));

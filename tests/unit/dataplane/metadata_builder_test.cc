@@ -92,7 +92,8 @@ TEST_F(MetadataBuilderTest, ContainsIsCaseInsensitive) {
 TEST_F(MetadataBuilderTest, TooManyPairsReportsOverflowAndKeepsWhatFit) {
   std::vector<std::string> keys;
   for (size_t i = 0; i < MetadataBuilder::kMaxPairs; ++i) {
-    keys.push_back(std::string("k") + std::to_string(i));
+    keys.push_back(std::to_string(i));
+    keys.back().insert(keys.back().begin(), 'k');
   }
   for (size_t i = 0; i < MetadataBuilder::kMaxPairs; ++i) ASSERT_TRUE(mb.add(keys[i], "v")) << i;
   EXPECT_FALSE(mb.add("one-more", "v"));
