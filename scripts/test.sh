@@ -1,8 +1,34 @@
 #!/usr/bin/env bash
-# The test command (README, CI): installs dependencies, builds Release into build/, runs every
-# test registered with CTest (unit and e2e; fuzz and sanitizer builds are added here later).
+# The test command (README, CI). On a fresh Debian 12 machine it installs what is missing, then:
+#   1. Release build (build/): every unit and end-to-end test.
+#   2. ASan+UBSan build (build-asan/): every unit test and the end-to-end suite again, so the
+#      parsers, codecs, I/O layer and the sidecar itself run under the sanitizers.
+#   3. TSan build (build-tsan/): the snapshot publication/reclamation churn and the control loop.
+#   4. libFuzzer build (build-fuzz/, clang): every fuzz target for a bounded run.
+# Set RINGSIDE_QUICK=1 to run only stage 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+jobs="$(nproc)"
+
+echo "== stage 1: Release build, unit + e2e tests"
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j2
+[ "${RINGSIDE_QUICK:-0}" = 1 ] && exit 0
+
+echo "== stage 2: ASan+UBSan build, unit + e2e tests"
+cmake --preset asan >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j2
+
+echo "== stage 3: TSan build, snapshot churn and control-plane loop"
+cmake --preset tsan >/dev/null
+cmake --build build-tsan -j"$jobs" --target controlplane_snapshot_test controlplane_loop_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/controlplane_snapshot_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/controlplane_loop_test
+
+echo "== stage 4: libFuzzer targets (bounded runs)"
+cmake --preset fuzz >/dev/null
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz --output-on-failure -j2

@@ -12,9 +12,21 @@ enum class HeaderAction {
   kRename,     // every value under "dapr-" + key without a leading ':' (pseudo and grpc- keys)
 };
 
-// `connection_tokens` is the comma-separated union of the metadata's Connection values: every
-// header named there is hop-by-hop too.
-HeaderAction classify_metadata_key(std::string_view key, std::string_view connection_tokens);
+// The values of every Connection header of a message: each header they name is hop-by-hop.
+class ConnectionTokens {
+ public:
+  void add(std::string_view value) {
+    if (n_ < kMax) values_[n_++] = value;
+  }
+  bool names(std::string_view key) const;
+
+ private:
+  static constexpr int kMax = 8;  // more Connection headers than this are not seen in practice
+  std::string_view values_[kMax];
+  int n_ = 0;
+};
+
+HeaderAction classify_metadata_key(std::string_view key, const ConnectionTokens& connection);
 
 // connection, keep-alive, transfer-encoding, upgrade, te, trailer, proxy-* ... (§5.3).
 bool is_hop_by_hop_header(std::string_view key);

@@ -165,9 +165,9 @@ void HttpAppChannel::start_on(Conn* conn, AppCall* call) {
        out.append("\r\n");
 
   // Connection tokens name extra hop-by-hop headers (§5.3).
-  std::string_view connection_tokens;
+  ConnectionTokens connection_tokens;
   call->request->for_each_metadata([&](std::string_view k, std::string_view v) {
-    if (iequals(k, "connection")) connection_tokens = v;
+    if (iequals(k, "connection")) connection_tokens.add(v);
   });
   char keybuf[256];
   char canon[256];
@@ -294,17 +294,17 @@ void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
   // Content-Length.
   MetadataBuilder& md = svc_->scratch->metadata;
   md.reset();
-  std::string_view connection_tokens;
+  ConnectionTokens connection_tokens;
   std::string_view content_type;
   for (size_t i = 0; i < head.header_count; ++i) {
-    if (iequals(head.headers[i].name, "connection")) connection_tokens = head.headers[i].value;
+    if (iequals(head.headers[i].name, "connection")) connection_tokens.add(head.headers[i].value);
   }
   bool ok = true;
   for (size_t i = 0; i < head.header_count && ok; ++i) {
     std::string_view name = head.headers[i].name;
     if (iequals(name, "content-type") && content_type.empty()) content_type = head.headers[i].value;
     if (iequals(name, "content-length") || is_hop_by_hop_header(name) ||
-        (!connection_tokens.empty() && list_contains_token(connection_tokens, name))) {
+        connection_tokens.names(name)) {
       continue;
     }
     char* key = md.reserve_text(name.size());

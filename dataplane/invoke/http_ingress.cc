@@ -411,9 +411,9 @@ void HttpIngressConnection::respond_invoke(std::string_view bytes) {
   }
   ok = http1::append_status_line(out, status);
   // Response headers (§5.3), canonical keys as Go's HTTP server writes them.
-  std::string_view connection_tokens;
+  ConnectionTokens connection_tokens;
   r.for_each_header([&](std::string_view k, std::string_view v) {
-    if (iequals(k, "connection")) connection_tokens = v;
+    if (iequals(k, "connection")) connection_tokens.add(v);
   });
   char keybuf[256];
   char canon[256];

@@ -10,7 +10,9 @@ namespace ringside::invoke {
 namespace {
 
 HeaderAction classify(std::string_view key, std::string_view connection = {}) {
-  return classify_metadata_key(key, connection);
+  ConnectionTokens tokens;
+  if (!connection.empty()) tokens.add(connection);
+  return classify_metadata_key(key, tokens);
 }
 
 TEST(HeaderRules, HopByHopHeadersAreDroppedInAnyCase) {
@@ -124,6 +126,16 @@ TEST(HeaderRules, OrdinaryHeadersAreCopied) {
                              "dapr-api-token", "Cookie", "x-forwarded-for", "Forwarded"}) {
     EXPECT_EQ(classify(k), HeaderAction::kCopy) << k;
   }
+}
+
+TEST(HeaderRules, EveryConnectionHeaderValueNamesHopByHopHeaders) {
+  // Two Connection headers: a header named in either one is hop-by-hop (spec §5.3).
+  ConnectionTokens tokens;
+  tokens.add("x-first");
+  tokens.add("x-second, x-third");
+  EXPECT_EQ(classify_metadata_key("X-First", tokens), HeaderAction::kDrop);
+  EXPECT_EQ(classify_metadata_key("x-third", tokens), HeaderAction::kDrop);
+  EXPECT_EQ(classify_metadata_key("x-fourth", tokens), HeaderAction::kCopy);
 }
 
 }  // namespace
