@@ -21,9 +21,20 @@ struct GrpcIngressConnection::ServerCall final : AppCallCompletion {
   AppCall* app_call = nullptr;            // in flight on the app channel
   ServerCall* next = nullptr;             // list links
   ServerCall* prev = nullptr;
+  shard::Timer deadline;                  // grpc-timeout of the caller, when it sent one
 
   ServerCall(GrpcIngressConnection* c, grpc::CallId i, mem::ShardPool* pool)
-      : conn(c), id(i), method(pool) {}
+      : conn(c), id(i), method(pool) {
+    deadline.fn = &ServerCall::on_deadline;
+    deadline.owner = this;
+  }
+  // The caller's deadline passed before the app answered: give up on the app call (its answer
+  // will be dropped) and tell the caller, as a Go gRPC server would.
+  static void on_deadline(void* self) {
+    auto* call = static_cast<ServerCall*>(self);
+    if (call->app_call && call->conn->svc_->app) call->conn->svc_->app->cancel(call->app_call);
+    call->conn->complete(call, {}, 4, "context deadline exceeded");
+  }
   void on_app_response(std::string_view r) override { conn->complete(this, r, 0, {}); }
   void on_app_error(int code, std::string_view message) override {
     conn->complete(this, {}, code, message);
@@ -140,12 +151,14 @@ void GrpcIngressConnection::serve_call_local(const grpc::UnaryRequest& req) {
     complete(call, {}, 13, "app channel is not initialized");
     return;
   }
+  if (req.timeout_ns > 0) svc_->timers.arm(&call->deadline, shard::monotonic_ns() + req.timeout_ns);
   call->app_call = svc_->app->invoke(v, call);
 }
 
 void GrpcIngressConnection::complete(ServerCall* call, std::string_view response, int grpc_status,
                                      std::string_view grpc_message) {
   call->app_call = nullptr;
+  svc_->timers.cancel(&call->deadline);
   grpc_.respond(call->id, {}, response, grpc_status, grpc_message, {});
   if (call->prev) call->prev->next = call->next;
   if (call->next) call->next->prev = call->prev;
@@ -158,6 +171,7 @@ void GrpcIngressConnection::on_call_cancelled(grpc::CallId id) {
   for (ServerCall* c = calls_; c; c = c->next) {
     if (c->id != id) continue;
     if (c->app_call && svc_->app) svc_->app->cancel(c->app_call);
+    svc_->timers.cancel(&c->deadline);
     if (c->prev) c->prev->next = c->next;
     if (c->next) c->next->prev = c->prev;
     if (calls_ == c) calls_ = c->next;

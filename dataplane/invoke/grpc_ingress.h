@@ -32,6 +32,7 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   void on_call_cancelled(grpc::CallId id) override;
 
   struct ServerCall;  // a CallLocal waiting for the app
+  friend struct ServerCall;
   void complete(ServerCall* call, std::string_view response, int grpc_status,
                 std::string_view grpc_message);
 

@@ -21,9 +21,6 @@
 namespace ringside::invoke {
 namespace {
 
-constexpr std::string_view kCallLocalPath = "/dapr.proto.internals.v1.ServiceInvocation/CallLocal";
-constexpr int kBuiltInRetries = 3;                      // spec §6.1
-constexpr int64_t kRetryBackoffNs = 1'000'000'000;      // spec §6.1: constant 1 s
 constexpr size_t kKeepBufferBytes = 256 * 1024;         // bigger buffers go back to the pool
 
 bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
@@ -31,10 +28,7 @@ bool status_has_body(int status) { return status >= 200 && status != 204 && stat
 }  // namespace
 
 HttpIngressConnection::HttpIngressConnection(ShardServices* svc)
-    : svc_(svc), in_(svc->io.pool), request_msg_(svc->io.pool), target_(svc->io.pool) {
-  retry_timer_.fn = &HttpIngressConnection::on_retry_timer;
-  retry_timer_.owner = this;
-}
+    : svc_(svc), in_(svc->io.pool), invocation_(svc), target_(svc->io.pool) {}
 
 HttpIngressConnection* HttpIngressConnection::accept(ShardServices* svc, int fd) {
   auto* h = mem::pool_new<HttpIngressConnection>(svc->io.pool, svc);
@@ -205,7 +199,7 @@ bool HttpIngressConnection::build_request_message(const InvokeTarget& t, bool se
       return false;
     }
   }
-  std::string_view app_id = target_.view().substr(0, target_id_len_);
+  std::string_view app_id = t.app_id;
   if (self_call) {
     // A self-call re-stamps identity and adds no forwarding headers (§5.2).
     md.remove("dapr-caller-app-id");
@@ -236,10 +230,11 @@ bool HttpIngressConnection::build_request_message(const InvokeTarget& t, bool se
   f.message.verb = static_cast<int32_t>(http1::verb_from_method(head_.method));
   f.message.querystring = head_.query;
   size_t size = codec::encoded_size(f);
-  request_msg_.clear();
-  if (!request_msg_.reserve(size)) return false;
-  codec::encode(f, request_msg_.tail());
-  request_msg_.commit(size);
+  mem::Buffer& msg = invocation_.request();
+  msg.clear();
+  if (!msg.reserve(size)) return false;
+  codec::encode(f, msg.tail());
+  msg.commit(size);
   return true;
 }
 
@@ -260,7 +255,6 @@ void HttpIngressConnection::invoke() {
     case TargetError::kInvalidMethod: {
       target_.clear();
       target_.append(t.target);
-      target_id_len_ = t.target.size();
       char msg[512];
       int n = e == TargetError::kInvalidAppId
                   ? snprintf(msg, sizeof msg, "invalid app id %.*s", static_cast<int>(t.target.size()), t.target.data())
@@ -276,9 +270,7 @@ void HttpIngressConnection::invoke() {
       return;
   }
   target_.clear();
-  bool stored = target_.append(t.app_id) && target_.append(t.app_namespace);
-  target_id_len_ = t.app_id.size();
-  if (!stored) {
+  if (!target_.append(t.app_id)) {
     fail_protocol(500);
     return;
   }
@@ -290,105 +282,25 @@ void HttpIngressConnection::invoke() {
   const SidecarSettings& s = *svc_->settings;
   bool self_call = t.app_id == s.app_id && (!t.has_namespace || t.app_namespace == s.app_namespace);
   std::string_view body = in_.view().substr(head_.head_size, body_size_);
-  replayable_ = head_.body_kind != http1::BodyKind::kChunked;
   if (!build_request_message(t, self_call, body)) {
     respond_dapr_error(431, "ERR_DIRECT_INVOKE", "request headers too large");
     keep_alive_ = false;
     finish_request();
     return;
   }
-  retries_ = 0;
-  if (self_call) {
-    if (!svc_->app) {
-      respond_invoke_error(500, "rpc error: code = Internal desc = app channel is not initialized");
-      finish_request();
-      return;
-    }
-    codec::decode_internal_invoke_request(request_msg_.view(), &self_view_);
-    app_call_ = svc_->app->invoke(self_view_, this);
-    return;
-  }
-  start_attempt();
+  // A chunked (unknown-length) request is not replayable: no built-in retry (spec §4.1).
+  invocation_.start(t.app_id, t.app_namespace, self_call,
+                    head_.body_kind != http1::BodyKind::kChunked, this);
 }
 
-void HttpIngressConnection::start_attempt() {
-  std::string_view app_id = target_.view().substr(0, target_id_len_);
-  std::string_view ns = target_.view().substr(target_id_len_);
-  const snapshot::InstanceTable* table = svc_->snapshots->current();
-  std::span<const snapshot::Instance> instances = table->find(app_id, ns);
-  if (instances.empty()) {
-    handle_peer_failure(-1, "no host found with the given ID", /*retryable=*/false);
-    return;
-  }
-  const snapshot::Instance& inst = instances[svc_->round_robin->pick(app_id, instances.size())];
-  shard::ShardCounters::bump(svc_->counters->peer_calls);
-  peer_ = svc_->peers->get(inst.ipv4_be, inst.port_be);
-  if (peer_) {
-    stream_ = peer_->start_call(kCallLocalPath, inst.address_text, {}, 0, request_msg_.view(), this);
-  }
-  if (!peer_ || !stream_) {
-    peer_ = nullptr;
-    stream_ = 0;
-    handle_peer_failure(14, "connection error: the peer sidecar is not reachable", true);
-  }
-}
-
-void HttpIngressConnection::on_retry_timer(void* self) {
-  static_cast<HttpIngressConnection*>(self)->start_attempt();
-}
-
-void HttpIngressConnection::on_peer_result(const grpc::UnaryResult& r) {
-  peer_ = nullptr;
-  stream_ = 0;
-  if (r.grpc_status == 0) {
-    respond_invoke(r.message);
-    finish_request();
-    return;
-  }
-  // Only calls the peer provably did not process are replayed (never a call its app may have
-  // seen), and only on Unavailable/Unauthenticated like daprd's built-in policy.
-  bool retryable = (r.grpc_status == 14 || r.grpc_status == 16) && r.not_processed;
-  handle_peer_failure(r.grpc_status, r.grpc_message, retryable);
-}
-
-void HttpIngressConnection::handle_peer_failure(int grpc_code, std::string_view message,
-                                                bool retryable) {
-  if (retryable && replayable_ && retries_ < kBuiltInRetries && !draining_) {
-    ++retries_;
-    shard::ShardCounters::bump(svc_->counters->peer_retries);
-    svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + kRetryBackoffNs);
-    return;
-  }
-  std::string_view app_id = target_.view().substr(0, target_id_len_);
-  char text[1024];
-  int n;
-  if (grpc_code < 0) {
-    n = snprintf(text, sizeof text, "%.*s", static_cast<int>(message.size()), message.data());
-  } else if (retries_ > 0) {
-    n = snprintf(text, sizeof text,
-                 "failed to invoke target %.*s after %d retries. Error: rpc error: code = %.*s desc = %.*s",
-                 static_cast<int>(app_id.size()), app_id.data(), retries_,
-                 static_cast<int>(grpc_code_name(grpc_code).size()), grpc_code_name(grpc_code).data(),
-                 static_cast<int>(message.size()), message.data());
-  } else {
-    n = snprintf(text, sizeof text, "rpc error: code = %.*s desc = %.*s",
-                 static_cast<int>(grpc_code_name(grpc_code).size()), grpc_code_name(grpc_code).data(),
-                 static_cast<int>(message.size()), message.data());
-  }
-  size_t len = n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof text - 1) : 0;
-  respond_invoke_error(grpc_code == 7 ? 403 : 500, std::string_view(text, len));
-  finish_request();
-}
-
-void HttpIngressConnection::on_app_response(std::string_view internal_invoke_response) {
-  app_call_ = nullptr;
+void HttpIngressConnection::on_invocation_response(std::string_view internal_invoke_response) {
   respond_invoke(internal_invoke_response);
   finish_request();
 }
 
-void HttpIngressConnection::on_app_error(int grpc_code, std::string_view message) {
-  app_call_ = nullptr;
-  handle_peer_failure(grpc_code, message, /*retryable=*/false);
+void HttpIngressConnection::on_invocation_error(int grpc_code, std::string_view error_text) {
+  respond_invoke_error(grpc_code == 7 ? 403 : 500, error_text);
+  finish_request();
 }
 
 void HttpIngressConnection::respond_invoke(std::string_view bytes) {
@@ -496,7 +408,7 @@ void HttpIngressConnection::respond_dapr_error(int status, std::string_view code
 }
 
 void HttpIngressConnection::respond_invoke_error(int status, std::string_view error_text) {
-  std::string_view app_id = target_.view().substr(0, target_id_len_);
+  std::string_view app_id = target_id();
   char* msg = svc_->scratch->text;
   int n = snprintf(msg, sizeof svc_->scratch->text, "failed to invoke, id: %.*s, err: %.*s",
                    static_cast<int>(app_id.size()), app_id.data(),
@@ -529,8 +441,7 @@ void HttpIngressConnection::finish_request() {
   in_.consume(request_size_);
   request_size_ = 0;
   state_ = State::kHead;
-  request_msg_.clear();
-  if (request_msg_.capacity() > kKeepBufferBytes) request_msg_.release();
+  invocation_.recycle(kKeepBufferBytes);
   if (!keep_alive_ || draining_) {
     state_ = State::kBusy;  // read nothing more
     tcp_->close_after_flush();
@@ -543,11 +454,7 @@ void HttpIngressConnection::finish_request() {
 void HttpIngressConnection::on_closed(io::TcpConnection&, int) {
   tcp_ = nullptr;
   shard::ShardCounters::drop(svc_->counters->connections_open);
-  if (peer_ && stream_) peer_->cancel(stream_);
-  if (app_call_ && svc_->app) svc_->app->cancel(app_call_);
-  svc_->timers.cancel(&retry_timer_);
-  peer_ = nullptr;
-  app_call_ = nullptr;
+  invocation_.cancel();
   if (prev_live) prev_live->next_live = next_live;
   if (next_live) next_live->prev_live = prev_live;
   if (svc_->ingress_live == this) svc_->ingress_live = next_live;

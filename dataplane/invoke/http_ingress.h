@@ -14,6 +14,7 @@
 #include "dataplane/http1/chunked_decoder.h"
 #include "dataplane/http1/request_parser.h"
 #include "dataplane/invoke/app_channel.h"
+#include "dataplane/invoke/invocation.h"
 #include "dataplane/invoke/shard_services.h"
 #include "dataplane/invoke/target.h"
 #include "dataplane/io/tcp_connection.h"
@@ -24,8 +25,7 @@
 namespace ringside::invoke {
 
 class HttpIngressConnection final : public io::TcpConnection::Handler,
-                                    public pool::PeerCall,
-                                    public AppCallCompletion {
+                                    public InvocationOwner {
  public:
   // Adopts an accepted socket.
   static HttpIngressConnection* accept(ShardServices* svc, int fd);
@@ -38,11 +38,9 @@ class HttpIngressConnection final : public io::TcpConnection::Handler,
   void on_data(io::TcpConnection& c, std::span<const uint8_t> bytes) override;
   void on_drained(io::TcpConnection& c) override;
   void on_closed(io::TcpConnection& c, int err) override;
-  // pool::PeerCall
-  void on_peer_result(const grpc::UnaryResult& r) override;
-  // AppCallCompletion (self-invocation)
-  void on_app_response(std::string_view internal_invoke_response) override;
-  void on_app_error(int grpc_code, std::string_view message) override;
+  // InvocationOwner
+  void on_invocation_response(std::string_view internal_invoke_response) override;
+  void on_invocation_error(int grpc_code, std::string_view error_text) override;
 
   HttpIngressConnection* next_live = nullptr;  // shard's live-connection list links
   HttpIngressConnection* prev_live = nullptr;
@@ -56,9 +54,6 @@ class HttpIngressConnection final : public io::TcpConnection::Handler,
   bool body_complete();
   void dispatch();
   void invoke();
-  void start_attempt();
-  static void on_retry_timer(void* self);
-  void handle_peer_failure(int grpc_code, std::string_view message, bool retryable);
   void respond_invoke(std::string_view internal_invoke_response);
   void respond_simple(int status, std::string_view content_type, std::string_view body);
   void respond_dapr_error(int status, std::string_view code, std::string_view message);
@@ -66,6 +61,7 @@ class HttpIngressConnection final : public io::TcpConnection::Handler,
   void fail_protocol(int status);
   void finish_request();
   bool build_request_message(const InvokeTarget& t, bool self_call, std::string_view body);
+  std::string_view target_id() const { return target_.view(); }
 
   ShardServices* svc_;
   io::TcpConnection* tcp_ = nullptr;
@@ -83,16 +79,8 @@ class HttpIngressConnection final : public io::TcpConnection::Handler,
   bool in_process_ = false;        // process() is on the stack (no re-entry)
 
   // The invocation in flight (kBusy).
-  mem::Buffer request_msg_;        // encoded InternalInvokeRequest (kept for retries)
-  mem::Buffer target_;             // target app id then namespace (for routing and errors)
-  size_t target_id_len_ = 0;       // app id length within target_
-  codec::InternalInvokeRequestView self_view_;  // decoded request for self-invocation
-  AppCall* app_call_ = nullptr;    // self-invocation in flight
-  pool::PeerConnection* peer_ = nullptr;  // connection carrying the CallLocal
-  int32_t stream_ = 0;             // its stream id
-  int retries_ = 0;                // built-in retries done
-  bool replayable_ = true;         // known-length body: the built-in retry may resend it
-  shard::Timer retry_timer_;       // 1 s between attempts
+  Invocation invocation_;          // resolve, CallLocal or self-call, built-in retry
+  mem::Buffer target_;             // target id as the client wrote it (error messages)
 };
 
 }  // namespace ringside::invoke

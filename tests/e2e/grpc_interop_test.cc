@@ -107,6 +107,27 @@ TEST_F(GrpcInteropTest, CallLocalPassesAppErrorStatusInsideAnOkRpc) {
   EXPECT_EQ(resp.message().data().value(), "status 404");
 }
 
+TEST_F(GrpcInteropTest, CallerDeadlineEndsTheCallAndTheSidecarStaysUsable) {
+  // A caller deadline (grpc-timeout) shorter than the app's answer: the call ends with
+  // DEADLINE_EXCEEDED, the late app answer is dropped, and the connection keeps serving.
+  auto stub = internals::ServiceInvocation::NewStub(ChannelToB());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 300ms);
+  auto req = EchoRequest("");
+  req.mutable_message()->set_method("sleep/1000");
+  req.mutable_message()->mutable_http_extension()->set_verb(dapr::proto::common::v1::HTTPExtension::GET);
+  internals::InternalInvokeResponse resp;
+  const grpc::Status status = stub->CallLocal(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  // The sidecar is still healthy afterwards: the next call succeeds.
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + 10s);
+  internals::InternalInvokeResponse resp2;
+  const grpc::Status status2 = stub->CallLocal(&ctx2, EchoRequest("again"), &resp2);
+  ASSERT_TRUE(status2.ok()) << status2.error_message();
+  EXPECT_EQ(resp2.message().data().value(), "again");
+}
+
 TEST_F(GrpcInteropTest, UnknownMethodOnInternalPortIsUnimplemented) {
   grpc::GenericStub generic(ChannelToB());
   grpc::ClientContext ctx;
