@@ -23,7 +23,7 @@ constexpr int kInternal = static_cast<int>(StatusCode::kInternal);
 
 struct GrpcClientConnection::Call {
   explicit Call(mem::ShardPool* pool, uint32_t max_message)
-      : headers(pool), trailers(pool), reader(pool, max_message), decoded(pool) {}
+      : headers(pool), trailers(pool), reader(pool, max_message), decoded(pool), out(pool) {}
 
   Call* prev = nullptr;            // active/free list links
   Call* next = nullptr;
@@ -45,6 +45,12 @@ struct GrpcClientConnection::Call {
   bool headers_sent = false;       // our HEADERS frame was serialized
   bool completed = false;          // handler already called
   bool cancelled = false;          // caller cancelled: never call the handler
+  bool streaming = false;          // started with start_stream()
+  mem::Buffer out;                 // stream mode: bytes queued by send_data()
+  bool send_closed = false;        // stream mode: close_send() called (END_STREAM after out)
+  bool data_deferred = false;      // stream mode: provider returned DEFERRED (needs resume)
+  bool above_high = false;         // stream mode: queue reached the high watermark
+  size_t unconsumed = 0;           // stream mode: received bytes not yet consume()d
 };
 
 struct ClientCallbacks {
@@ -94,8 +100,19 @@ struct ClientCallbacks {
 
   static int on_data_chunk(nghttp2_session* s, uint8_t, int32_t id, const uint8_t* data,
                            size_t len, void* ud) {
+    GrpcClientConnection* conn = self(ud);
     Call* c = call_of(s, id);
-    if (!c || done(c)) return 0;
+    // The connection window always reopens at once: one slow stream must not stall others.
+    conn->session_.consume_connection(len);
+    if (c && c->streaming && !done(c) && c->http_status == 200) {
+      // Stream window: held until the caller consume()s what it forwarded.
+      c->unconsumed += len;
+      conn->handler_->on_stream_data(c->user, std::span<const uint8_t>(data, len));
+      return 0;
+    }
+    // Unary (bounded by max_message_bytes), a non-200 body, or nobody listening: reopen now.
+    conn->session_.consume_stream(id, len);
+    if (!c || done(c) || c->streaming) return 0;
     if (c->reader.feed(data, len)) return 0;
     FramingError e = c->reader.error();
     int code = e == FramingError::kTooLarge || e == FramingError::kNoMemory
@@ -109,9 +126,18 @@ struct ClientCallbacks {
 
   static int on_frame_recv(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
     if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
-    if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
     Call* c = call_of(s, f->hd.stream_id);
     if (!c || done(c)) return 0;
+    if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) {
+      // Response headers of a streaming call (a trailers-only answer carries END_STREAM).
+      if (c->streaming && f->hd.type == NGHTTP2_HEADERS &&
+          f->headers.cat == NGHTTP2_HCAT_RESPONSE && c->http_status == 200) {
+        std::span<const Metadata> h;
+        if (!c->headers.materialize(&h)) h = {};
+        self(ud)->handler_->on_stream_headers(c->user, h);
+      }
+      return 0;
+    }
     stop_sending(s, f->hd.stream_id);
     self(ud)->complete_from_response(c);
     return 0;
@@ -175,6 +201,31 @@ struct ClientCallbacks {
     return static_cast<ssize_t>(n);
   }
 
+  // Stream mode: drains c->out; DEFERRED while empty and not half-closed (send_data and
+  // close_send resume it), EOF with END_STREAM after close_send().
+  static ssize_t read_stream_data(nghttp2_session*, int32_t id, uint8_t* buf, size_t length,
+                                  uint32_t* flags, nghttp2_data_source* src, void* ud) {
+    auto* c = static_cast<Call*>(src->ptr);
+    if (done(c)) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    size_t n = c->out.size() < length ? c->out.size() : length;
+    if (n) std::memcpy(buf, c->out.data(), n);
+    c->out.consume(n);
+    if (c->above_high && c->out.size() < kStreamLowWatermark) {
+      c->above_high = false;
+      // Fired from flush_to() after nghttp2 returns (handlers may submit frames).
+      if (!self(ud)->writable_ids_.push_back(id)) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    if (c->out.empty()) {
+      if (c->send_closed) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+      } else if (n == 0) {
+        c->data_deferred = true;
+        return NGHTTP2_ERR_DEFERRED;
+      }
+    }
+    return static_cast<ssize_t>(n);
+  }
+
   static const nghttp2_session_callbacks* get() {
     static nghttp2_session_callbacks* cbs = [] {
       nghttp2_session_callbacks* c = nullptr;
@@ -199,7 +250,8 @@ GrpcClientConnection::GrpcClientConnection(mem::ShardPool* pool, ClientHandler* 
       max_message_bytes_(max_message_bytes),
       settings_(settings),
       session_(pool),
-      nv_(pool) {}
+      nv_(pool),
+      writable_ids_(pool) {}
 
 GrpcClientConnection::~GrpcClientConnection() {
   on_transport_closed();
@@ -219,7 +271,27 @@ bool GrpcClientConnection::feed(const uint8_t* data, size_t len) {
   return session_.feed(data, len);
 }
 
-bool GrpcClientConnection::flush_to(mem::Buffer* out) { return session_.flush_to(out); }
+bool GrpcClientConnection::flush_to(mem::Buffer* out) {
+  // Writable callbacks may queue more data, which wants flushing too. Each round needs a queue
+  // to cross the high watermark again; the bound keeps a handler that refills forever from
+  // starving the shard (the rest goes out on the next flush).
+  constexpr int kMaxRounds = 16;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    if (!session_.flush_to(out)) return false;
+    if (writable_ids_.empty()) return true;
+    fire_writable();
+  }
+  return session_.alive();
+}
+
+void GrpcClientConnection::fire_writable() {
+  // Only read callbacks (inside nghttp2_session_mem_send) append, so the list is stable here.
+  for (size_t i = 0; i < writable_ids_.size(); ++i) {
+    Call* c = lookup(writable_ids_[i]);
+    if (c && c->streaming && !c->completed && !c->cancelled) handler_->on_stream_writable(c->user);
+  }
+  writable_ids_.clear();
+}
 
 bool GrpcClientConnection::wants_close() const { return session_.wants_close(); }
 
@@ -242,33 +314,27 @@ bool GrpcClientConnection::push_nv(std::string_view name, std::string_view value
   return nv_.push_back(nv);
 }
 
-int32_t GrpcClientConnection::start_unary(std::string_view path, std::string_view authority,
+int32_t GrpcClientConnection::submit_call(std::string_view path, std::string_view authority,
+                                          std::string_view content_type,
                                           std::span<const Metadata> metadata, int64_t timeout_ns,
-                                          std::string_view message, void* user) {
-  if (!session_.alive() || nghttp2_session_check_request_allowed(session_.get()) == 0) return 0;
-  if (message.size() > 0xffffffffu) return 0;
+                                          Call* c, nghttp2_data_source_read_callback read) {
   char timeout_text[16];
   size_t timeout_len = timeout_ns > 0 ? format_grpc_timeout(timeout_ns, timeout_text) : 0;
-
   nv_.clear();
   bool ok = push_nv(":method", "POST") && push_nv(":scheme", "http") && push_nv(":path", path) &&
-            push_nv(":authority", authority) && push_nv("content-type", "application/grpc") &&
+            push_nv(":authority", authority) && push_nv("content-type", content_type) &&
             push_nv("te", "trailers");
   if (timeout_len) ok = ok && push_nv("grpc-timeout", std::string_view(timeout_text, timeout_len));
   for (const Metadata& m : metadata) {
     if (!is_reserved_header(m.key)) ok = ok && push_nv(m.key, m.value);
   }
-  if (!ok) return 0;
-
-  Call* c = acquire_call();
-  if (!c) return 0;
-  c->user = user;
-  c->request = message;
-  write_message_prefix(static_cast<uint32_t>(message.size()), c->prefix);
-  nghttp2_data_provider provider;
-  provider.source.ptr = c;
-  provider.read_callback = ClientCallbacks::read_data;
-  int32_t id = nghttp2_submit_request(session_.get(), nullptr, nv_.data(), nv_.size(), &provider, c);
+  int32_t id = 0;
+  if (ok) {
+    nghttp2_data_provider provider;
+    provider.source.ptr = c;
+    provider.read_callback = read;
+    id = nghttp2_submit_request(session_.get(), nullptr, nv_.data(), nv_.size(), &provider, c);
+  }
   if (id <= 0) {
     c->cancelled = true;  // never reported: the caller sees the 0 return
     --active_count_;
@@ -279,8 +345,83 @@ int32_t GrpcClientConnection::start_unary(std::string_view path, std::string_vie
   return id;
 }
 
+int32_t GrpcClientConnection::start_unary(std::string_view path, std::string_view authority,
+                                          std::span<const Metadata> metadata, int64_t timeout_ns,
+                                          std::string_view message, void* user) {
+  if (!session_.alive() || nghttp2_session_check_request_allowed(session_.get()) == 0) return 0;
+  if (message.size() > 0xffffffffu) return 0;
+  Call* c = acquire_call();
+  if (!c) return 0;
+  c->user = user;
+  c->request = message;
+  write_message_prefix(static_cast<uint32_t>(message.size()), c->prefix);
+  return submit_call(path, authority, "application/grpc", metadata, timeout_ns, c,
+                     ClientCallbacks::read_data);
+}
+
+int32_t GrpcClientConnection::start_stream(std::string_view path, std::string_view authority,
+                                           std::span<const Metadata> metadata, int64_t timeout_ns,
+                                           void* user) {
+  if (!session_.alive() || nghttp2_session_check_request_allowed(session_.get()) == 0) return 0;
+  Call* c = acquire_call();
+  if (!c) return 0;
+  c->user = user;
+  c->streaming = true;
+  return submit_call(path, authority, "application/grpc+proto", metadata, timeout_ns, c,
+                     ClientCallbacks::read_stream_data);
+}
+
+GrpcClientConnection::Call* GrpcClientConnection::lookup(int32_t stream_id) const {
+  if (stream_id <= 0) return nullptr;
+  if (session_.get()) {
+    if (auto* c = static_cast<Call*>(
+            nghttp2_session_get_stream_user_data(session_.get(), stream_id))) {
+      return c;
+    }
+  }
+  return find_call(stream_id);  // HEADERS not sent yet: nghttp2 has no stream object
+}
+
+bool GrpcClientConnection::send_data(int32_t stream_id, std::span<const uint8_t> bytes) {
+  Call* c = lookup(stream_id);
+  if (!c || !c->streaming || c->completed || c->cancelled || c->send_closed) return false;
+  if (!session_.alive()) return false;
+  if (bytes.size() > kStreamHardQueueLimit - c->out.size()) return false;
+  if (!c->out.append(bytes.data(), bytes.size())) return false;
+  if (c->out.size() >= kStreamHighWatermark) c->above_high = true;
+  if (c->data_deferred) {
+    c->data_deferred = false;
+    nghttp2_session_resume_data(session_.get(), stream_id);
+  }
+  return true;
+}
+
+size_t GrpcClientConnection::queued_bytes(int32_t stream_id) const {
+  Call* c = lookup(stream_id);
+  return c ? c->out.size() : 0;
+}
+
+bool GrpcClientConnection::close_send(int32_t stream_id) {
+  Call* c = lookup(stream_id);
+  if (!c || !c->streaming || c->completed || c->cancelled || c->send_closed) return false;
+  c->send_closed = true;
+  if (c->data_deferred && session_.alive()) {
+    c->data_deferred = false;
+    nghttp2_session_resume_data(session_.get(), stream_id);
+  }
+  return true;
+}
+
+void GrpcClientConnection::consume(int32_t stream_id, size_t n) {
+  Call* c = lookup(stream_id);
+  if (!c || !c->streaming) return;
+  if (n > c->unconsumed) n = c->unconsumed;  // never reopen more than was received
+  c->unconsumed -= n;
+  session_.consume_stream(stream_id, n);
+}
+
 void GrpcClientConnection::cancel(int32_t stream_id) {
-  Call* c = find_call(stream_id);
+  Call* c = lookup(stream_id);
   if (!c || c->completed || c->cancelled) return;
   c->cancelled = true;
   --active_count_;
@@ -299,6 +440,7 @@ void GrpcClientConnection::on_transport_closed() {
     }
     release_call(c);
   }
+  writable_ids_.clear();
 }
 
 GrpcClientConnection::Call* GrpcClientConnection::acquire_call() {
@@ -319,6 +461,8 @@ GrpcClientConnection::Call* GrpcClientConnection::acquire_call() {
   c->msg_off = c->msg_len = 0;
   c->header_bytes = 0;
   c->headers_sent = c->completed = c->cancelled = false;
+  c->streaming = c->send_closed = c->data_deferred = c->above_high = false;
+  c->unconsumed = 0;
   c->prev = nullptr;
   c->next = active_;
   if (active_) active_->prev = c;
@@ -335,6 +479,7 @@ void GrpcClientConnection::release_call(Call* c) {
   c->trailers.release();
   c->reader.reset();
   c->decoded.release();
+  c->out.release();
   c->prev = nullptr;
   c->next = free_;
   free_ = c;
@@ -354,7 +499,8 @@ void GrpcClientConnection::complete_from_response(Call* c) {
   bool decode = true;
   if (c->has_grpc_status && !c->bad_grpc_status) {
     status = c->grpc_status;
-    if (status == 0 && !c->reader.finish()) {
+    // Streaming calls pass bytes through: message framing is the application's business.
+    if (status == 0 && !c->streaming && !c->reader.finish()) {
       status = kInternal;
       text = framing_error_text(c->reader.error());
       decode = false;
@@ -388,6 +534,12 @@ void GrpcClientConnection::complete_with(Call* c, int grpc_status, std::string_v
                                          bool not_processed, bool transport_error) {
   c->completed = true;
   --active_count_;
+  if (c->streaming) {
+    std::span<const Metadata> t;
+    if (!c->trailers.materialize(&t)) t = {};
+    handler_->on_stream_end(c->user, grpc_status, message, t, transport_error, not_processed);
+    return;
+  }
   UnaryResult r;
   r.grpc_status = grpc_status;
   r.grpc_message = message;

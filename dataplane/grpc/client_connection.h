@@ -1,10 +1,18 @@
 #pragma once
-// GrpcClientConnection: the client side of one h2c connection to a peer sidecar carrying unary
-// gRPC calls, driven sans-IO (the shard's io_uring connection pumps bytes through
+// GrpcClientConnection: the client side of one h2c connection to a peer (sidecar or gRPC app)
+// carrying gRPC calls, driven sans-IO (the shard's io_uring connection pumps bytes through
 // feed()/flush_to()). Deadlines are the caller's job: it arms a timer and calls cancel().
 //
-// Every call started gets exactly one on_unary_complete(), unless the caller cancel()s it:
-// a response, a reset, a GOAWAY that excludes it, or on_transport_closed().
+// Unary calls (start_unary): every call started gets exactly one on_unary_complete(), unless
+// the caller cancel()s it: a response, a reset, a GOAWAY that excludes it, or
+// on_transport_closed().
+//
+// Streaming calls (start_stream; any stream kind, bytes forwarded as they are): send_data()
+// queues gRPC-framed bytes that leave as the peer's window allows (watermarks in
+// stream_flow.h), close_send() half-closes after them. The handler gets on_stream_headers(),
+// on_stream_data() (raw DATA payload, split anywhere; it holds the stream's receive window
+// until consume()), on_stream_writable(), and exactly one on_stream_end() unless the caller
+// cancel()s. A trailers-only response arrives as on_stream_end() without on_stream_headers().
 //
 // Owned by one shard thread; every allocation comes from the pool given to the constructor,
 // call objects are recycled through a free list.
@@ -15,6 +23,7 @@
 
 #include "dataplane/grpc/metadata.h"
 #include "dataplane/grpc/pod_vector.h"
+#include "dataplane/grpc/stream_flow.h"
 #include "dataplane/http2/session.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/mem/shard_pool.h"
@@ -38,6 +47,33 @@ class ClientHandler {
   virtual ~ClientHandler() = default;
   // Exactly once per started, not cancelled call. May start new calls on this connection.
   virtual void on_unary_complete(void* user, const UnaryResult& r) = 0;
+
+  // ---- streaming calls; all views are valid during the callback only ----
+  // Response headers (":status 200"; non-reserved metadata).
+  virtual void on_stream_headers(void* user, std::span<const Metadata> headers) {
+    (void)user;
+    (void)headers;
+  }
+  // Raw DATA payload in order; reopen the window with consume(stream, bytes.size()).
+  virtual void on_stream_data(void* user, std::span<const uint8_t> bytes) {
+    (void)user;
+    (void)bytes;
+  }
+  // The send queue drained below kStreamLowWatermark after reaching kStreamHighWatermark.
+  virtual void on_stream_writable(void* user) { (void)user; }
+  // The call is over (exactly once, unless cancel()led): trailers or trailers-only response,
+  // a reset by the peer (CANCEL → CANCELLED), or a transport failure (UNAVAILABLE,
+  // transport_error; not_processed when the peer provably never saw it).
+  virtual void on_stream_end(void* user, int grpc_status, std::string_view grpc_message,
+                             std::span<const Metadata> trailers, bool transport_error,
+                             bool not_processed) {
+    (void)user;
+    (void)grpc_status;
+    (void)grpc_message;
+    (void)trailers;
+    (void)transport_error;
+    (void)not_processed;
+  }
 };
 
 class GrpcClientConnection {
@@ -66,7 +102,22 @@ class GrpcClientConnection {
   int32_t start_unary(std::string_view path, std::string_view authority,
                       std::span<const Metadata> metadata, int64_t timeout_ns,
                       std::string_view message, void* user);
-  // RST_STREAM(CANCEL); no completion callback for this call afterwards.
+  // Starts a streaming call: POST path with content-type application/grpc+proto (what daprd's
+  // proxy sends), te: trailers, grpc-timeout (when timeout_ns > 0) and metadata (copied).
+  // Returns the stream id, or 0 (no callback then).
+  int32_t start_stream(std::string_view path, std::string_view authority,
+                       std::span<const Metadata> metadata, int64_t timeout_ns, void* user);
+  // Copies gRPC-framed bytes into the call's queue. Keep queued_bytes() under
+  // kStreamHighWatermark and wait for on_stream_writable(); false when the call is unknown,
+  // ended or half-closed, above kStreamHardQueueLimit, or the pool is empty.
+  bool send_data(int32_t stream_id, std::span<const uint8_t> bytes);
+  // Bytes queued by send_data() and not yet handed to nghttp2.
+  size_t queued_bytes(int32_t stream_id) const;
+  // END_STREAM after the queued data.
+  bool close_send(int32_t stream_id);
+  // The handler forwarded n received bytes: reopen the stream's receive window for them.
+  void consume(int32_t stream_id, size_t n);
+  // RST_STREAM(CANCEL) (unary or streaming); no completion callback for this call afterwards.
   void cancel(int32_t stream_id);
   // The socket is gone: every call in flight completes with transport_error (and
   // not_processed if its HEADERS never left). The session is freed. Idempotent.
@@ -82,6 +133,14 @@ class GrpcClientConnection {
   // Unlinks c and puts it on the free list.
   void release_call(Call* c);
   Call* find_call(int32_t stream_id) const;
+  // find_call with nghttp2's stream map as the fast path once HEADERS left.
+  Call* lookup(int32_t stream_id) const;
+  // Common part of start_unary/start_stream.
+  int32_t submit_call(std::string_view path, std::string_view authority,
+                      std::string_view content_type, std::span<const Metadata> metadata,
+                      int64_t timeout_ns, Call* c, nghttp2_data_source_read_callback read);
+  // Fires queued on_stream_writable() callbacks (outside nghttp2 callbacks).
+  void fire_writable();
   // Builds the result from what was received and calls the handler once.
   void complete_from_response(Call* c);
   void complete_with(Call* c, int grpc_status, std::string_view message, bool not_processed,
@@ -92,11 +151,12 @@ class GrpcClientConnection {
   ClientHandler* handler_;            // receives completions
   uint32_t max_message_bytes_;        // response messages above this fail the call
   http2::SessionSettings settings_;   // advertised SETTINGS and header list limit
-  http2::Session session_;            // the nghttp2 session
+  http2::Session session_;            // the nghttp2 session (manual window updates)
   Call* active_ = nullptr;            // calls not yet recycled (intrusive list)
   Call* free_ = nullptr;              // recycled call objects
   size_t active_count_ = 0;           // calls not yet completed or cancelled
   PodVector<nghttp2_nv> nv_;          // scratch header list for submits
+  PodVector<int32_t> writable_ids_;   // streams owed on_stream_writable() after this flush
 };
 
 }  // namespace ringside::grpc

@@ -32,8 +32,12 @@ constexpr uint32_t kHeaderEntryOverhead = 32;
 
 // Life of a call:  kReceiving → kDispatched → kResponding → (stream closes → recycled)
 //                  kReceiving → kRejected (framework answered) → (stream closes)
+//   stream mode:   kReceiving → kStreaming → kStreamEnding (send_trailers) → (stream closes)
+//   any open call: → kCancelled (handler's cancel()) → (stream closes)
 struct GrpcServerConnection::Call {
-  enum class State : uint8_t { kReceiving, kDispatched, kResponding, kRejected };
+  enum class State : uint8_t {
+    kReceiving, kDispatched, kResponding, kRejected, kStreaming, kStreamEnding, kCancelled
+  };
 
   explicit Call(mem::ShardPool* pool, uint32_t max_message)
       : headers(pool), reader(pool, max_message), out(pool), trailers(pool) {}
@@ -55,6 +59,12 @@ struct GrpcServerConnection::Call {
   UnaryMessageReader reader;         // request message reassembly
   mem::Buffer out;                   // response prefix + message waiting to be sent
   HeaderStore trailers;              // response trailers waiting for the end of DATA
+  CallMode mode = CallMode::kUnary;  // what classify() said
+  bool resp_headers_sent = false;    // stream mode: response HEADERS submitted
+  bool data_deferred = false;        // stream mode: provider returned DEFERRED (needs resume)
+  bool above_high = false;           // stream mode: queue reached the high watermark
+  bool trailers_pending = false;     // stream mode: submit trailers once out is empty
+  size_t unconsumed = 0;             // stream mode: received bytes not yet consume()d
 };
 
 // nghttp2 callbacks; user_data is the connection.
@@ -111,9 +121,20 @@ struct ServerCallbacks {
 
   static int on_data_chunk(nghttp2_session* s, uint8_t, int32_t stream_id, const uint8_t* data,
                            size_t len, void* ud) {
+    GrpcServerConnection* conn = self(ud);
     GrpcServerConnection::Call* c = call_of(s, stream_id);
+    // The connection window always reopens at once: one slow stream must not stall others.
+    conn->session_.consume_connection(len);
+    if (c && c->state == GrpcServerConnection::Call::State::kStreaming) {
+      // Stream window: held until the handler consume()s what it forwarded.
+      c->unconsumed += len;
+      conn->handler_->on_stream_data(c->id, std::span<const uint8_t>(data, len));
+      return 0;
+    }
+    // Unary (bounded by max_message_bytes) or nobody listening: reopen now.
+    conn->session_.consume_stream(stream_id, len);
     if (!c || c->state != GrpcServerConnection::Call::State::kReceiving) return 0;
-    if (!c->reader.feed(data, len)) self(ud)->reject_framing(c);
+    if (!c->reader.feed(data, len)) conn->reject_framing(c);
     return 0;
   }
 
@@ -130,10 +151,16 @@ struct ServerCallbacks {
         conn->reject_http(c, 415);
       } else if (c->bad_timeout) {
         conn->reject_grpc(c, static_cast<int>(StatusCode::kInternal), "malformed grpc-timeout");
+      } else {
+        conn->start_stream(c);
       }
     }
     if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
     c->remote_closed = true;
+    if (c->mode == CallMode::kStream) {
+      if (c->state == State::kStreaming) conn->handler_->on_stream_half_close(c->id);
+      return 0;
+    }
     if (c->state != State::kReceiving) return 0;
     if (!c->reader.finish()) {
       conn->reject_framing(c);
@@ -160,7 +187,8 @@ struct ServerCallbacks {
     GrpcServerConnection* conn = self(ud);
     nghttp2_session_set_stream_user_data(s, stream_id, nullptr);
     CallId id = c->id;
-    bool was_pending = c->state == GrpcServerConnection::Call::State::kDispatched;
+    bool was_pending = c->state == GrpcServerConnection::Call::State::kDispatched ||
+                       c->state == GrpcServerConnection::Call::State::kStreaming;
     conn->release_call(c);
     if (was_pending) conn->handler_->on_call_cancelled(id);
     return 0;
@@ -175,6 +203,37 @@ struct ServerCallbacks {
     if (c->out.empty()) {
       *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
       if (!self(ud)->submit_trailers(c)) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    return static_cast<ssize_t>(n);
+  }
+
+  // Stream mode: drains c->out; DEFERRED while empty and not ended (send_data/send_trailers
+  // resume it), then EOF without END_STREAM and the trailers.
+  static ssize_t read_stream_data(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                                  uint32_t* flags, nghttp2_data_source* src, void* ud) {
+    auto* c = static_cast<GrpcServerConnection::Call*>(src->ptr);
+    using State = GrpcServerConnection::Call::State;
+    if (c->state == State::kCancelled) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    GrpcServerConnection* conn = self(ud);
+    size_t n = c->out.size() < length ? c->out.size() : length;
+    if (n) std::memcpy(buf, c->out.data(), n);
+    c->out.consume(n);
+    if (c->above_high && c->out.size() < kStreamLowWatermark) {
+      c->above_high = false;
+      // Fired from flush_to() after nghttp2 returns (handlers may submit frames).
+      if (c->state == State::kStreaming && !conn->writable_ids_.push_back(c->id)) {
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+      }
+    }
+    if (c->out.empty()) {
+      if (c->trailers_pending) {
+        c->trailers_pending = false;
+        *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        if (!conn->submit_trailers(c)) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+      } else if (n == 0) {
+        c->data_deferred = true;
+        return NGHTTP2_ERR_DEFERRED;
+      }
     }
     return static_cast<ssize_t>(n);
   }
@@ -205,7 +264,8 @@ GrpcServerConnection::GrpcServerConnection(mem::ShardPool* pool, ServerHandler* 
       session_(pool),
       generation_(g_next_generation.fetch_add(1, std::memory_order_relaxed)),
       nv_(pool),
-      scratch_(pool) {}
+      scratch_(pool),
+      writable_ids_(pool) {}
 
 GrpcServerConnection::~GrpcServerConnection() {
   on_transport_closed();
@@ -225,7 +285,27 @@ bool GrpcServerConnection::feed(const uint8_t* data, size_t len) {
   return session_.feed(data, len);
 }
 
-bool GrpcServerConnection::flush_to(mem::Buffer* out) { return session_.flush_to(out); }
+bool GrpcServerConnection::flush_to(mem::Buffer* out) {
+  // Writable callbacks may queue more data, which wants flushing too. Each round needs a queue
+  // to cross the high watermark again, so a few rounds suffice; the bound keeps a handler that
+  // refills forever from starving the shard (the rest goes out on the next flush).
+  constexpr int kMaxRounds = 16;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    if (!session_.flush_to(out)) return false;
+    if (writable_ids_.empty()) return true;
+    fire_writable();
+  }
+  return session_.alive();
+}
+
+void GrpcServerConnection::fire_writable() {
+  // Only read callbacks (inside nghttp2_session_mem_send) append, so the list is stable here.
+  for (size_t i = 0; i < writable_ids_.size(); ++i) {
+    Call* c = find(writable_ids_[i]);
+    if (c && c->state == Call::State::kStreaming) handler_->on_stream_writable(c->id);
+  }
+  writable_ids_.clear();
+}
 
 bool GrpcServerConnection::wants_close() const { return session_.wants_close(); }
 
@@ -237,10 +317,12 @@ void GrpcServerConnection::on_transport_closed() {
   while (active_) {
     Call* c = active_;
     CallId id = c->id;
-    bool was_pending = c->state == Call::State::kDispatched;
+    bool was_pending =
+        c->state == Call::State::kDispatched || c->state == Call::State::kStreaming;
     release_call(c);
     if (was_pending) handler_->on_call_cancelled(id);
   }
+  writable_ids_.clear();
 }
 
 GrpcServerConnection::Call* GrpcServerConnection::acquire_call(int32_t stream_id) {
@@ -259,6 +341,9 @@ GrpcServerConnection::Call* GrpcServerConnection::acquire_call(int32_t stream_id
   c->header_bytes = 0;
   c->timeout_ns = 0;
   c->path_off = c->path_len = c->auth_off = c->auth_len = 0;
+  c->mode = CallMode::kUnary;
+  c->resp_headers_sent = c->data_deferred = c->above_high = c->trailers_pending = false;
+  c->unconsumed = 0;
   c->prev = nullptr;
   c->next = active_;
   if (active_) active_->prev = c;
@@ -386,19 +471,7 @@ bool GrpcServerConnection::respond(CallId id, std::span<const Metadata> headers,
   ok = ok && c->out.reserve(kMessagePrefixSize + message.size()) &&
        c->out.append(prefix, kMessagePrefixSize) && c->out.append(message);
   // Trailers are sent once the DATA is out; keep copies until then.
-  c->trailers.clear();
-  ok = ok && c->trailers.add("grpc-status", status_text);
-  if (ok && !grpc_message.empty()) {
-    char* tmp = nullptr;
-    scratch_.clear();
-    ok = scratch_.reserve(encoded_size);
-    if (ok) {
-      tmp = reinterpret_cast<char*>(scratch_.tail());
-      size_t n = percent_encode(grpc_message, tmp, scratch_.tail_room());
-      ok = c->trailers.add("grpc-message", std::string_view(tmp, n));
-    }
-  }
-  for (const Metadata& m : trailers) ok = ok && c->trailers.add(m.key, m.value);
+  ok = ok && store_trailers(c, grpc_status, grpc_message, trailers);
 
   nghttp2_data_provider provider;
   provider.source.ptr = c;
@@ -419,6 +492,148 @@ bool GrpcServerConnection::submit_trailers(Call* c) {
     if (!push_nv(m.key, m.value)) return false;
   }
   return nghttp2_submit_trailer(session_.get(), c->stream_id, nv_.data(), nv_.size()) == 0;
+}
+
+bool GrpcServerConnection::store_trailers(Call* c, int grpc_status,
+                                          std::string_view grpc_message,
+                                          std::span<const Metadata> trailers) {
+  char digits[12];
+  std::string_view status_text(digits, format_grpc_status(grpc_status, digits));
+  c->trailers.clear();
+  bool ok = c->trailers.add("grpc-status", status_text);
+  if (ok && !grpc_message.empty()) {
+    scratch_.clear();
+    ok = scratch_.reserve(percent_encoded_size(grpc_message));
+    if (ok) {
+      char* tmp = reinterpret_cast<char*>(scratch_.tail());
+      size_t n = percent_encode(grpc_message, tmp, scratch_.tail_room());
+      ok = c->trailers.add("grpc-message", std::string_view(tmp, n));
+    }
+  }
+  for (const Metadata& m : trailers) ok = ok && c->trailers.add(m.key, m.value);
+  return ok;
+}
+
+// ---- stream mode ----
+
+GrpcServerConnection::Call* GrpcServerConnection::find(CallId id) const {
+  if (!session_.get() || (id >> 32) != generation_) return nullptr;
+  auto stream_id = static_cast<int32_t>(id & 0x7fffffff);
+  auto* c = static_cast<Call*>(nghttp2_session_get_stream_user_data(session_.get(), stream_id));
+  return c && c->id == id ? c : nullptr;
+}
+
+void GrpcServerConnection::start_stream(Call* c) {
+  std::span<const Metadata> md;
+  if (!c->headers.materialize(&md)) {
+    reject_grpc(c, static_cast<int>(StatusCode::kResourceExhausted), "out of memory");
+    return;
+  }
+  std::string_view path = c->headers.string_at(c->path_off, c->path_len);
+  if (handler_->classify(path, md) != CallMode::kStream) return;  // unary: keep collecting
+  c->mode = CallMode::kStream;
+  c->state = Call::State::kStreaming;
+  StreamStart start;
+  start.id = c->id;
+  start.path = path;
+  start.authority = c->headers.string_at(c->auth_off, c->auth_len);
+  start.metadata = md;  // c->headers is not added to any more: the views stay valid
+  start.timeout_ns = c->timeout_ns;
+  handler_->on_stream_start(start);
+}
+
+bool GrpcServerConnection::submit_stream_headers(Call* c, std::span<const Metadata> headers) {
+  nv_.clear();
+  bool ok = push_nv(":status", "200") && push_nv("content-type", "application/grpc");
+  for (const Metadata& m : headers) {
+    if (!is_reserved_header(m.key)) ok = ok && push_nv(m.key, m.value);
+  }
+  nghttp2_data_provider provider;
+  provider.source.ptr = c;
+  provider.read_callback = ServerCallbacks::read_stream_data;
+  if (!ok || nghttp2_submit_response(session_.get(), c->stream_id, nv_.data(), nv_.size(),
+                                     &provider) != 0) {
+    return false;
+  }
+  c->resp_headers_sent = true;
+  return true;
+}
+
+bool GrpcServerConnection::send_headers(CallId id, std::span<const Metadata> headers) {
+  Call* c = find(id);
+  if (!c || c->state != Call::State::kStreaming || c->resp_headers_sent) return false;
+  return submit_stream_headers(c, headers);
+}
+
+bool GrpcServerConnection::send_data(CallId id, std::span<const uint8_t> bytes) {
+  Call* c = find(id);
+  if (!c || c->state != Call::State::kStreaming) return false;
+  if (bytes.size() > kStreamHardQueueLimit - c->out.size()) return false;
+  if (!c->resp_headers_sent && !submit_stream_headers(c, {})) return false;
+  if (!c->out.append(bytes.data(), bytes.size())) return false;
+  if (c->out.size() >= kStreamHighWatermark) c->above_high = true;
+  if (c->data_deferred) {
+    c->data_deferred = false;
+    nghttp2_session_resume_data(session_.get(), c->stream_id);
+  }
+  return true;
+}
+
+size_t GrpcServerConnection::queued_bytes(CallId id) const {
+  Call* c = find(id);
+  return c ? c->out.size() : 0;
+}
+
+bool GrpcServerConnection::send_trailers(CallId id, int grpc_status,
+                                         std::string_view grpc_message,
+                                         std::span<const Metadata> trailers) {
+  Call* c = find(id);
+  if (!c || c->state != Call::State::kStreaming) return false;
+  c->state = Call::State::kStreamEnding;
+  if (!store_trailers(c, grpc_status, grpc_message, trailers)) {
+    nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, c->stream_id,
+                              NGHTTP2_INTERNAL_ERROR);
+    return false;
+  }
+  if (c->resp_headers_sent) {
+    // After the queued data: the provider sees trailers_pending once out is empty.
+    c->trailers_pending = true;
+    if (c->data_deferred) {
+      c->data_deferred = false;
+      nghttp2_session_resume_data(session_.get(), c->stream_id);
+    }
+    return true;
+  }
+  // Nothing sent yet: trailers-only response (one HEADERS frame with END_STREAM).
+  std::span<const Metadata> t;
+  nv_.clear();
+  bool ok = c->trailers.materialize(&t) && push_nv(":status", "200") &&
+            push_nv("content-type", "application/grpc");
+  for (const Metadata& m : t) ok = ok && push_nv(m.key, m.value);
+  if (ok && nghttp2_submit_response(session_.get(), c->stream_id, nv_.data(), nv_.size(),
+                                    nullptr) == 0) {
+    return true;
+  }
+  nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, c->stream_id,
+                            NGHTTP2_INTERNAL_ERROR);
+  return false;
+}
+
+void GrpcServerConnection::consume(CallId id, size_t n) {
+  Call* c = find(id);
+  if (!c || c->mode != CallMode::kStream) return;
+  if (n > c->unconsumed) n = c->unconsumed;  // never reopen more than was received
+  c->unconsumed -= n;
+  session_.consume_stream(c->stream_id, n);
+}
+
+void GrpcServerConnection::cancel(CallId id, uint32_t h2_error) {
+  Call* c = find(id);
+  if (!c || c->state == Call::State::kCancelled) return;
+  c->state = Call::State::kCancelled;
+  if (session_.alive()) {
+    nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, c->stream_id, h2_error);
+  }
 }
 
 }  // namespace ringside::grpc

@@ -1,12 +1,22 @@
 #pragma once
-// GrpcServerConnection: the server side of one h2c connection carrying unary gRPC calls,
-// driven sans-IO (the shard's io_uring connection pumps bytes through feed()/flush_to()).
+// GrpcServerConnection: the server side of one h2c connection carrying gRPC calls, driven
+// sans-IO (the shard's io_uring connection pumps bytes through feed()/flush_to()).
 //
-// Per call: request HEADERS → validated (POST, application/grpc[+proto], grpc-timeout) →
+// Once the request HEADERS are valid, handler->classify() picks the mode of the call.
+//
+// Unary mode, per call: request HEADERS → validated (POST, application/grpc[+proto], grpc-timeout) →
 // DATA reassembled into one message → END_STREAM → handler->on_unary_request(). The handler
 // answers with respond() now or later; RST_STREAM or a closed connection before that gives
 // on_call_cancelled(). Framework errors (405, 415, RESOURCE_EXHAUSTED, INTERNAL,
 // UNIMPLEMENTED for compression) are answered here without reaching the handler.
+//
+// Stream mode (any stream kind, bytes forwarded as they are): on_stream_start() with the
+// headers, then on_stream_data() with raw DATA payload (gRPC-framed, split anywhere) and
+// on_stream_half_close() at the client's END_STREAM. The handler answers with send_headers(),
+// send_data() (queued, sent as the peer's window allows; see stream_flow.h for watermarks) and
+// send_trailers(). Received bytes hold the stream's receive window until consume(): that is
+// how a slow consumer back-pressures the client. RST_STREAM or a closed connection before
+// send_trailers() gives on_call_cancelled(); cancel() resets the call from our side.
 //
 // Owned by one shard thread; every allocation comes from the pool given to the constructor,
 // call objects are recycled through a free list.
@@ -17,6 +27,7 @@
 
 #include "dataplane/grpc/metadata.h"
 #include "dataplane/grpc/pod_vector.h"
+#include "dataplane/grpc/stream_flow.h"
 #include "dataplane/http2/session.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/mem/shard_pool.h"
@@ -38,12 +49,45 @@ struct UnaryRequest {
   std::string_view message;              // the request message without its 5-byte prefix
 };
 
+// How the connection handles a call: collect one message (unary) or pass bytes through.
+enum class CallMode : uint8_t { kUnary, kStream };
+
+// Headers of a stream-mode call. Views stay valid until the call ends (send_trailers() sent,
+// cancel(), or on_call_cancelled()).
+struct StreamStart {
+  CallId id;                             // handle for send_*/consume/cancel
+  std::string_view path;                 // ":path", e.g. "/pkg.Service/Method"
+  std::string_view authority;            // ":authority" (or "host")
+  std::span<const Metadata> metadata;    // non-reserved headers (see is_reserved_header)
+  int64_t timeout_ns;                    // from grpc-timeout; 0 = none
+};
+
 class ServerHandler {
  public:
   virtual ~ServerHandler() = default;
+  // Picks the mode from the request headers (views valid during the call only).
+  virtual CallMode classify(std::string_view path, std::span<const Metadata> metadata) {
+    (void)path;
+    (void)metadata;
+    return CallMode::kUnary;
+  }
+  // A stream-mode call began; send_* may be called now (re-entrancy is fine) or later.
+  virtual void on_stream_start(const StreamStart& s) { (void)s; }
+  // Raw DATA payload of a stream-mode call, in order. The bytes hold receive window until
+  // consume(id, bytes.size()) (now or later); the view is valid during the call only.
+  virtual void on_stream_data(CallId id, std::span<const uint8_t> bytes) {
+    (void)id;
+    (void)bytes;
+  }
+  // The client half-closed (END_STREAM): no more on_stream_data for this call.
+  virtual void on_stream_half_close(CallId id) { (void)id; }
+  // The outbound queue of a stream-mode call drained below kStreamLowWatermark after having
+  // reached kStreamHighWatermark: send more.
+  virtual void on_stream_writable(CallId id) { (void)id; }
   // A complete request; call respond() now (re-entrancy is fine) or later.
   virtual void on_unary_request(const UnaryRequest& req) = 0;
-  // The call is gone (RST_STREAM, connection closed) before respond(); do not respond.
+  // The call is gone (RST_STREAM, connection closed) before respond() / send_trailers();
+  // do not answer it. Not called after the handler's own cancel().
   virtual void on_call_cancelled(CallId id) = 0;
 };
 
@@ -71,6 +115,25 @@ class GrpcServerConnection {
   bool respond(CallId id, std::span<const Metadata> headers, std::string_view message,
                int grpc_status, std::string_view grpc_message,
                std::span<const Metadata> trailers);
+  // ---- stream mode (calls the handler classified as kStream); false: unknown/ended call ----
+  // Response headers (":status 200", content-type application/grpc, then headers).
+  // Once; send_data() before it sends them with no metadata.
+  bool send_headers(CallId id, std::span<const Metadata> headers);
+  // Copies bytes (already gRPC-framed) into the call's queue; they leave as the peer's window
+  // allows. Keep queued_bytes() under kStreamHighWatermark and wait for on_stream_writable();
+  // fails above kStreamHardQueueLimit or when the pool is empty.
+  bool send_data(CallId id, std::span<const uint8_t> bytes);
+  // Bytes queued by send_data() and not yet handed to nghttp2 (0 for unknown calls).
+  size_t queued_bytes(CallId id) const;
+  // Ends the call after the queued data: trailers (grpc-status, grpc-message percent-encoded,
+  // trailers...), or a trailers-only response when no headers/data were sent.
+  bool send_trailers(CallId id, int grpc_status, std::string_view grpc_message,
+                     std::span<const Metadata> trailers);
+  // The handler forwarded n received bytes: reopen the receive window for them.
+  void consume(CallId id, size_t n);
+  // RST_STREAM(h2_error) for any open call (unary or stream); no on_call_cancelled() for it.
+  void cancel(CallId id, uint32_t h2_error = NGHTTP2_CANCEL);
+
   // Graceful GOAWAY: in-flight calls finish, streams the peer opens later are not processed.
   void shutdown();
   // The socket is gone: every call handed to the handler and not answered gets
@@ -84,6 +147,17 @@ class GrpcServerConnection {
   friend struct ServerCallbacks;
 
   Call* acquire_call(int32_t stream_id);
+  // The open call behind id, or nullptr (foreign generation, finished, unknown).
+  Call* find(CallId id) const;
+  // Headers are complete and valid: classify and dispatch a stream-mode call.
+  void start_stream(Call* c);
+  // Queues response headers with the deferred stream data provider.
+  bool submit_stream_headers(Call* c, std::span<const Metadata> headers);
+  // Copies the trailers (grpc-status, encoded grpc-message, extra) into c->trailers.
+  bool store_trailers(Call* c, int grpc_status, std::string_view grpc_message,
+                      std::span<const Metadata> trailers);
+  // Fires queued on_stream_writable() callbacks (outside nghttp2 callbacks).
+  void fire_writable();
   void release_call(Call* c);
   void dispatch(Call* c);
   // Answers with a gRPC error (trailers-only) from the framework itself.
@@ -100,13 +174,14 @@ class GrpcServerConnection {
   ServerHandler* handler_;            // receives requests and cancellations
   uint32_t max_message_bytes_;        // request messages above this get RESOURCE_EXHAUSTED
   http2::SessionSettings settings_;   // advertised SETTINGS and header list limit
-  http2::Session session_;            // the nghttp2 session
+  http2::Session session_;            // the nghttp2 session (manual window updates)
   uint32_t generation_;               // high half of every CallId of this connection
   Call* active_ = nullptr;            // open calls (intrusive list)
   Call* free_ = nullptr;              // recycled call objects
   size_t active_count_ = 0;           // length of active_
   PodVector<nghttp2_nv> nv_;          // scratch header list for submits
   mem::Buffer scratch_;               // scratch bytes (encoded grpc-message, numbers)
+  PodVector<CallId> writable_ids_;    // calls owed on_stream_writable() after this flush
 };
 
 }  // namespace ringside::grpc

@@ -11,6 +11,8 @@ const nghttp2_option* session_options() {
   static nghttp2_option* opt = [] {
     nghttp2_option* o = nullptr;
     nghttp2_option_new(&o);
+    // Windows reopen only through consume_stream()/consume_connection().
+    nghttp2_option_set_no_auto_window_update(o, 1);
     // Closed streams are not kept around for priority purposes.
     nghttp2_option_set_no_closed_streams(o, 1);
     return o;
@@ -98,6 +100,16 @@ void Session::terminate(uint32_t error_code) {
 void Session::destroy() {
   if (session_) nghttp2_session_del(session_);
   session_ = nullptr;
+}
+
+void Session::consume_stream(int32_t stream_id, size_t n) {
+  // Errors mean "stream already closed" (nothing to reopen) or no memory for the
+  // WINDOW_UPDATE item (the next consume retries): neither is worth failing the session.
+  if (alive() && n > 0) nghttp2_session_consume_stream(session_, stream_id, n);
+}
+
+void Session::consume_connection(size_t n) {
+  if (alive() && n > 0) nghttp2_session_consume_connection(session_, n);
 }
 
 }  // namespace ringside::http2

@@ -1,6 +1,12 @@
 #pragma once
 // Session: one nghttp2 session driven sans-IO. The owner feeds received bytes in and collects
 // bytes to send; nothing here touches a socket, allocates globally, locks or throws.
+//
+// nghttp2's automatic WINDOW_UPDATE is off: the owner decides when received bytes free window
+// space (consume_stream / consume_connection). The gRPC layer reopens the connection window on
+// arrival (one slow stream never stalls the others), unary streams on arrival too, and streaming
+// calls only once the bytes were forwarded, which is what lets a slow receiver back-pressure
+// the sender through a proxy hop.
 #include <nghttp2/nghttp2.h>
 
 #include <cstddef>
@@ -47,6 +53,12 @@ class Session {
   void terminate(uint32_t error_code);
   // Frees the nghttp2 session without running callbacks.
   void destroy();
+
+  // n received DATA bytes of the stream no longer occupy its window (WINDOW_UPDATE is queued
+  // once half the window is free). Unknown or closed streams are ignored.
+  void consume_stream(int32_t stream_id, size_t n);
+  // n received DATA bytes no longer occupy the connection window.
+  void consume_connection(size_t n);
 
   nghttp2_session* get() const { return session_; }
   bool alive() const { return session_ != nullptr && !fatal_; }

@@ -9,6 +9,8 @@
 namespace ringside::invoke {
 namespace {
 constexpr std::string_view kCallLocalPath = "/dapr.proto.internals.v1.ServiceInvocation/CallLocal";
+constexpr std::string_view kInvokeServicePath = "/dapr.proto.runtime.v1.Dapr/InvokeService";
+constexpr std::string_view kGetMetadataPath = "/dapr.proto.runtime.v1.Dapr/GetMetadata";
 }  // namespace
 
 // One CallLocal handed to our app. Owns the decoded view of the request; the bytes it views
@@ -98,6 +100,15 @@ void GrpcIngressConnection::on_unary_request(const grpc::UnaryRequest& req) {
     serve_call_local(req);
     return;
   }
+  if (port_ == GrpcPort::kApi && req.path == kInvokeServicePath) {
+    serve_invoke_service(req);
+    return;
+  }
+  if (port_ == GrpcPort::kApi && req.path == kGetMetadataPath) {
+    grpc_.respond(req.id, {}, svc_->settings->grpc_metadata_response, 0, {}, {});
+    if (!in_feed_) pump();
+    return;
+  }
   // Anything else is not served (yet) on this port.
   char msg[256];
   int n = snprintf(msg, sizeof msg, "unknown method %.*s", static_cast<int>(req.path.size()),
@@ -155,6 +166,50 @@ void GrpcIngressConnection::serve_call_local(const grpc::UnaryRequest& req) {
   call->app_call = svc_->app->invoke(v, call);
 }
 
+void GrpcIngressConnection::serve_invoke_service(const grpc::UnaryRequest& req) {
+  auto* call = mem::pool_new<InvokeServiceCall>(svc_->io.pool, svc_, this, req.id);
+  if (!call) {
+    grpc_.respond(req.id, {}, {}, 8, "out of memory", {});
+    if (!in_feed_) pump();
+    return;
+  }
+  // Link first: the answer may come before start() returns.
+  call->next = api_calls_;
+  if (api_calls_) api_calls_->prev = call;
+  api_calls_ = call;
+  call->start(req);
+  if (call->answered()) release_api_call(call);
+}
+
+void GrpcIngressConnection::answer_api_call(InvokeServiceCall* call) {
+  GrpcAnswer& a = call->answer();
+  std::span<const grpc::Metadata> headers, trailers;
+  // A failure to materialize (no memory) leaves a list empty rather than the call unanswered.
+  if (!a.headers.materialize(&headers)) headers = {};
+  if (!a.trailers.materialize(&trailers)) trailers = {};
+  grpc_.respond(call->id(), headers, a.code == 0 ? a.message.view() : std::string_view(), a.code,
+                a.status_message, trailers);
+  if (!call->starting()) release_api_call(call);
+  if (!in_feed_) pump();
+}
+
+void GrpcIngressConnection::release_api_call(InvokeServiceCall* call) {
+  if (call->prev) call->prev->next = call->next;
+  if (call->next) call->next->prev = call->prev;
+  if (api_calls_ == call) api_calls_ = call->next;
+  mem::pool_delete(svc_->io.pool, call);
+}
+
+bool GrpcIngressConnection::cancel_api_call(grpc::CallId id) {
+  for (InvokeServiceCall* c = api_calls_; c; c = c->next) {
+    if (c->id() != id) continue;
+    c->cancel();
+    release_api_call(c);
+    return true;
+  }
+  return false;
+}
+
 void GrpcIngressConnection::complete(ServerCall* call, std::string_view response, int grpc_status,
                                      std::string_view grpc_message) {
   call->app_call = nullptr;
@@ -168,6 +223,7 @@ void GrpcIngressConnection::complete(ServerCall* call, std::string_view response
 }
 
 void GrpcIngressConnection::on_call_cancelled(grpc::CallId id) {
+  if (cancel_api_call(id)) return;
   for (ServerCall* c = calls_; c; c = c->next) {
     if (c->id != id) continue;
     if (c->app_call && svc_->app) svc_->app->cancel(c->app_call);
@@ -185,6 +241,7 @@ void GrpcIngressConnection::on_closed(io::TcpConnection&, int) {
   shard::ShardCounters::drop(svc_->counters->connections_open);
   grpc_.on_transport_closed();  // cancels every call still waiting (on_call_cancelled)
   while (calls_) on_call_cancelled(calls_->id);
+  while (api_calls_) cancel_api_call(api_calls_->id());
   if (prev_live) prev_live->next_live = next_live;
   if (next_live) next_live->prev_live = prev_live;
   if (svc_->grpc_live == this) svc_->grpc_live = next_live;

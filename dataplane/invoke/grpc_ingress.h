@@ -2,12 +2,14 @@
 // GrpcIngressConnection: one h2c connection on a gRPC port of this sidecar.
 //  - internal port: serves /dapr.proto.internals.v1.ServiceInvocation/CallLocal from peer
 //    sidecars, delivering each call to our app over the app channel (spec §2, §4.4);
-//  - API port (--dapr-grpc-port): the Dapr gRPC API (InvokeService and proxying arrive with the
-//    gRPC issue; until then every method answers UNIMPLEMENTED).
+//  - API port (--dapr-grpc-port): the Dapr gRPC API: InvokeService (invoke_service.h) and
+//    GetMetadata (bytes precomputed at start-up); every other method answers UNIMPLEMENTED
+//    (transparent proxying comes later).
 #include <cstdint>
 
 #include "dataplane/grpc/server_connection.h"
 #include "dataplane/invoke/app_channel.h"
+#include "dataplane/invoke/invoke_service.h"
 #include "dataplane/invoke/shard_services.h"
 #include "dataplane/io/tcp_connection.h"
 
@@ -35,12 +37,18 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   friend struct ServerCall;
   void complete(ServerCall* call, std::string_view response, int grpc_status,
                 std::string_view grpc_message);
+  // An InvokeService call has its answer: send it, and free the call unless its start() is
+  // still on the stack (then serve_invoke_service frees it).
+  void answer_api_call(InvokeServiceCall* call);
 
   GrpcIngressConnection* next_live = nullptr;  // shard's live list
   GrpcIngressConnection* prev_live = nullptr;
 
  private:
   void serve_call_local(const grpc::UnaryRequest& req);
+  void serve_invoke_service(const grpc::UnaryRequest& req);
+  void release_api_call(InvokeServiceCall* call);
+  bool cancel_api_call(grpc::CallId id);
   void pump();
 
   ShardServices* svc_;
@@ -48,6 +56,7 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   io::TcpConnection* tcp_ = nullptr;
   grpc::GrpcServerConnection grpc_;
   ServerCall* calls_ = nullptr;   // calls waiting for the app (intrusive list)
+  InvokeServiceCall* api_calls_ = nullptr;  // InvokeService calls in flight (intrusive list)
   bool in_feed_ = false;          // feed() on the stack: pump once afterwards
 };
 

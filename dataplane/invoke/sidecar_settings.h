@@ -14,7 +14,7 @@ struct SidecarSettings {
   std::string host_ip;           // address announced to peers and used in X-Forwarded-For
   std::string hostname;          // for X-Forwarded-Host / Forwarded host=
   bool has_app = false;          // --app-port given
-  std::string app_protocol;      // "http" (grpc comes with the gRPC app channel)
+  std::string app_protocol;      // "http" or "grpc" (AppCallback/OnInvoke)
   sockaddr_in app_addr{};        // --app-channel-address:--app-port
   std::string app_authority;     // Host header toward the app, "127.0.0.1:8080"
   uint64_t max_body_size = 4u << 20;   // --max-body-size: request body limit, gRPC message limit
@@ -22,6 +22,7 @@ struct SidecarSettings {
   uint32_t max_app_connections = 1024; // per shard, like daprd's app channel pool
   int64_t graceful_shutdown_ns = 5'000'000'000;  // --dapr-graceful-shutdown-seconds
   std::string metadata_json;     // body of GET /v1.0/metadata (static for the process)
+  std::string grpc_metadata_response;  // encoded GetMetadataResponse (gRPC API, static too)
   std::string runtime_version;   // reported in metadata
 };
 

@@ -16,6 +16,7 @@
 #include "controlplane/resolvers/registered_address.h"
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/invoke/invoke_service.h"
 #include "dataplane/invoke/sidecar_settings.h"
 #include "dataplane/io/socket.h"
 #include "dataplane/shard/shard.h"
@@ -67,6 +68,30 @@ std::string metadata_json(const config::Options& o) {
       "\"actorRuntime\":{\"runtimeStatus\":\"DISABLED\",\"activeActors\":[],\"hostReady\":false,"
       "\"placement\":\"\"}}",
       json_escape(o.app_id), kVersion, kVersion, app);
+}
+
+// GetMetadata on the gRPC API (spec §9): the same facts as the JSON above, encoded once here.
+std::string grpc_metadata_response(const config::Options& o) {
+  invoke::MetadataInfo m;
+  m.app_id = o.app_id;
+  m.runtime_version = kVersion;
+  if (o.app_port) {
+    m.has_app = true;
+    m.app_port = *o.app_port;
+    m.app_protocol = o.app_protocol;
+    m.channel_address = o.app_channel_address;
+    m.max_concurrency = o.app_max_concurrency < 0 ? 0 : o.app_max_concurrency;
+    if (o.enable_app_health_check) {
+      m.has_health = true;
+      m.health_check_path = o.app_health_check_path;
+      m.health_probe_interval =
+          absl::StrFormat("%ds", static_cast<int>(o.app_health_probe_interval.count() / 1000));
+      m.health_probe_timeout =
+          absl::StrFormat("%dms", static_cast<int>(o.app_health_probe_timeout.count()));
+      m.health_threshold = o.app_health_threshold;
+    }
+  }
+  return invoke::encode_get_metadata_response(m);
 }
 
 std::string hostname() {
@@ -131,9 +156,9 @@ int run_sidecar(config::Options o) {
     log_line(absl::StrCat("--config ", o.config_path, ": ", s.message()));
     return 2;
   }
-  if (o.app_port && o.app_protocol != "http") {
+  if (o.app_port && o.app_protocol != "http" && o.app_protocol != "grpc") {
     log_line(absl::StrCat("--app-protocol: \"", o.app_protocol,
-                          "\" is not supported yet (only http)"));
+                          "\" is not supported yet (only http and grpc)"));
     return 2;
   }
 
@@ -158,6 +183,7 @@ int run_sidecar(config::Options o) {
   settings.graceful_shutdown_ns = int64_t{o.graceful_shutdown.count()} * 1'000'000'000;
   settings.runtime_version = kVersion;
   settings.metadata_json = metadata_json(o);
+  settings.grpc_metadata_response = grpc_metadata_response(o);
   if (o.app_port) {
     settings.has_app = true;
     settings.app_protocol = o.app_protocol;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "dataplane/invoke/grpc_app_channel.h"
 #include "dataplane/invoke/grpc_ingress.h"
 #include "dataplane/invoke/http_app_channel.h"
 #include "dataplane/invoke/http_ingress.h"
@@ -35,7 +36,7 @@ struct Shard::State {
   invoke::InvokeScratch scratch;
   invoke::RoundRobin round_robin;
   std::unique_ptr<pool::PeerPool> peers;
-  std::unique_ptr<invoke::HttpAppChannel> app;
+  std::unique_ptr<invoke::AppChannel> app;
   std::unique_ptr<io::Listener> http_listener, grpc_listener, internal_listener;
 
   struct HttpAcceptor : io::Listener::Handler {
@@ -115,7 +116,11 @@ void Shard::run() {
   st->peers = std::make_unique<pool::PeerPool>(&svc);
   svc.peers = st->peers.get();
   if (settings.has_app) {
-    st->app = std::make_unique<invoke::HttpAppChannel>(&svc);
+    if (settings.app_protocol == "grpc") {
+      st->app = std::make_unique<invoke::GrpcAppChannel>(&svc);
+    } else {
+      st->app = std::make_unique<invoke::HttpAppChannel>(&svc);
+    }
     svc.app = st->app.get();
   }
   st->http_acceptor.svc = &svc;
