@@ -209,4 +209,10 @@ void GrpcAppChannel::shutdown() {
   conns_.close_all();
 }
 
+pool::PeerConnection* GrpcAppChannel::connection() {
+  if (shutting_down_) return nullptr;
+  const SidecarSettings& s = *svc_->settings;
+  return conns_.get(s.app_addr.sin_addr.s_addr, s.app_addr.sin_port);
+}
+
 }  // namespace ringside::invoke

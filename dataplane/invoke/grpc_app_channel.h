@@ -49,6 +49,9 @@ class GrpcAppChannel final : public AppChannel {
   AppCall* invoke(const codec::InternalInvokeRequestView& request, AppCallCompletion* done) override;
   void cancel(AppCall* call) override;
   void shutdown() override;
+  // The pinned connection to the app (dialled if needed), for proxied calls; nullptr while
+  // the app's address backs off after a failed dial.
+  pool::PeerConnection* connection();
 
   struct Call;  // one OnInvoke in flight
 

@@ -11,6 +11,8 @@ namespace {
 constexpr std::string_view kCallLocalPath = "/dapr.proto.internals.v1.ServiceInvocation/CallLocal";
 constexpr std::string_view kInvokeServicePath = "/dapr.proto.runtime.v1.Dapr/InvokeService";
 constexpr std::string_view kGetMetadataPath = "/dapr.proto.runtime.v1.Dapr/GetMetadata";
+constexpr std::string_view kCallLocalStreamPath =
+    "/dapr.proto.internals.v1.ServiceInvocation/CallLocalStream";
 }  // namespace
 
 // One CallLocal handed to our app. Owns the decoded view of the request; the bytes it views
@@ -74,7 +76,8 @@ void GrpcIngressConnection::drain() {
 }
 
 void GrpcIngressConnection::pump() {
-  if (!tcp_ || tcp_->closing()) return;
+  // Inside feed() nghttp2 is on the stack: on_data pumps once it returns.
+  if (in_feed_ || !tcp_ || tcp_->closing()) return;
   if (!grpc_.flush_to(&tcp_->out())) {
     tcp_->close();
     return;
@@ -222,7 +225,66 @@ void GrpcIngressConnection::complete(ServerCall* call, std::string_view response
   if (!in_feed_) pump();
 }
 
+grpc::CallMode GrpcIngressConnection::classify(std::string_view path,
+                                               std::span<const grpc::Metadata>) {
+  // Dapr's own unary methods are buffered; everything else may be any stream kind (proxied).
+  if (port_ == GrpcPort::kInternal) {
+    return path == kCallLocalPath ? grpc::CallMode::kUnary : grpc::CallMode::kStream;
+  }
+  return path == kInvokeServicePath || path == kGetMetadataPath ? grpc::CallMode::kUnary
+                                                                 : grpc::CallMode::kStream;
+}
+
+void GrpcIngressConnection::on_stream_start(const grpc::StreamStart& s) {
+  if (port_ == GrpcPort::kInternal && s.path == kCallLocalStreamPath) {
+    // Stock daprd falls back to unary CallLocal on UNIMPLEMENTED (spec §2.3).
+    grpc_.send_trailers(s.id, 12, "CallLocalStream is not supported by this sidecar yet", {});
+    pump();
+    return;
+  }
+  if (GrpcProxyCall* call = GrpcProxyCall::start(svc_, this, port_ == GrpcPort::kApi, s)) {
+    call->next = proxies_;
+    if (proxies_) proxies_->prev = call;
+    proxies_ = call;
+  }
+  pump();
+}
+
+GrpcProxyCall* GrpcIngressConnection::find_proxy(grpc::CallId id) const {
+  for (GrpcProxyCall* c = proxies_; c; c = c->next) {
+    if (c->inbound_id() == id) return c;
+  }
+  return nullptr;
+}
+
+void GrpcIngressConnection::on_stream_data(grpc::CallId id, std::span<const uint8_t> bytes) {
+  if (GrpcProxyCall* c = find_proxy(id)) {
+    c->on_inbound_data(bytes);
+  } else {
+    grpc_.consume(id, bytes.size());  // answered already: drop, keep the window open
+  }
+}
+
+void GrpcIngressConnection::on_stream_half_close(grpc::CallId id) {
+  if (GrpcProxyCall* c = find_proxy(id)) c->on_inbound_half_close();
+}
+
+void GrpcIngressConnection::on_stream_writable(grpc::CallId id) {
+  if (GrpcProxyCall* c = find_proxy(id)) c->on_inbound_writable();
+}
+
+void GrpcIngressConnection::release_proxy(GrpcProxyCall* call) {
+  if (call->prev) call->prev->next = call->next;
+  if (call->next) call->next->prev = call->prev;
+  if (proxies_ == call) proxies_ = call->next;
+  mem::pool_delete(svc_->io.pool, call);
+}
+
 void GrpcIngressConnection::on_call_cancelled(grpc::CallId id) {
+  if (GrpcProxyCall* c = find_proxy(id)) {
+    c->on_inbound_cancelled();  // releases it
+    return;
+  }
   if (cancel_api_call(id)) return;
   for (ServerCall* c = calls_; c; c = c->next) {
     if (c->id != id) continue;
@@ -242,6 +304,7 @@ void GrpcIngressConnection::on_closed(io::TcpConnection&, int) {
   grpc_.on_transport_closed();  // cancels every call still waiting (on_call_cancelled)
   while (calls_) on_call_cancelled(calls_->id);
   while (api_calls_) cancel_api_call(api_calls_->id());
+  while (proxies_) proxies_->on_inbound_cancelled();
   if (prev_live) prev_live->next_live = next_live;
   if (next_live) next_live->prev_live = prev_live;
   if (svc_->grpc_live == this) svc_->grpc_live = next_live;

@@ -3,12 +3,15 @@
 //  - internal port: serves /dapr.proto.internals.v1.ServiceInvocation/CallLocal from peer
 //    sidecars, delivering each call to our app over the app channel (spec §2, §4.4);
 //  - API port (--dapr-grpc-port): the Dapr gRPC API: InvokeService (invoke_service.h) and
-//    GetMetadata (bytes precomputed at start-up); every other method answers UNIMPLEMENTED
-//    (transparent proxying comes later).
+//    GetMetadata (bytes precomputed at start-up); any other method with dapr-app-id metadata is
+//    proxied transparently (grpc_proxy.h), without it answers UNIMPLEMENTED.
+//  On the internal port, methods other than CallLocal are proxied calls from a peer sidecar,
+//  delivered to our gRPC app.
 #include <cstdint>
 
 #include "dataplane/grpc/server_connection.h"
 #include "dataplane/invoke/app_channel.h"
+#include "dataplane/invoke/grpc_proxy.h"
 #include "dataplane/invoke/invoke_service.h"
 #include "dataplane/invoke/shard_services.h"
 #include "dataplane/io/tcp_connection.h"
@@ -32,6 +35,16 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   // grpc::ServerHandler
   void on_unary_request(const grpc::UnaryRequest& req) override;
   void on_call_cancelled(grpc::CallId id) override;
+  grpc::CallMode classify(std::string_view path, std::span<const grpc::Metadata> metadata) override;
+  void on_stream_start(const grpc::StreamStart& s) override;
+  void on_stream_data(grpc::CallId id, std::span<const uint8_t> bytes) override;
+  void on_stream_half_close(grpc::CallId id) override;
+  void on_stream_writable(grpc::CallId id) override;
+
+  // For GrpcProxyCall: the server half of this connection, flushing, and the end of a call.
+  grpc::GrpcServerConnection& server() { return grpc_; }
+  void pump();
+  void release_proxy(GrpcProxyCall* call);
 
   struct ServerCall;  // a CallLocal waiting for the app
   friend struct ServerCall;
@@ -49,7 +62,7 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   void serve_invoke_service(const grpc::UnaryRequest& req);
   void release_api_call(InvokeServiceCall* call);
   bool cancel_api_call(grpc::CallId id);
-  void pump();
+  GrpcProxyCall* find_proxy(grpc::CallId id) const;
 
   ShardServices* svc_;
   GrpcPort port_;
@@ -57,6 +70,7 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   grpc::GrpcServerConnection grpc_;
   ServerCall* calls_ = nullptr;   // calls waiting for the app (intrusive list)
   InvokeServiceCall* api_calls_ = nullptr;  // InvokeService calls in flight (intrusive list)
+  GrpcProxyCall* proxies_ = nullptr;        // proxied calls in flight (intrusive list)
   bool in_feed_ = false;          // feed() on the stack: pump once afterwards
 };
 

@@ -21,6 +21,7 @@ struct InvokeScratch;
 class RoundRobin;
 class HttpIngressConnection;
 class GrpcIngressConnection;
+class GrpcAppChannel;
 
 struct ShardServices {
   int shard_index = 0;                          // 0..shards-1
@@ -31,6 +32,7 @@ struct ShardServices {
   snapshot::SnapshotRegistry* snapshots = nullptr;  // instance tables from the control plane
   pool::PeerPool* peers = nullptr;              // connections to peer sidecars
   AppChannel* app = nullptr;                    // our app (nullptr without --app-port)
+  GrpcAppChannel* grpc_app = nullptr;           // the same, when the app speaks gRPC (proxy target)
   InvokeScratch* scratch = nullptr;             // per-shard scratch for building messages
   RoundRobin* round_robin = nullptr;            // per-shard load-balancer cursors
   HttpIngressConnection* ingress_live = nullptr;  // open HTTP API connections (for draining)

@@ -39,13 +39,59 @@ void PeerConnection::cancel(int32_t stream_id) {
   pump();
 }
 
+int32_t PeerConnection::start_stream(std::string_view path, std::string_view authority,
+                                     std::span<const grpc::Metadata> metadata, int64_t timeout_ns,
+                                     PeerStream* stream) {
+  int32_t id = grpc_.start_stream(path, authority, metadata, timeout_ns, stream);
+  if (id) pump();
+  return id;
+}
+
+bool PeerConnection::send_data(int32_t stream_id, std::span<const uint8_t> bytes) {
+  bool ok = grpc_.send_data(stream_id, bytes);
+  pump();
+  return ok;
+}
+
+bool PeerConnection::close_send(int32_t stream_id) {
+  bool ok = grpc_.close_send(stream_id);
+  pump();
+  return ok;
+}
+
+void PeerConnection::consume(int32_t stream_id, size_t n) {
+  grpc_.consume(stream_id, n);
+  pump();
+}
+
+void PeerConnection::on_stream_headers(void* user, std::span<const grpc::Metadata> headers) {
+  static_cast<PeerStream*>(user)->on_peer_headers(headers);
+}
+
+void PeerConnection::on_stream_data(void* user, std::span<const uint8_t> bytes) {
+  static_cast<PeerStream*>(user)->on_peer_data(bytes);
+}
+
+void PeerConnection::on_stream_writable(void* user) {
+  static_cast<PeerStream*>(user)->on_peer_writable();
+}
+
+void PeerConnection::on_stream_end(void* user, int grpc_status, std::string_view grpc_message,
+                                   std::span<const grpc::Metadata> trailers, bool transport_error,
+                                   bool not_processed) {
+  // Nothing reached the peer if the TCP connect never succeeded.
+  static_cast<PeerStream*>(user)->on_peer_end(grpc_status, grpc_message, trailers, transport_error,
+                                              not_processed || !connected_);
+}
+
 void PeerConnection::close() {
   broken_ = true;
   if (tcp_) tcp_->close();
 }
 
 void PeerConnection::pump() {
-  if (!tcp_ || tcp_->closing()) return;
+  // Inside feed() nghttp2 is on the stack: on_data pumps once it returns.
+  if (in_feed_ || !tcp_ || tcp_->closing()) return;
   if (!grpc_.flush_to(&tcp_->out())) {
     broken_ = true;
     tcp_->close();
@@ -67,7 +113,10 @@ void PeerConnection::on_connected(io::TcpConnection&, int err) {
 }
 
 void PeerConnection::on_data(io::TcpConnection&, std::span<const uint8_t> bytes) {
-  if (!grpc_.feed(bytes.data(), bytes.size())) {
+  in_feed_ = true;
+  bool ok = grpc_.feed(bytes.data(), bytes.size());
+  in_feed_ = false;
+  if (!ok) {
     broken_ = true;
     grpc_.flush_to(&tcp_->out());
     tcp_->close_after_flush();

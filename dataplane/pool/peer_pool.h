@@ -22,6 +22,20 @@ class PeerCall {
   virtual void on_peer_result(const grpc::UnaryResult& r) = 0;
 };
 
+// Whoever owns a streaming call on a peer connection (a proxied gRPC call). Views are valid
+// during the callback only.
+class PeerStream {
+ public:
+  virtual ~PeerStream() = default;
+  virtual void on_peer_headers(std::span<const grpc::Metadata> headers) = 0;
+  virtual void on_peer_data(std::span<const uint8_t> bytes) = 0;
+  virtual void on_peer_writable() = 0;
+  // Exactly once unless cancelled.
+  virtual void on_peer_end(int grpc_status, std::string_view grpc_message,
+                           std::span<const grpc::Metadata> trailers, bool transport_error,
+                           bool not_processed) = 0;
+};
+
 class PeerPool;
 
 class PeerConnection final : public io::TcpConnection::Handler, public grpc::ClientHandler {
@@ -36,12 +50,28 @@ class PeerConnection final : public io::TcpConnection::Handler, public grpc::Cli
   void cancel(int32_t stream_id);
   void close();
 
+  // Streaming calls (transparent gRPC proxying): the grpc::GrpcClientConnection stream API,
+  // with this connection's output flushed after every operation.
+  int32_t start_stream(std::string_view path, std::string_view authority,
+                       std::span<const grpc::Metadata> metadata, int64_t timeout_ns,
+                       PeerStream* stream);
+  bool send_data(int32_t stream_id, std::span<const uint8_t> bytes);
+  size_t queued_bytes(int32_t stream_id) const { return grpc_.queued_bytes(stream_id); }
+  bool close_send(int32_t stream_id);
+  void consume(int32_t stream_id, size_t n);
+
   // io::TcpConnection::Handler
   void on_connected(io::TcpConnection& c, int err) override;
   void on_data(io::TcpConnection& c, std::span<const uint8_t> bytes) override;
   void on_closed(io::TcpConnection& c, int err) override;
   // grpc::ClientHandler
   void on_unary_complete(void* user, const grpc::UnaryResult& r) override;
+  void on_stream_headers(void* user, std::span<const grpc::Metadata> headers) override;
+  void on_stream_data(void* user, std::span<const uint8_t> bytes) override;
+  void on_stream_writable(void* user) override;
+  void on_stream_end(void* user, int grpc_status, std::string_view grpc_message,
+                     std::span<const grpc::Metadata> trailers, bool transport_error,
+                     bool not_processed) override;
 
   uint64_t key() const { return key_; }
 
@@ -54,6 +84,7 @@ class PeerConnection final : public io::TcpConnection::Handler, public grpc::Cli
   grpc::GrpcClientConnection grpc_;
   bool broken_ = false;            // closing or failed: take no new calls
   bool connected_ = false;         // the TCP connect succeeded (else nothing reached the peer)
+  bool in_feed_ = false;           // grpc_.feed() on the stack: defer pumping
 };
 
 class PeerPool {

@@ -117,7 +117,9 @@ void Shard::run() {
   svc.peers = st->peers.get();
   if (settings.has_app) {
     if (settings.app_protocol == "grpc") {
-      st->app = std::make_unique<invoke::GrpcAppChannel>(&svc);
+      auto grpc_app = std::make_unique<invoke::GrpcAppChannel>(&svc);
+      svc.grpc_app = grpc_app.get();
+      st->app = std::move(grpc_app);
     } else {
       st->app = std::make_unique<invoke::HttpAppChannel>(&svc);
     }
