@@ -11,7 +11,7 @@ namespace ringside::io {
 
 BufferRing::~BufferRing() {
   if (br_) {
-    io_uring_unregister_buf_ring(ring_, group_id_);
+    if (!detached_) io_uring_unregister_buf_ring(ring_, group_id_);
     munmap(br_, ring_bytes_);
   }
   if (buffers_) munmap(buffers_, buffer_bytes_);

@@ -32,6 +32,9 @@ class BufferRing {
   }
   // Returns a buffer to the kernel.
   void recycle(uint16_t bid);
+  // The ring is about to be torn down (which drops the registration with it): the destructor
+  // then only unmaps the memory.
+  void detach() { detached_ = true; }
 
  private:
   io_uring* ring_ = nullptr;
@@ -42,6 +45,7 @@ class BufferRing {
   unsigned entries_ = 0;
   unsigned buffer_size_ = 0;
   uint16_t group_id_ = 0;
+  bool detached_ = false;   // the ring went away first: nothing to unregister
 };
 
 }  // namespace ringside::io

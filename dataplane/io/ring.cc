@@ -28,8 +28,11 @@ std::string explain_io_uring_error(int err) {
   }
 }
 
-Ring::~Ring() {
+Ring::~Ring() { close(); }
+
+void Ring::close() {
   if (initialized_) io_uring_queue_exit(&ring_);
+  initialized_ = false;
 }
 
 absl::Status Ring::init(const RingOptions& options) {

@@ -35,6 +35,10 @@ class Ring {
   // Dispatches every completion available now. Returns the number dispatched.
   int dispatch();
 
+  // Tears the ring down now: the kernel cancels every operation still in flight and no
+  // completion is delivered afterwards, so the memory they referenced may be freed.
+  void close();
+
   io_uring* raw() { return &ring_; }
   bool deferred_taskrun() const { return deferred_taskrun_; }
 

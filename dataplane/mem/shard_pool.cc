@@ -12,7 +12,7 @@ constexpr size_t kHeader = 16;
 struct Header {
   uint32_t cls;
   uint32_t magic;
-  uint64_t pad;
+  Header* next_all;  // previous block taken from the system (chain of every block)
 };
 static_assert(sizeof(Header) == kHeader);
 
@@ -31,12 +31,11 @@ ShardPool* ShardPool::current() { return tls_current; }
 void ShardPool::set_current(ShardPool* pool) { tls_current = pool; }
 
 ShardPool::~ShardPool() {
-  for (auto& head : free_) {
-    while (head) {
-      FreeBlock* next = head->next;
-      std::free(reinterpret_cast<char*>(head) - kHeader);
-      head = next;
-    }
+  auto* h = static_cast<Header*>(all_);
+  while (h) {
+    Header* next = h->next_all;
+    std::free(h);
+    h = next;
   }
 }
 
@@ -54,6 +53,8 @@ void* ShardPool::allocate(size_t n) {
   if (!h) return nullptr;
   h->cls = static_cast<uint32_t>(cls);
   h->magic = kMagic;
+  h->next_all = static_cast<Header*>(all_);
+  all_ = h;
   return reinterpret_cast<char*>(h) + kHeader;
 }
 

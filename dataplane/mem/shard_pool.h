@@ -6,7 +6,9 @@
 // out again; the pool asks the global allocator only while it warms up (a class is empty).
 //
 // Block layout (16-byte header keeps payload 16-byte aligned):
-//   [ uint32 class | uint32 magic | 8 bytes pad ][ payload ... ]
+//   [ uint32 class | uint32 magic | next block ever allocated ][ payload ... ]
+// Every block the pool ever took from the system is chained through its header, so the pool's
+// destructor returns all of them, including blocks still holding objects when a shard stops.
 // Classes are powers of two from 64 B to 64 MiB. Larger requests fail (nullptr): no message
 // on the data plane is allowed to be that large.
 #include <cstddef>
@@ -29,6 +31,7 @@ class ShardPool {
   static constexpr size_t kMaxBlock = size_t{1} << kMaxShift;
 
   ShardPool() = default;
+  // Frees every block, in use or not: objects still living in the pool are not destroyed.
   ~ShardPool();
   ShardPool(const ShardPool&) = delete;
   ShardPool& operator=(const ShardPool&) = delete;
@@ -49,6 +52,7 @@ class ShardPool {
  private:
   struct FreeBlock { FreeBlock* next; };
   FreeBlock* free_[kClasses] = {};
+  void* all_ = nullptr;  // header of the newest block taken from the system (chain of all)
   PoolStats stats_;
 };
 

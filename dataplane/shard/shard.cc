@@ -197,9 +197,13 @@ void Shard::run() {
     st->ring.dispatch();
   }
   reader->offline();
-  // Objects still alive (connections closed by force) are freed with the pool.
+  // The ring goes first: the kernel drops every operation still in flight, so nothing refers
+  // to our buffers any more. Then the state is destroyed; objects still living in the pool
+  // (connections closed by force) are freed with it, without running their destructors.
+  st->buffers.detach();
+  st->ring.close();
+  st.reset();
   mem::ShardPool::set_current(nullptr);
-  st.release();  // in-flight kernel operations may still reference ring memory: leak at exit
 }
 
 }  // namespace ringside::shard
