@@ -1,15 +1,19 @@
-// libFuzzer driver for the pure gRPC wire pieces: message reassembly (chunked vs whole must
-// agree), grpc-timeout parsing/formatting, grpc-message percent encoding round trip.
+// libFuzzer driver for the pure gRPC wire pieces: unary message reassembly and streaming
+// message splitting (chunked vs whole must agree), grpc-timeout parsing/formatting, grpc-message percent encoding round trip.
 //
 // Input layout: [max-size selector][chunk size][bytes...]
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "dataplane/grpc/framing.h"
 #include "dataplane/grpc/message_encoding.h"
+#include "dataplane/grpc/message_stream_reader.h"
 #include "dataplane/grpc/timeout.h"
 #include "dataplane/mem/shard_pool.h"
 
@@ -30,6 +34,25 @@ Outcome reassemble(UnaryMessageReader& r, const uint8_t* data, size_t size, size
   for (size_t off = 0; off < size; off += chunk) {
     size_t n = size - off < chunk ? size - off : chunk;
     if (!r.feed(data + off, n)) return {false, r.error()};
+  }
+  bool ok = r.finish();
+  return {ok, r.error()};
+}
+
+// Splits a streaming call's bytes fed in `chunk`-sized pieces; the messages go to *out.
+Outcome split_stream(ringside::grpc::MessageStreamReader& r, const uint8_t* data, size_t size,
+                     size_t chunk, std::vector<std::string>* out) {
+  using Result = ringside::grpc::MessageStreamReader::Result;
+  for (size_t off = 0; off < size; off += chunk) {
+    std::span<const uint8_t> in(data + off, size - off < chunk ? size - off : chunk);
+    for (;;) {
+      std::string_view m;
+      Result res = r.next(&in, &m);
+      if (res == Result::kError) return {false, r.error()};
+      if (res == Result::kNeedMore) break;
+      out->emplace_back(m);
+    }
+    check(in.empty());
   }
   bool ok = r.finish();
   return {ok, r.error()};
@@ -56,6 +79,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   whole.reset();
   chunked.reset();
+
+  // Streaming: the same messages and the same verdict whatever the split.
+  ringside::grpc::MessageStreamReader swhole(&pool, max), schunked(&pool, max);
+  std::vector<std::string> mw, mc;
+  Outcome sa = split_stream(swhole, data, size, size == 0 ? 1 : size, &mw);
+  Outcome sb = split_stream(schunked, data, size, chunk, &mc);
+  check(sa.ok == sb.ok && sa.error == sb.error && mw == mc);
+  size_t framed_bytes = 0;
+  for (const std::string& m : mw) {
+    check(m.size() <= max);
+    framed_bytes += ringside::grpc::kMessagePrefixSize + m.size();
+  }
+  check(framed_bytes <= size);
+  if (sa.ok) check(framed_bytes == size);
 
   std::string_view text(reinterpret_cast<const char*>(data), size < 64 ? size : 64);
   int64_t ns = 0;
