@@ -11,24 +11,24 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs="$(nproc)"
 
-echo "== stage 1: Release build, unit + e2e tests"
+echo "== stage 1: Release build, unit + e2e tests ($(date -u +%H:%M:%S))"
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j2
 [ "${RINGSIDE_QUICK:-0}" = 1 ] && exit 0
 
-echo "== stage 2: ASan+UBSan build, unit + e2e tests"
+echo "== stage 2: ASan+UBSan build, unit + e2e tests ($(date -u +%H:%M:%S))"
 cmake --preset asan >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j2
 
-echo "== stage 3: TSan build, snapshot churn and control-plane loop"
+echo "== stage 3: TSan build, snapshot churn and control-plane loop ($(date -u +%H:%M:%S))"
 cmake --preset tsan >/dev/null
 cmake --build build-tsan -j"$jobs" --target controlplane_snapshot_test controlplane_loop_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/controlplane_snapshot_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/controlplane_loop_test
 
-echo "== stage 4: libFuzzer targets (bounded runs)"
+echo "== stage 4: libFuzzer targets (bounded runs) ($(date -u +%H:%M:%S))"
 cmake --preset fuzz >/dev/null
 cmake --build build-fuzz -j"$jobs"
 ctest --test-dir build-fuzz --output-on-failure -j2

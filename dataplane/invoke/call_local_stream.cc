@@ -65,8 +65,9 @@ void CallLocalStream::on_data(std::span<const uint8_t> bytes) {
   // Everything received is buffered (bounded by the limits below): reopen the window now.
   in_->server().consume(id_, bytes.size());
   if (state_ != State::kReceiving) return;  // bytes after half-close cannot come; be safe
-  // Each round takes at least one byte or returns.
-  for (size_t round = 0; round <= bytes.size(); ++round) {
+  // Each round takes at least one byte (a message has a 5-byte prefix) or returns.
+  const size_t rounds = bytes.size();
+  for (size_t round = 0; round <= rounds; ++round) {
     std::string_view message;
     switch (reader_.next(&bytes, &message)) {
       case grpc::MessageStreamReader::Result::kNeedMore:

@@ -237,8 +237,12 @@ grpc::CallMode GrpcIngressConnection::classify(std::string_view path,
 
 void GrpcIngressConnection::on_stream_start(const grpc::StreamStart& s) {
   if (port_ == GrpcPort::kInternal && s.path == kCallLocalStreamPath) {
-    // Stock daprd falls back to unary CallLocal on UNIMPLEMENTED (spec §2.3).
-    grpc_.send_trailers(s.id, 12, "CallLocalStream is not supported by this sidecar yet", {});
+    // What stock daprd peers call first (spec §2.3).
+    if (CallLocalStream* call = CallLocalStream::start(svc_, this, s)) {
+      call->next = local_streams_;
+      if (local_streams_) local_streams_->prev = call;
+      local_streams_ = call;
+    }
     pump();
     return;
   }
@@ -257,20 +261,44 @@ GrpcProxyCall* GrpcIngressConnection::find_proxy(grpc::CallId id) const {
   return nullptr;
 }
 
+CallLocalStream* GrpcIngressConnection::find_local_stream(grpc::CallId id) const {
+  for (CallLocalStream* c = local_streams_; c; c = c->next) {
+    if (c->id() == id) return c;
+  }
+  return nullptr;
+}
+
+void GrpcIngressConnection::release_local_stream(CallLocalStream* call) {
+  if (call->prev) call->prev->next = call->next;
+  if (call->next) call->next->prev = call->prev;
+  if (local_streams_ == call) local_streams_ = call->next;
+  mem::pool_delete(svc_->io.pool, call);
+}
+
 void GrpcIngressConnection::on_stream_data(grpc::CallId id, std::span<const uint8_t> bytes) {
   if (GrpcProxyCall* c = find_proxy(id)) {
     c->on_inbound_data(bytes);
+  } else if (CallLocalStream* l = find_local_stream(id)) {
+    l->on_data(bytes);  // consumes what it buffers
   } else {
     grpc_.consume(id, bytes.size());  // answered already: drop, keep the window open
   }
 }
 
 void GrpcIngressConnection::on_stream_half_close(grpc::CallId id) {
-  if (GrpcProxyCall* c = find_proxy(id)) c->on_inbound_half_close();
+  if (GrpcProxyCall* c = find_proxy(id)) {
+    c->on_inbound_half_close();
+  } else if (CallLocalStream* l = find_local_stream(id)) {
+    l->on_half_close();
+  }
 }
 
 void GrpcIngressConnection::on_stream_writable(grpc::CallId id) {
-  if (GrpcProxyCall* c = find_proxy(id)) c->on_inbound_writable();
+  if (GrpcProxyCall* c = find_proxy(id)) {
+    c->on_inbound_writable();
+  } else if (CallLocalStream* l = find_local_stream(id)) {
+    l->on_writable();
+  }
 }
 
 void GrpcIngressConnection::release_proxy(GrpcProxyCall* call) {
@@ -283,6 +311,10 @@ void GrpcIngressConnection::release_proxy(GrpcProxyCall* call) {
 void GrpcIngressConnection::on_call_cancelled(grpc::CallId id) {
   if (GrpcProxyCall* c = find_proxy(id)) {
     c->on_inbound_cancelled();  // releases it
+    return;
+  }
+  if (CallLocalStream* l = find_local_stream(id)) {
+    l->on_cancelled();  // releases it
     return;
   }
   if (cancel_api_call(id)) return;
@@ -305,6 +337,7 @@ void GrpcIngressConnection::on_closed(io::TcpConnection&, int) {
   while (calls_) on_call_cancelled(calls_->id);
   while (api_calls_) cancel_api_call(api_calls_->id());
   while (proxies_) proxies_->on_inbound_cancelled();
+  while (local_streams_) local_streams_->on_cancelled();
   if (prev_live) prev_live->next_live = next_live;
   if (next_live) next_live->prev_live = prev_live;
   if (svc_->grpc_live == this) svc_->grpc_live = next_live;

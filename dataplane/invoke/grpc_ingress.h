@@ -1,7 +1,8 @@
 #pragma once
 // GrpcIngressConnection: one h2c connection on a gRPC port of this sidecar.
-//  - internal port: serves /dapr.proto.internals.v1.ServiceInvocation/CallLocal from peer
-//    sidecars, delivering each call to our app over the app channel (spec §2, §4.4);
+//  - internal port: serves /dapr.proto.internals.v1.ServiceInvocation/CallLocal and
+//    CallLocalStream (call_local_stream.h) from peer sidecars, delivering each call to our app
+//    over the app channel (spec §2, §4.4);
 //  - API port (--dapr-grpc-port): the Dapr gRPC API: InvokeService (invoke_service.h) and
 //    GetMetadata (bytes precomputed at start-up); any other method with dapr-app-id metadata is
 //    proxied transparently (grpc_proxy.h), without it answers UNIMPLEMENTED.
@@ -11,6 +12,7 @@
 
 #include "dataplane/grpc/server_connection.h"
 #include "dataplane/invoke/app_channel.h"
+#include "dataplane/invoke/call_local_stream.h"
 #include "dataplane/invoke/grpc_proxy.h"
 #include "dataplane/invoke/invoke_service.h"
 #include "dataplane/invoke/shard_services.h"
@@ -45,6 +47,8 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   grpc::GrpcServerConnection& server() { return grpc_; }
   void pump();
   void release_proxy(GrpcProxyCall* call);
+  // For CallLocalStream: unlinks and frees a call that has ended.
+  void release_local_stream(CallLocalStream* call);
 
   struct ServerCall;  // a CallLocal waiting for the app
   friend struct ServerCall;
@@ -63,6 +67,7 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   void release_api_call(InvokeServiceCall* call);
   bool cancel_api_call(grpc::CallId id);
   GrpcProxyCall* find_proxy(grpc::CallId id) const;
+  CallLocalStream* find_local_stream(grpc::CallId id) const;
 
   ShardServices* svc_;
   GrpcPort port_;
@@ -71,6 +76,7 @@ class GrpcIngressConnection final : public io::TcpConnection::Handler, public gr
   ServerCall* calls_ = nullptr;   // calls waiting for the app (intrusive list)
   InvokeServiceCall* api_calls_ = nullptr;  // InvokeService calls in flight (intrusive list)
   GrpcProxyCall* proxies_ = nullptr;        // proxied calls in flight (intrusive list)
+  CallLocalStream* local_streams_ = nullptr;  // CallLocalStream calls in flight (intrusive list)
   bool in_feed_ = false;          // feed() on the stack: pump once afterwards
 };
 

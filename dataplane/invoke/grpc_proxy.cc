@@ -59,19 +59,20 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, GrpcIngressConnection* i
     return nullptr;
   }
 
-  // Outbound metadata: everything the caller sent, minus dapr-app-id (v1.16+), plus our
-  // identity on calls we originate (API port).
+  // Outbound metadata: everything the caller sent, plus our identity on calls we originate
+  // (API port). Toward a peer sidecar both routing keys go along — v1.14/1.15 daprd routes on
+  // dapr-app-id, v1.16+ on dapr-callee-app-id (spec §4.3); toward the app, dapr-app-id is
+  // removed as daprd v1.16+ does.
   grpc::Metadata md[kMaxProxyMetadata];
   size_t n = 0;
   for (const auto& m : s.metadata) {
-    if (n + 2 >= kMaxProxyMetadata) break;
-    if (from_api && (m.key == "dapr-app-id" || m.key == "dapr-caller-app-id" ||
-                     m.key == "dapr-callee-app-id")) {
-      continue;
-    }
+    if (n + 3 >= kMaxProxyMetadata) break;
+    if (m.key == "dapr-app-id") continue;
+    if (from_api && (m.key == "dapr-caller-app-id" || m.key == "dapr-callee-app-id")) continue;
     md[n++] = m;
   }
   if (from_api) {
+    if (!local) md[n++] = {"dapr-app-id", target};
     md[n++] = {"dapr-caller-app-id", settings.app_id};
     md[n++] = {"dapr-callee-app-id", app_id};
   }
