@@ -436,7 +436,10 @@ bool GrpcServerConnection::respond(CallId id, std::span<const Metadata> headers,
   char status_digits[12];
   std::string_view status_text(status_digits, format_grpc_status(grpc_status, status_digits));
   size_t encoded_size = percent_encoded_size(grpc_message);
-  bool trailers_only = grpc_status != 0 && message.empty();
+  // An error without a message has no DATA. With headers to send it is HEADERS then trailers
+  // (daprd puts e.g. dapr-http-status in the initial metadata), else trailers-only.
+  bool no_message = grpc_status != 0 && message.empty();
+  bool trailers_only = no_message && headers.empty();
 
   nv_.clear();
   bool ok = push_nv(":status", "200") && push_nv("content-type", "application/grpc");
@@ -468,8 +471,10 @@ bool GrpcServerConnection::respond(CallId id, std::span<const Metadata> headers,
   uint8_t prefix[kMessagePrefixSize];
   write_message_prefix(static_cast<uint32_t>(message.size()), prefix);
   c->out.clear();
-  ok = ok && c->out.reserve(kMessagePrefixSize + message.size()) &&
-       c->out.append(prefix, kMessagePrefixSize) && c->out.append(message);
+  if (!no_message) {
+    ok = ok && c->out.reserve(kMessagePrefixSize + message.size()) &&
+         c->out.append(prefix, kMessagePrefixSize) && c->out.append(message);
+  }
   // Trailers are sent once the DATA is out; keep copies until then.
   ok = ok && store_trailers(c, grpc_status, grpc_message, trailers);
 

@@ -78,6 +78,8 @@ TEST_F(GrpcInvokeServiceTest, InvokeServiceToAnHttpAppErrorIsMappedWithErrorInfo
   EXPECT_EQ(info.metadata().count("http.code") ? info.metadata().at("http.code") : "", "404");
   EXPECT_EQ(info.metadata().count("http.error_message") ? info.metadata().at("http.error_message") : "",
             "status 404");
+  // dapr-http-status travels in the initial metadata, as daprd sends it, even on an error.
+  EXPECT_EQ(MetadataValues(context.GetServerInitialMetadata(), "dapr-http-status"), Strings{"404"});
 }
 
 TEST_F(GrpcInvokeServiceTest, InvokeServiceToAnHttpAppStatusMapping) {

@@ -65,7 +65,7 @@ TEST(GrpcPair, NoTimeoutMeansZero) {
   EXPECT_EQ(p.sh.requests[0].timeout_ns, 0);
 }
 
-TEST(GrpcPair, ErrorIsTrailersOnlyWithPercentEncodedMessage) {
+TEST(GrpcPair, ErrorWithHeadersSendsHeadersThenTrailersWithPercentEncodedMessage) {
   Pair p;
   std::string text = "no such order: 100% sure\n\xc3\xa9";
   p.sh.error_text = text;
@@ -77,9 +77,9 @@ TEST(GrpcPair, ErrorIsTrailersOnlyWithPercentEncodedMessage) {
   EXPECT_EQ(r.grpc_status, static_cast<int>(StatusCode::kNotFound));
   EXPECT_EQ(r.grpc_message, text);
   EXPECT_EQ(r.message, "");
-  // Trailers-only: everything arrives in the one HEADERS block and counts as trailers.
-  EXPECT_TRUE(r.headers.empty());
-  EXPECT_EQ(find(r.trailers, "x-reply-header"), "h1");
+  // Headers the handler gave stay initial metadata (daprd sends e.g. dapr-http-status there
+  // on errors too); status and the handler's trailers follow as trailers, with no message.
+  EXPECT_EQ(find(r.headers, "x-reply-header"), "h1");
   EXPECT_EQ(find(r.trailers, "x-reply-trailer"), "t1");
 }
 
