@@ -198,7 +198,7 @@ struct ServerCallbacks {
                            uint32_t* flags, nghttp2_data_source* src, void* ud) {
     auto* c = static_cast<GrpcServerConnection::Call*>(src->ptr);
     size_t n = c->out.size() < length ? c->out.size() : length;
-    std::memcpy(buf, c->out.data(), n);
+    if (n) std::memcpy(buf, c->out.data(), n);  // an error answer has no message: nothing to copy
     c->out.consume(n);
     if (c->out.empty()) {
       *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
