@@ -1,3 +1,4 @@
+#include "dataplane/invoke/callee_request.h"
 #include "dataplane/invoke/call_local_stream.h"
 
 #include <algorithm>
@@ -150,30 +151,10 @@ void CallLocalStream::invoke_app() {
   // The body travelled as payloads; the app channel takes it from message.data.value.
   view_.message.data.value = body_.view();
   if (!body_.empty()) view_.message.data.present = true;
-  if (view_.ver != 1) {
-    char msg[128];
-    int n = snprintf(msg, sizeof msg, "error invoking app channel: Unsupported spec version: %d",
-                     view_.ver);
-    finish(kInternal, formatted(msg, n, sizeof msg));
-    return;
-  }
-  // The callee normalizes the method again (spec §4.1), like unary CallLocal.
-  std::string_view normalized;
-  if (!method_.reserve(view_.message.method.size() + 1) ||
-      http1::normalize_method(view_.message.method,
-                              std::span<char>(reinterpret_cast<char*>(method_.tail()),
-                                              method_.tail_room()),
-                              &normalized) != http1::MethodCheck::kOk) {
-    char msg[512];
-    int n = snprintf(msg, sizeof msg, "invalid method: %.*s",
-                     static_cast<int>(std::min<size_t>(view_.message.method.size(), 400)),
-                     view_.message.method.data());
-    finish(kInvalidArgument, formatted(msg, n, sizeof msg));
-    return;
-  }
-  view_.message.method = normalized;
-  if (!svc_->app) {
-    finish(kInternal, "app channel is not initialized");
+  char text[512];
+  std::string_view error;
+  if (int code = check_request_for_app(&view_, svc_->app != nullptr, &method_, text, &error)) {
+    finish(code, error);
     return;
   }
   state_ = State::kInvoking;

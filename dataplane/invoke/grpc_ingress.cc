@@ -2,6 +2,7 @@
 
 #include "dataplane/codec/invoke_messages.h"
 #include "dataplane/http1/method_normalize.h"
+#include "dataplane/invoke/callee_request.h"
 #include "dataplane/invoke/sidecar_settings.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/mem/pool_object.h"
@@ -140,29 +141,10 @@ void GrpcIngressConnection::serve_call_local(const grpc::UnaryRequest& req) {
     complete(call, {}, 3, "parsing InternalInvokeRequest error: field Message is nil");
     return;
   }
-  if (v.ver != 1) {
-    char msg[128];
-    int n = snprintf(msg, sizeof msg, "error invoking app channel: Unsupported spec version: %d", v.ver);
-    complete(call, {}, 13, std::string_view(msg, n > 0 ? static_cast<size_t>(n) : 0));
-    return;
-  }
-  // The callee normalizes the method again (spec §4.1).
-  std::string_view normalized;
-  if (!call->method.reserve(v.message.method.size() + 1) ||
-      http1::normalize_method(v.message.method,
-                              std::span<char>(reinterpret_cast<char*>(call->method.tail()),
-                                              call->method.tail_room()),
-                              &normalized) != http1::MethodCheck::kOk) {
-    char msg[512];
-    int n = snprintf(msg, sizeof msg, "invalid method: %.*s",
-                     static_cast<int>(std::min<size_t>(v.message.method.size(), 400)),
-                     v.message.method.data());
-    complete(call, {}, 3, std::string_view(msg, n > 0 ? static_cast<size_t>(n) : 0));
-    return;
-  }
-  v.message.method = normalized;
-  if (!svc_->app) {
-    complete(call, {}, 13, "app channel is not initialized");
+  char text[512];
+  std::string_view error;
+  if (int code = check_request_for_app(&v, svc_->app != nullptr, &call->method, text, &error)) {
+    complete(call, {}, code, error);
     return;
   }
   if (req.timeout_ns > 0) svc_->timers.arm(&call->deadline, shard::monotonic_ns() + req.timeout_ns);

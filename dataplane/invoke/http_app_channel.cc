@@ -9,6 +9,7 @@
 #include "dataplane/http1/writer.h"
 #include "dataplane/invoke/header_rules.h"
 #include "dataplane/invoke/invoke_scratch.h"
+#include "dataplane/invoke/metadata_headers.h"
 #include "dataplane/invoke/path_escape.h"
 #include "dataplane/invoke/sidecar_settings.h"
 #include "dataplane/mem/pool_object.h"
@@ -164,33 +165,8 @@ void HttpAppChannel::start_on(Conn* conn, AppCall* call) {
   ok = ok && out.append(" HTTP/1.1\r\nHost: ") && out.append(svc_->settings->app_authority) &&
        out.append("\r\n");
 
-  // Connection tokens name extra hop-by-hop headers (§5.3).
-  ConnectionTokens connection_tokens;
-  call->request->for_each_metadata([&](std::string_view k, std::string_view v) {
-    if (iequals(k, "connection")) connection_tokens.add(v);
-  });
-  char keybuf[256];
-  char canon[256];
-  bool baggage_done = false;
-  call->request->for_each_metadata([&](std::string_view k, std::string_view v) {
-    if (!ok || k.empty() || k.size() + 6 > sizeof keybuf) return;
-    HeaderAction a = classify_metadata_key(k, connection_tokens);
-    if (a == HeaderAction::kDrop) return;
-    if (a == HeaderAction::kCopyFirst) {
-      if (baggage_done) return;
-      baggage_done = true;
-    }
-    std::string_view key = k;
-    if (a == HeaderAction::kRename) {
-      std::string_view rest = k[0] == ':' ? k.substr(1) : k;
-      std::memcpy(keybuf, "dapr-", 5);
-      std::memcpy(keybuf + 5, rest.data(), rest.size());
-      key = std::string_view(keybuf, 5 + rest.size());
-    }
-    key = http1::canonical_header_key(key, canon);
-    // Values that could inject headers (CR/LF from gRPC metadata) are skipped, not sent.
-    ok = http1::append_header(out, key, v) != http1::AppendHeader::kNoMemory;
-  });
+  // Metadata as headers (§5.3).
+  ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { call->request->for_each_metadata(f); });
 
   std::string_view ctype = msg.content_type;
   if (!msg.data.type_url.empty()) ctype = "application/x-protobuf";

@@ -10,7 +10,9 @@
 #include "dataplane/http1/reason_phrase.h"
 #include "dataplane/http1/verb.h"
 #include "dataplane/http1/writer.h"
+#include "dataplane/invoke/caller_metadata.h"
 #include "dataplane/invoke/dapr_error.h"
+#include "dataplane/invoke/metadata_headers.h"
 #include "dataplane/invoke/header_rules.h"
 #include "dataplane/invoke/invoke_scratch.h"
 #include "dataplane/invoke/round_robin.h"
@@ -199,26 +201,7 @@ bool HttpIngressConnection::build_request_message(const InvokeTarget& t, bool se
       return false;
     }
   }
-  std::string_view app_id = t.app_id;
-  if (self_call) {
-    // A self-call re-stamps identity and adds no forwarding headers (§5.2).
-    md.remove("dapr-caller-app-id");
-    md.remove("dapr-callee-app-id");
-    md.remove("dapr-caller-namespace");
-  } else {
-    char* fwd = md.reserve_text(s.host_ip.size() * 2 + s.hostname.size() + 16);
-    if (!fwd) return false;
-    int n = snprintf(fwd, s.host_ip.size() * 2 + s.hostname.size() + 16, "for=%s;by=%s;host=%s",
-                     s.host_ip.c_str(), s.host_ip.c_str(), s.hostname.c_str());
-    bool ok = md.add("X-Forwarded-For", s.host_ip) && md.add("X-Forwarded-Host", s.hostname) &&
-              md.add("Forwarded", std::string_view(fwd, n > 0 ? static_cast<size_t>(n) : 0)) &&
-              md.add("destination-app-id", app_id);
-    if (!ok) return false;
-  }
-  if (!md.add("dapr-caller-namespace", s.app_namespace) || !md.add("dapr-caller-app-id", s.app_id) ||
-      !md.add("dapr-callee-app-id", app_id)) {
-    return false;
-  }
+  if (!add_caller_metadata(md, s, t.app_id, self_call)) return false;
   codec::InternalInvokeRequestFields f;
   f.ver = 1;
   f.metadata = md.build();
@@ -229,13 +212,7 @@ bool HttpIngressConnection::build_request_message(const InvokeTarget& t, bool se
   f.message.has_http_extension = true;
   f.message.verb = static_cast<int32_t>(http1::verb_from_method(head_.method));
   f.message.querystring = head_.query;
-  size_t size = codec::encoded_size(f);
-  mem::Buffer& msg = invocation_.request();
-  msg.clear();
-  if (!msg.reserve(size)) return false;
-  codec::encode(f, msg.tail());
-  msg.commit(size);
-  return true;
+  return invocation_.encode_request(f);
 }
 
 void HttpIngressConnection::invoke() {
@@ -323,31 +300,7 @@ void HttpIngressConnection::respond_invoke(std::string_view bytes) {
   }
   ok = http1::append_status_line(out, status);
   // Response headers (§5.3), canonical keys as Go's HTTP server writes them.
-  ConnectionTokens connection_tokens;
-  r.for_each_header([&](std::string_view k, std::string_view v) {
-    if (iequals(k, "connection")) connection_tokens.add(v);
-  });
-  char keybuf[256];
-  char canon[256];
-  bool baggage_done = false;
-  r.for_each_header([&](std::string_view k, std::string_view v) {
-    if (!ok || k.empty() || k.size() + 6 > sizeof keybuf) return;
-    HeaderAction a = classify_metadata_key(k, connection_tokens);
-    if (a == HeaderAction::kDrop) return;
-    if (a == HeaderAction::kCopyFirst) {
-      if (baggage_done) return;
-      baggage_done = true;
-    }
-    std::string_view key = k;
-    if (a == HeaderAction::kRename) {
-      std::string_view rest = k[0] == ':' ? k.substr(1) : k;
-      std::memcpy(keybuf, "dapr-", 5);
-      std::memcpy(keybuf + 5, rest.data(), rest.size());
-      key = std::string_view(keybuf, 5 + rest.size());
-    }
-    ok = http1::append_header(out, http1::canonical_header_key(key, canon), v) !=
-         http1::AppendHeader::kNoMemory;
-  });
+  ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { r.for_each_header(f); });
   if (code > 0 && code < 100) {
     // gRPC app error: protobuf-JSON of the Status (§5.6); details are not rendered yet.
     mem::Buffer& json = svc_->scratch->json;

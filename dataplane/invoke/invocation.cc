@@ -20,6 +20,15 @@ Invocation::Invocation(ShardServices* svc)
   retry_timer_.owner = this;
 }
 
+bool Invocation::encode_request(const codec::InternalInvokeRequestFields& fields) {
+  size_t size = codec::encoded_size(fields);
+  request_.clear();
+  if (!request_.reserve(size)) return false;
+  codec::encode(fields, request_.tail());
+  request_.commit(size);
+  return true;
+}
+
 void Invocation::start(std::string_view app_id, std::string_view ns, bool self_call,
                        bool replayable, InvocationOwner* owner) {
   owner_ = owner;

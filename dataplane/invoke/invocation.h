@@ -36,6 +36,8 @@ class Invocation final : public pool::PeerCall, public AppCallCompletion {
 
   // Where the caller encodes the InternalInvokeRequest before start(); kept for retries.
   mem::Buffer& request() { return request_; }
+  // Encodes `fields` into request(); false when the shard pool cannot hold it.
+  bool encode_request(const codec::InternalInvokeRequestFields& fields);
   // Starts the invocation of app_id (namespace ns, "" = ours). `replayable`: the request may be
   // sent again (known-length body). The outcome may be delivered before start() returns.
   void start(std::string_view app_id, std::string_view ns, bool self_call, bool replayable,

@@ -1,3 +1,4 @@
+#include "dataplane/invoke/caller_metadata.h"
 #include "dataplane/invoke/invoke_service.h"
 
 #include <algorithm>
@@ -264,26 +265,8 @@ bool InvokeServiceCall::build_request(const grpc::UnaryRequest& req, std::string
       !add_grpc_metadata(req.metadata, &md)) {
     return false;
   }
-  // The Dapr keys (§5.2), as the HTTP API adds them (http_ingress.cc build_request_message).
-  if (self_call) {
-    md.remove("dapr-caller-app-id");
-    md.remove("dapr-callee-app-id");
-    md.remove("dapr-caller-namespace");
-  } else {
-    size_t cap = s.host_ip.size() * 2 + s.hostname.size() + 16;
-    char* fwd = md.reserve_text(cap);
-    if (!fwd) return false;
-    int n = snprintf(fwd, cap, "for=%s;by=%s;host=%s", s.host_ip.c_str(), s.host_ip.c_str(),
-                     s.hostname.c_str());
-    bool ok = md.add("X-Forwarded-For", s.host_ip) && md.add("X-Forwarded-Host", s.hostname) &&
-              md.add("Forwarded", std::string_view(fwd, n > 0 ? static_cast<size_t>(n) : 0)) &&
-              md.add("destination-app-id", app_id);
-    if (!ok) return false;
-  }
-  if (!md.add("dapr-caller-namespace", s.app_namespace) || !md.add("dapr-caller-app-id", s.app_id) ||
-      !md.add("dapr-callee-app-id", app_id)) {
-    return false;
-  }
+  // The Dapr keys (§5.2), exactly as the HTTP API adds them.
+  if (!add_caller_metadata(md, s, app_id, self_call)) return false;
   codec::InternalInvokeRequestFields f;
   f.ver = 1;
   f.metadata = md.build();
@@ -294,13 +277,7 @@ bool InvokeServiceCall::build_request(const grpc::UnaryRequest& req, std::string
   f.message.has_http_extension = v.message.http_extension.present;
   f.message.verb = v.message.http_extension.verb;
   f.message.querystring = v.message.http_extension.querystring;
-  size_t size = codec::encoded_size(f);
-  mem::Buffer& msg = invocation_.request();
-  msg.clear();
-  if (!msg.reserve(size)) return false;
-  codec::encode(f, msg.tail());
-  msg.commit(size);
-  return true;
+  return invocation_.encode_request(f);
 }
 
 void InvokeServiceCall::on_invocation_response(std::string_view bytes) {
