@@ -71,7 +71,7 @@ void TcpConnection::on_connect_cqe(void* self, int32_t res, uint32_t) {
     c->fail(err);
   } else {
     c->connected_ = true;
-    c->arm_recv();
+    if (!c->recv_paused_) c->arm_recv();
     c->handler_->on_connected(*c, 0);
     if (!c->closing_) c->flush();
     if (c->close_after_flush_ && c->send_idle()) c->close();  // queue emptied meanwhile
@@ -86,24 +86,51 @@ void TcpConnection::on_recv_cqe(void* self, int32_t res, uint32_t flags) {
   if (!more) {
     --c->inflight_;
     c->recv_armed_ = false;
+    c->cancel_sent_ = false;  // the multishot recv is over, whoever ended it
   }
   ++c->callback_depth_;
   if (res > 0) {
     uint16_t bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
     if (!c->closing_) c->handler_->on_data(*c, c->io_->buffers->buffer(bid, static_cast<size_t>(res)));
     c->io_->buffers->recycle(bid);
-    if (!more && !c->closing_) c->arm_recv();
+    if (!more) c->rearm_recv();
   } else if (res == -ENOBUFS) {
     // Every provided buffer is in use: the data stays in the socket; ask again. Buffers are
     // recycled as soon as each completion is handled, so this resolves on the next pass.
-    if (!more && !c->closing_) c->arm_recv();
+    if (!more) c->rearm_recv();
   } else if (res == 0) {
     c->fail(0);  // peer closed
+  } else if (res == -ECANCELED && !c->closing_) {
+    c->rearm_recv();  // pause_recv() cancelled it; resume_recv() may have come meanwhile
   } else if (res != -ECANCELED || !c->closing_) {
     c->fail(res);
   }
   --c->callback_depth_;
   c->maybe_finish();
+}
+
+void TcpConnection::rearm_recv() {
+  if (!closing_ && !recv_paused_ && !recv_armed_) arm_recv();
+}
+
+void TcpConnection::pause_recv() {
+  if (recv_paused_) return;
+  recv_paused_ = true;
+  if (recv_armed_ && !cancel_sent_ && !closing_) {
+    // The multishot recv would keep completing: cancel it. Its final completion (-ECANCELED, or
+    // data that won the race) comes back through on_recv_cqe. The cancel's own completion
+    // carries nothing we need and may outlive this object, hence the static operation.
+    static Operation ignore_cancel_result{};
+    io_uring_sqe* s = io_->ring->sqe(&ignore_cancel_result);
+    io_uring_prep_cancel(s, &recv_op_, 0);
+    cancel_sent_ = true;
+  }
+}
+
+void TcpConnection::resume_recv() {
+  if (!recv_paused_) return;
+  recv_paused_ = false;
+  if (connected_) rearm_recv();  // still armed (cancel in flight): its completion re-arms
 }
 
 void TcpConnection::flush() {

@@ -6,6 +6,9 @@
 // Output: handlers append to out() and call flush(). At most one send is in flight; bytes
 // appended meanwhile wait in a second buffer and go out in one send when the first completes
 // (natural batching of pipelined responses).
+// Back-pressure: pause_recv() stops reading (the kernel's receive buffer then fills and TCP
+// closes the peer's window); bytes already on their way may still reach on_data once, after
+// which nothing arrives until resume_recv().
 // Lifetime: close() shuts the socket down; once every in-flight operation has completed the
 // fd is closed, on_closed() runs (the last callback) and the object returns to the shard pool.
 #include <netinet/in.h>
@@ -45,6 +48,11 @@ class TcpConnection {
   // Stops I/O now; queued output is dropped.
   void close();
 
+  // Stops / restarts reading (idempotent). A recv completion already queued still arrives.
+  void pause_recv();
+  void resume_recv();
+  bool recv_paused() const { return recv_paused_; }
+
   bool connected() const { return connected_; }
   bool closing() const { return closing_; }
   bool send_idle() const { return !send_inflight_ && pending_.empty(); }
@@ -61,6 +69,7 @@ class TcpConnection {
   static void on_send_cqe(void* self, int32_t res, uint32_t flags);
   static void on_connect_cqe(void* self, int32_t res, uint32_t flags);
   void arm_recv();
+  void rearm_recv();  // arms the recv unless closing, paused or already armed
   void start_send();
   void fail(int err);
   void maybe_finish();
@@ -79,6 +88,8 @@ class TcpConnection {
   int close_err_ = 0;          // first error seen
   bool connected_ = false;
   bool recv_armed_ = false;
+  bool recv_paused_ = false;   // pause_recv(): do not (re-)arm the recv
+  bool cancel_sent_ = false;   // a cancel of the armed recv is in flight
   bool send_inflight_ = false;
   bool closing_ = false;
   bool close_after_flush_ = false;
