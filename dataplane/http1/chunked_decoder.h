@@ -33,6 +33,12 @@ class ChunkedDecoder {
   size_t consumed() const { return state_ == State::kDone ? read_ : 0; }
   // 400 or 413 after kError, else 0.
   int error_status() const { return error_; }
+  // The caller removed the first n payload bytes (n <= payload_size()) from the front of the
+  // region, e.g. after forwarding them: offsets shift down so decoding goes on from there.
+  void discard_payload(uint64_t n) {
+    payload_ -= n;
+    read_ -= static_cast<size_t>(n);
+  }
   // Ready for a new body.
   void reset() { *this = ChunkedDecoder(); }
 

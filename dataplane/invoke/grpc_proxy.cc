@@ -2,12 +2,11 @@
 
 #include <cstdio>
 
-#include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/invoke/peer_choice.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/invoke/grpc_app_channel.h"
 #include "dataplane/invoke/grpc_ingress.h"
 #include "dataplane/invoke/header_rules.h"
-#include "dataplane/invoke/round_robin.h"
 #include "dataplane/invoke/shard_services.h"
 #include "dataplane/invoke/sidecar_settings.h"
 #include "dataplane/invoke/target.h"
@@ -90,18 +89,16 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, GrpcIngressConnection* i
     out = svc->grpc_app->connection();
     authority = settings.app_authority;
   } else {
-    const snapshot::InstanceTable* table = svc->snapshots->current();
-    std::span<const snapshot::Instance> instances = table->find(app_id, ns);
-    if (instances.empty()) {
+    PeerChoice peer = choose_peer(svc, app_id, ns);
+    if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
       char msg[256];
       int k = snprintf(msg, sizeof msg, "failed to proxy request: no host found with the given ID %.*s",
                        static_cast<int>(app_id.size() > 200 ? 200 : app_id.size()), app_id.data());
       server.send_trailers(s.id, 2, std::string_view(msg, k > 0 ? static_cast<size_t>(k) : 0), {});
       return nullptr;
     }
-    const snapshot::Instance& inst = instances[svc->round_robin->pick(app_id, instances.size())];
-    out = svc->peers->get(inst.ipv4_be, inst.port_be);
-    authority = inst.address_text;
+    out = peer.conn;
+    authority = peer.authority;
   }
   if (!out) {
     server.send_trailers(s.id, 14, "failed to proxy request: the target is not reachable", {});

@@ -30,7 +30,7 @@ bool status_has_body(int status) { return status >= 200 && status != 204 && stat
 }  // namespace
 
 HttpIngressConnection::HttpIngressConnection(ShardServices* svc)
-    : svc_(svc), in_(svc->io.pool), invocation_(svc), target_(svc->io.pool) {}
+    : svc_(svc), in_(svc->io.pool), invocation_(svc), target_(svc->io.pool), stream_call_(svc) {}
 
 HttpIngressConnection* HttpIngressConnection::accept(ShardServices* svc, int fd) {
   auto* h = mem::pool_new<HttpIngressConnection>(svc->io.pool, svc);
@@ -49,7 +49,9 @@ HttpIngressConnection* HttpIngressConnection::accept(ShardServices* svc, int fd)
 
 void HttpIngressConnection::drain() {
   draining_ = true;
-  if (state_ != State::kBusy && tcp_) tcp_->close_after_flush();
+  // Between requests (or inside one whose call has not started): close. A call in flight
+  // (kStream, kBusy) finishes first.
+  if ((state_ == State::kHead || state_ == State::kBody) && tcp_) tcp_->close_after_flush();
 }
 
 void HttpIngressConnection::on_data(io::TcpConnection&, std::span<const uint8_t> bytes) {
@@ -57,10 +59,20 @@ void HttpIngressConnection::on_data(io::TcpConnection&, std::span<const uint8_t>
     tcp_->close();
     return;
   }
-  if (state_ != State::kBusy) process();
+  if (state_ == State::kStream) {
+    pump_request_body();
+  } else if (state_ != State::kBusy) {
+    process();
+  }
 }
 
-void HttpIngressConnection::on_drained(io::TcpConnection&) {}
+void HttpIngressConnection::on_drained(io::TcpConnection&) {
+  // A streamed answer waits for the client to read: everything written is out, take more.
+  if (response_paused_) {
+    response_paused_ = false;
+    stream_call_.resume_response();
+  }
+}
 
 void HttpIngressConnection::process() {
   // Iterative, so a run of pipelined requests answered synchronously does not recurse.
@@ -69,7 +81,7 @@ void HttpIngressConnection::process() {
     bool* flag;
     ~Leave() { *flag = false; }
   } leave{&in_process_};
-  while (tcp_ && !tcp_->closing() && state_ != State::kBusy) {
+  while (tcp_ && !tcp_->closing() && (state_ == State::kHead || state_ == State::kBody)) {
     if (state_ == State::kHead) {
       if (in_.empty()) return;
       auto st = http1::parse_request_head(in_.view(), svc_->settings->max_header_bytes, &head_);
@@ -80,6 +92,7 @@ void HttpIngressConnection::process() {
       }
       parsed_at_ = in_.data();
       keep_alive_ = head_.keep_alive && !draining_;
+      head_minor_version_ = head_.minor_version;
       head_method_ = head_.method == "HEAD";
       continue_sent_ = false;
       chunked_.reset();
@@ -94,6 +107,7 @@ void HttpIngressConnection::process() {
         return;
       }
       state_ = State::kBody;
+      if (wants_streaming() && begin_stream()) return;
     }
     if (!body_complete()) {
       if (state_ == State::kBody && head_.expect_continue && !continue_sent_) {
@@ -183,8 +197,9 @@ void HttpIngressConnection::dispatch() {
   invoke();
 }
 
-bool HttpIngressConnection::build_request_message(const InvokeTarget& t, bool self_call,
-                                                  std::string_view body) {
+bool HttpIngressConnection::build_request_fields(const InvokeTarget& t, bool self_call,
+                                                 std::string_view body,
+                                                 codec::InternalInvokeRequestFields* out) {
   const SidecarSettings& s = *svc_->settings;
   MetadataBuilder& md = svc_->scratch->metadata;
   md.reset();
@@ -202,7 +217,7 @@ bool HttpIngressConnection::build_request_message(const InvokeTarget& t, bool se
     }
   }
   if (!add_caller_metadata(md, s, t.app_id, self_call)) return false;
-  codec::InternalInvokeRequestFields f;
+  codec::InternalInvokeRequestFields& f = *out;
   f.ver = 1;
   f.metadata = md.build();
   f.message.method = t.method;
@@ -212,7 +227,7 @@ bool HttpIngressConnection::build_request_message(const InvokeTarget& t, bool se
   f.message.has_http_extension = true;
   f.message.verb = static_cast<int32_t>(http1::verb_from_method(head_.method));
   f.message.querystring = head_.query;
-  return invocation_.encode_request(f);
+  return true;
 }
 
 void HttpIngressConnection::invoke() {
@@ -259,7 +274,8 @@ void HttpIngressConnection::invoke() {
   const SidecarSettings& s = *svc_->settings;
   bool self_call = t.app_id == s.app_id && (!t.has_namespace || t.app_namespace == s.app_namespace);
   std::string_view body = in_.view().substr(head_.head_size, body_size_);
-  if (!build_request_message(t, self_call, body)) {
+  codec::InternalInvokeRequestFields fields;
+  if (!build_request_fields(t, self_call, body, &fields) || !invocation_.encode_request(fields)) {
     respond_dapr_error(431, "ERR_DIRECT_INVOKE", "request headers too large");
     keep_alive_ = false;
     finish_request();
@@ -286,11 +302,21 @@ void HttpIngressConnection::respond_invoke(std::string_view bytes) {
     respond_invoke_error(500, "malformed InternalInvokeResponse from the peer sidecar");
     return;
   }
+  bool body_follows = false;
+  if (!write_invoke_head(r, /*stream_body=*/false, r.message.data.value, &body_follows)) {
+    tcp_->close();
+    return;
+  }
+  tcp_->flush();
+}
+
+bool HttpIngressConnection::write_invoke_head(const codec::InternalInvokeResponseView& r,
+                                              bool stream_body, std::string_view body,
+                                              bool* body_follows) {
+  *body_follows = false;
   int code = r.status.code;
   int status;
-  std::string_view body = r.message.data.value;
   mem::Buffer& out = tcp_->out();
-  bool ok;
   if (code >= 100) {
     status = code;
   } else if (code == 0) {
@@ -298,10 +324,11 @@ void HttpIngressConnection::respond_invoke(std::string_view bytes) {
   } else {
     status = grpc::http_status_from_grpc(code);
   }
-  ok = http1::append_status_line(out, status);
+  bool ok = http1::append_status_line(out, status);
   // Response headers (§5.3), canonical keys as Go's HTTP server writes them.
   ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { r.for_each_header(f); });
-  if (code > 0 && code < 100) {
+  const bool grpc_error = code > 0 && code < 100;
+  if (grpc_error) {
     // gRPC app error: protobuf-JSON of the Status (§5.6); details are not rendered yet.
     mem::Buffer& json = svc_->scratch->json;
     json.clear();
@@ -311,6 +338,7 @@ void HttpIngressConnection::respond_invoke(std::string_view bytes) {
          json.append(",\"message\":\"") && append_json_escaped(&json, r.status.message) &&
          json.append("\",\"details\":[]}");
     body = json.view();
+    stream_body = false;  // the answer is the status; body bytes, if any, are not shown
   } else {
     std::string_view ctype = r.message.content_type;
     if (!r.message.data.type_url.empty()) ctype = "application/x-protobuf";
@@ -318,16 +346,26 @@ void HttpIngressConnection::respond_invoke(std::string_view bytes) {
       ok = ok && http1::append_header(out, "Content-Type", ctype) != http1::AppendHeader::kNoMemory;
     }
   }
-  if (!keep_alive_) ok = ok && out.append("Connection: close\r\n");
-  bool has_body = status_has_body(status);
-  if (has_body) ok = ok && http1::append_content_length(out, body.size());
-  ok = ok && http1::append_end_of_head(out);
-  if (has_body && !head_method_) ok = ok && out.append(body);
-  if (!ok) {
-    tcp_->close();
-    return;
+  const bool has_body = status_has_body(status);
+  if (has_body && stream_body) {
+    // The length is not known yet: chunked for HTTP/1.1, until-close for HTTP/1.0 clients.
+    if (head_minor_version_ >= 1) {
+      ok = ok && out.append("Transfer-Encoding: chunked\r\n");
+    } else {
+      keep_alive_ = false;
+    }
   }
-  tcp_->flush();
+  if (!keep_alive_) ok = ok && out.append("Connection: close\r\n");
+  if (has_body && !stream_body) ok = ok && http1::append_content_length(out, body.size());
+  ok = ok && http1::append_end_of_head(out);
+  if (has_body && !head_method_) {
+    if (stream_body) {
+      *body_follows = true;
+    } else {
+      ok = ok && out.append(body);
+    }
+  }
+  return ok;
 }
 
 void HttpIngressConnection::respond_simple(int status, std::string_view content_type,
@@ -395,6 +433,9 @@ void HttpIngressConnection::finish_request() {
   request_size_ = 0;
   state_ = State::kHead;
   invocation_.recycle(kKeepBufferBytes);
+  stream_call_.recycle(kKeepBufferBytes);
+  response_started_ = response_body_ = response_chunked_ = response_paused_ = false;
+  tcp_->resume_recv();  // a streamed body may have paused it
   if (!keep_alive_ || draining_) {
     state_ = State::kBusy;  // read nothing more
     tcp_->close_after_flush();
@@ -408,6 +449,7 @@ void HttpIngressConnection::on_closed(io::TcpConnection&, int) {
   tcp_ = nullptr;
   shard::ShardCounters::drop(svc_->counters->connections_open);
   invocation_.cancel();
+  stream_call_.cancel();
   if (prev_live) prev_live->next_live = next_live;
   if (next_live) next_live->prev_live = prev_live;
   if (svc_->ingress_live == this) svc_->ingress_live = next_live;

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "controlplane/snapshot/snapshot_registry.h"
-#include "dataplane/invoke/round_robin.h"
+#include "dataplane/invoke/peer_choice.h"
 #include "dataplane/invoke/rpc_error_text.h"
 
 namespace ringside::invoke {
@@ -55,18 +54,14 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
 
 void Invocation::attempt() {
   std::string_view ns = target_.view().substr(app_id_len_);
-  const snapshot::InstanceTable* table = svc_->snapshots->current();
-  std::span<const snapshot::Instance> instances = table->find(app_id(), ns);
-  if (instances.empty()) {
+  PeerChoice peer = choose_peer(svc_, app_id(), ns);
+  if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
     fail(-1, "no host found with the given ID", /*retryable=*/false);
     return;
   }
-  const snapshot::Instance& inst = instances[svc_->round_robin->pick(app_id(), instances.size())];
   shard::ShardCounters::bump(svc_->counters->peer_calls);
-  peer_ = svc_->peers->get(inst.ipv4_be, inst.port_be);
-  if (peer_) {
-    stream_ = peer_->start_call(kCallLocalPath, inst.address_text, {}, 0, request_.view(), this);
-  }
+  peer_ = peer.conn;
+  if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, 0, request_.view(), this);
   if (!peer_ || !stream_) {
     peer_ = nullptr;
     stream_ = 0;

@@ -22,6 +22,13 @@ TcpConnection::TcpConnection(IoContext* io, int fd, Handler* handler)
   recv_op_ = {&TcpConnection::on_recv_cqe, this};
   send_op_ = {&TcpConnection::on_send_cqe, this};
   connect_op_ = {&TcpConnection::on_connect_cqe, this};
+  close_op_ = {&TcpConnection::on_close_cqe, this};
+}
+
+void TcpConnection::on_close_cqe(void* self, int32_t, uint32_t) {
+  auto* c = static_cast<TcpConnection*>(self);
+  --c->inflight_;
+  c->maybe_finish();
 }
 
 TcpConnection* TcpConnection::adopt(IoContext* io, int fd, Handler* handler) {
@@ -197,6 +204,13 @@ void TcpConnection::fail(int err) {
       static Operation ignore_cancel_result{};
       io_uring_sqe* s = io_->ring->sqe(&ignore_cancel_result);
       io_uring_prep_cancel(s, &connect_op_, 0);
+    }
+    if (inflight_ == 0) {
+      // Nothing in flight (reading paused, nothing to send): finish from the ring all the
+      // same, so on_closed() never runs inside the caller's own call to close().
+      io_uring_sqe* s = io_->ring->sqe(&close_op_);
+      io_uring_prep_nop(s);
+      ++inflight_;
     }
   }
   maybe_finish();

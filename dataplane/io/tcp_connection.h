@@ -56,6 +56,9 @@ class TcpConnection {
   bool connected() const { return connected_; }
   bool closing() const { return closing_; }
   bool send_idle() const { return !send_inflight_ && pending_.empty(); }
+  // Output bytes not yet written to the socket (queued and in flight): what a writer watches
+  // to stop producing when the peer reads slowly.
+  size_t queued_bytes() const { return pending_.size() + sending_.size(); }
   int fd() const { return fd_; }
   void set_handler(Handler* h) { handler_ = h; }
   const sockaddr_in& peer() const { return peer_; }
@@ -68,6 +71,7 @@ class TcpConnection {
   static void on_recv_cqe(void* self, int32_t res, uint32_t flags);
   static void on_send_cqe(void* self, int32_t res, uint32_t flags);
   static void on_connect_cqe(void* self, int32_t res, uint32_t flags);
+  static void on_close_cqe(void* self, int32_t res, uint32_t flags);
   void arm_recv();
   void rearm_recv();  // arms the recv unless closing, paused or already armed
   void start_send();
@@ -83,6 +87,7 @@ class TcpConnection {
   Operation recv_op_;
   Operation send_op_;
   Operation connect_op_;
+  Operation close_op_;         // a NOP that lets a close with nothing in flight finish later
   int inflight_ = 0;           // submitted operations not yet completed for good
   int callback_depth_ = 0;     // >0 while a handler callback runs: never free then
   int close_err_ = 0;          // first error seen

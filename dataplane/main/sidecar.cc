@@ -115,6 +115,7 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
   static const Metric kMetrics[] = {
       {"ringside_http_requests_total", "HTTP API requests answered", "counter", &shard::ShardCounters::http_requests},
       {"ringside_invoke_requests_total", "Invocations received on the HTTP API", "counter", &shard::ShardCounters::invoke_requests},
+      {"ringside_invoke_streamed_total", "Invocations sent as CallLocalStream (large or chunked bodies)", "counter", &shard::ShardCounters::invoke_streamed},
       {"ringside_invoke_errors_total", "Invocations answered with a Dapr error", "counter", &shard::ShardCounters::invoke_errors},
       {"ringside_peer_calls_total", "CallLocal calls sent to peer sidecars (incl. retries)", "counter", &shard::ShardCounters::peer_calls},
       {"ringside_peer_retries_total", "Built-in retries of CallLocal", "counter", &shard::ShardCounters::peer_retries},

@@ -74,6 +74,10 @@ class PeerConnection final : public io::TcpConnection::Handler, public grpc::Cli
                      bool not_processed) override;
 
   uint64_t key() const { return key_; }
+  // The peer answered CallLocalStream with UNIMPLEMENTED (daprd before 1.10, spec §2.3): later
+  // calls on this connection use unary CallLocal. A new connection asks again (peers upgrade).
+  bool unary_only() const { return unary_only_; }
+  void set_unary_only() { unary_only_ = true; }
 
  private:
   void pump();
@@ -85,6 +89,7 @@ class PeerConnection final : public io::TcpConnection::Handler, public grpc::Cli
   bool broken_ = false;            // closing or failed: take no new calls
   bool connected_ = false;         // the TCP connect succeeded (else nothing reached the peer)
   bool in_feed_ = false;           // grpc_.feed() on the stack: defer pumping
+  bool unary_only_ = false;        // the peer does not serve CallLocalStream
 };
 
 class PeerPool {

@@ -9,6 +9,7 @@ namespace ringside::shard {
 struct ShardCounters {
   std::atomic<uint64_t> http_requests{0};     // HTTP API requests answered
   std::atomic<uint64_t> invoke_requests{0};   // invocations started (HTTP API)
+  std::atomic<uint64_t> invoke_streamed{0};   // of those, sent as CallLocalStream (large/chunked body)
   std::atomic<uint64_t> invoke_errors{0};     // invocations answered with a Dapr error
   std::atomic<uint64_t> peer_calls{0};        // CallLocal calls sent to peers (incl. retries)
   std::atomic<uint64_t> peer_retries{0};      // built-in retries

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -82,6 +84,47 @@ TEST(ChunkedDecoder, SplitAtEveryOffsetAndMovedRegion) {
     ASSERT_EQ(r.status, ParseStatus::kComplete) << cut;
     EXPECT_EQ(r.payload, whole.payload) << cut;
     EXPECT_EQ(r.consumed, body.size()) << cut;
+  }
+}
+
+// A forwarding reader removes the payload it handed on from the front of its buffer between
+// feeds (memory stays at a window, not the body): decoding goes on and nothing is lost.
+TEST(ChunkedDecoder, DiscardingForwardedPayloadBetweenFeeds) {
+  std::string body;
+  std::string expected;
+  for (int i = 0; i < 40; ++i) {
+    std::string chunk(static_cast<size_t>(1 + i * 37 % 300), static_cast<char>('a' + i % 26));
+    char size[16];
+    snprintf(size, sizeof size, "%zx", chunk.size());
+    body += std::string(size) + (i % 3 ? ";ext=1" : "") + "\r\n" + chunk + "\r\n";
+    expected += chunk;
+  }
+  body += "0\r\nX-Trailer: t\r\n\r\nNEXT";
+  for (size_t step : {1u, 7u, 100u, 4096u}) {
+    ChunkedDecoder d;
+    std::string buffer;  // what the reader holds: undiscarded payload + undecoded input
+    std::string forwarded;
+    size_t fed = 0;
+    ParseStatus s = ParseStatus::kIncomplete;
+    for (size_t guard = 0; guard <= body.size() && s == ParseStatus::kIncomplete; ++guard) {
+      size_t n = std::min(step, body.size() - fed);
+      buffer += body.substr(fed, n);
+      fed += n;
+      s = d.decode(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size(), kNoLimit);
+      ASSERT_NE(s, ParseStatus::kError) << step;
+      // Forward and drop the payload decoded so far.
+      forwarded += buffer.substr(0, d.payload_size());
+      if (s == ParseStatus::kIncomplete) {
+        buffer.erase(0, d.payload_size());
+        d.discard_payload(d.payload_size());
+      }
+    }
+    ASSERT_EQ(s, ParseStatus::kComplete) << step;
+    EXPECT_EQ(forwarded.size(), expected.size()) << step;
+    EXPECT_TRUE(forwarded == expected) << step;
+    // What follows the body is left where consumed() says.
+    EXPECT_EQ(buffer.substr(d.consumed()), body.substr(body.size() - 4, fed - (body.size() - 4)))
+        << step;
   }
 }
 
