@@ -55,6 +55,14 @@ bool HttpIngressConnection::begin_stream() {
   }
   shard::ShardCounters::bump(svc_->counters->invoke_requests);
   shard::ShardCounters::bump(svc_->counters->invoke_streamed);
+  if (head_.expect_continue && in_.size() == head_.head_size) {
+    // The client waits for this before it sends the body (curl does for large uploads).
+    if (!tcp_->out().append("HTTP/1.1 100 Continue\r\n\r\n")) {
+      fail_request_body(500);
+      return true;
+    }
+    tcp_->flush();
+  }
   pump_request_body();
   return true;
 }
@@ -141,7 +149,7 @@ void HttpIngressConnection::fail_request_body(int status) {
                        "request body exceeds the max body size (--max-body-size)");
     finish_request();
   } else {
-    fail_protocol(400);
+    fail_protocol(status);
   }
 }
 
