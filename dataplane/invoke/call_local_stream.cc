@@ -1,15 +1,18 @@
-#include "dataplane/invoke/callee_request.h"
 #include "dataplane/invoke/call_local_stream.h"
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "dataplane/codec/stream_messages.h"
 #include "dataplane/codec/wire.h"
 #include "dataplane/grpc/framing.h"
 #include "dataplane/grpc/stream_flow.h"
-#include "dataplane/http1/method_normalize.h"
+#include "dataplane/http1/number.h"
+#include "dataplane/invoke/buffered_app_stream.h"
+#include "dataplane/invoke/callee_request.h"
 #include "dataplane/invoke/grpc_ingress.h"
+#include "dataplane/invoke/header_rules.h"
 #include "dataplane/invoke/shard_services.h"
 #include "dataplane/invoke/sidecar_settings.h"
 #include "dataplane/mem/pool_object.h"
@@ -31,7 +34,46 @@ constexpr int kInternal = 13;
 std::string_view formatted(char* buf, int n, size_t cap) {
   return std::string_view(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), cap - 1) : 0);
 }
+
+std::span<const uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// The first value of the "content-length" metadata key (any case) as a size; -1 when absent or
+// not a number. daprd's HTTP channel frames the app request the same way (spec §4.4).
+int64_t declared_body_length(const codec::InternalInvokeRequestView& v) {
+  bool seen = false;
+  int64_t length = -1;
+  v.for_each_metadata([&](std::string_view key, std::string_view value) {
+    if (seen || !iequals(key, "content-length")) return;
+    seen = true;
+    uint64_t n;
+    if (http1::parse_decimal_u64(value, &n) && n <= static_cast<uint64_t>(INT64_MAX)) {
+      length = static_cast<int64_t>(n);
+    }
+  });
+  return length;
+}
+
+// Verbs whose requests usually have no body (Go's requestMethodUsuallyLacksBody): GET, HEAD,
+// DELETE, OPTIONS.
+bool verb_usually_lacks_body(int32_t verb) { return verb == 1 || verb == 2 || verb == 5 || verb == 7; }
 }  // namespace
+
+// Keeps the object alive while one of its frames is on the stack: the app channel may call
+// back into it from inside any call we make, and the call may end there.
+class CallLocalStream::Busy {
+ public:
+  explicit Busy(CallLocalStream* s) : s_(s) { ++s_->busy_; }
+  ~Busy() {
+    if (--s_->busy_ == 0 && s_->state_ == State::kDone) s_->in_->release_local_stream(s_);
+  }
+  Busy(const Busy&) = delete;
+  Busy& operator=(const Busy&) = delete;
+
+ private:
+  CallLocalStream* s_;
+};
 
 CallLocalStream::CallLocalStream(ShardServices* svc, GrpcIngressConnection* in, grpc::CallId id)
     : svc_(svc),
@@ -41,9 +83,7 @@ CallLocalStream::CallLocalStream(ShardServices* svc, GrpcIngressConnection* in, 
       reader_(svc->io.pool, static_cast<uint32_t>(std::min<uint64_t>(
                                 svc->settings->max_body_size + 4096, UINT32_MAX))),
       head_(svc->io.pool),
-      body_(svc->io.pool),
       method_(svc->io.pool),
-      resp_(svc->io.pool),
       out_(svc->io.pool) {
   deadline_.fn = &CallLocalStream::on_deadline;
   deadline_.owner = this;
@@ -62,24 +102,29 @@ CallLocalStream* CallLocalStream::start(ShardServices* svc, GrpcIngressConnectio
   return call;
 }
 
+// ---- request ----------------------------------------------------------------------------
+
 void CallLocalStream::on_data(std::span<const uint8_t> bytes) {
-  // Everything received is buffered (bounded by the limits below): reopen the window now.
-  in_->server().consume(id_, bytes.size());
-  if (state_ != State::kReceiving) return;  // bytes after half-close cannot come; be safe
+  Busy busy(this);
+  std::span<const uint8_t> rest = bytes;
   // Each round takes at least one byte (a message has a 5-byte prefix) or returns.
-  const size_t rounds = bytes.size();
-  for (size_t round = 0; round <= rounds; ++round) {
+  for (size_t round = 0; state_ != State::kDone && round <= bytes.size(); ++round) {
     std::string_view message;
-    switch (reader_.next(&bytes, &message)) {
-      case grpc::MessageStreamReader::Result::kNeedMore:
-        return;
-      case grpc::MessageStreamReader::Result::kError:
-        fail_framing();
-        return;
-      case grpc::MessageStreamReader::Result::kMessage:
-        if (!on_message(message)) return;  // answered (freed)
-        break;
+    auto r = reader_.next(&rest, &message);
+    if (r == grpc::MessageStreamReader::Result::kNeedMore) break;
+    if (r == grpc::MessageStreamReader::Result::kError) {
+      fail_framing();
+      break;
     }
+    if (!on_message(message)) break;  // answered
+  }
+  // Reopen the caller's window, unless the app channel holds a watermark of request bytes not
+  // yet written to the app: then on_app_request_writable() reopens it.
+  if (state_ != State::kDone && app_call_ &&
+      channel_->request_queued(app_call_) >= grpc::kStreamHighWatermark) {
+    unconsumed_ += bytes.size();
+  } else {
+    in_->server().consume(id_, bytes.size());
   }
 }
 
@@ -95,12 +140,7 @@ bool CallLocalStream::on_message(std::string_view message) {
       finish(kInvalidArgument, kLeadingChunkError);
       return false;
     }
-    // The message bytes live only during this DATA callback: keep our own copy for the view.
-    if (!head_.append(message)) {
-      finish(kResourceExhausted, "out of memory");
-      return false;
-    }
-    have_head_ = true;
+    if (!accept_head(message)) return false;
   } else if (chunk.has_request) {
     finish(kInvalidArgument, kNonLeadingRequestError);
     return false;
@@ -116,22 +156,83 @@ bool CallLocalStream::on_message(std::string_view message) {
   }
   ++next_seq_;
   const uint64_t max = svc_->settings->max_body_size;
-  if (chunk.payload.data.size() > max - std::min<uint64_t>(body_.size(), max)) {
+  if (chunk.payload.data.size() > max - std::min<uint64_t>(body_received_, max)) {
     char msg[128];
     int n = snprintf(msg, sizeof msg, "request body larger than the maximum of %llu bytes",
                      static_cast<unsigned long long>(max));
     finish(kResourceExhausted, formatted(msg, n, sizeof msg));
     return false;
   }
-  if (!body_.append(chunk.payload.data)) {
+  body_received_ += chunk.payload.data.size();
+  return forward_payload(chunk.payload.data);
+}
+
+bool CallLocalStream::accept_head(std::string_view message) {
+  // The message bytes live only during this DATA callback: keep our own copy for the view,
+  // which the app channel reads until the call ends.
+  if (!head_.append(message)) {
     finish(kResourceExhausted, "out of memory");
     return false;
   }
+  have_head_ = true;
+  codec::InternalInvokeRequestStreamView chunk;
+  codec::decode_internal_invoke_request_stream(head_.view(), &chunk);  // validated by the caller
+  view_ = chunk.request;
+  // The body travels as payloads; the leading chunk's data carries at most a type_url.
+  view_.message.data.value = {};
+  view_.message.data.present = !view_.message.data.type_url.empty();
+  char text[512];
+  std::string_view error;
+  if (int code = check_request_for_app(&view_, svc_->app != nullptr, &method_, text, &error)) {
+    finish(code, error);
+    return false;
+  }
+  body_length_ = declared_body_length(view_);
+  if (body_length_ > 0 && static_cast<uint64_t>(body_length_) > svc_->settings->max_body_size) {
+    char msg[128];
+    int n = snprintf(msg, sizeof msg, "request body larger than the maximum of %llu bytes",
+                     static_cast<unsigned long long>(svc_->settings->max_body_size));
+    finish(kResourceExhausted, formatted(msg, n, sizeof msg));
+    return false;
+  }
+  // A GET-like request of unknown length waits for its first body byte or the half-close, so
+  // that an empty body goes to the app without chunked framing, as Go's client probes it.
+  if (body_length_ < 0 && verb_usually_lacks_body(view_.message.http_extension.verb)) return true;
+  return start_app_call();
+}
+
+bool CallLocalStream::start_app_call() {
+  AppChannel* channel = svc_->app;
+  if (!channel->streams()) {
+    channel = BufferedAppStream::create(svc_->io.pool, svc_->app);
+    if (!channel) {
+      finish(kResourceExhausted, "out of memory");
+      return false;
+    }
+  }
+  channel_ = channel;
+  state_ = State::kInvoking;
+  AppCall* call = channel->invoke_stream(view_, body_length_, this);
+  if (state_ == State::kDone) return false;  // refused at once: on_app_stream_error answered
+  app_call_ = call;
   return true;
 }
 
+bool CallLocalStream::forward_payload(std::string_view data) {
+  if (data.empty()) return true;
+  if (state_ == State::kReceiving && !start_app_call()) return false;  // the awaited first byte
+  if (!app_call_) return state_ != State::kDone;
+  if (!channel_->send_request_body(app_call_, bytes_of(data))) {
+    if (state_ != State::kDone) finish(kInternal, "error invoking app channel: request body refused");
+    return false;
+  }
+  return state_ != State::kDone;
+}
+
 void CallLocalStream::on_half_close() {
-  if (state_ != State::kReceiving) return;
+  Busy busy(this);
+  half_closed_ = true;
+  if (state_ == State::kDone) return;
   if (!reader_.finish()) {
     fail_framing();
     return;
@@ -141,62 +242,38 @@ void CallLocalStream::on_half_close() {
     return;
   }
   reader_.reset();  // its storage is not needed any more
-  invoke_app();
+  if (state_ == State::kReceiving) {
+    body_length_ = 0;  // the awaited body never came: an empty one, framed as such
+    if (!start_app_call()) return;
+  }
+  if (app_call_) channel_->end_request_body(app_call_);
 }
 
-void CallLocalStream::invoke_app() {
-  codec::InternalInvokeRequestStreamView chunk;
-  codec::decode_internal_invoke_request_stream(head_.view(), &chunk);  // validated on arrival
-  view_ = chunk.request;
-  // The body travelled as payloads; the app channel takes it from message.data.value.
-  view_.message.data.value = body_.view();
-  if (!body_.empty()) view_.message.data.present = true;
-  char text[512];
-  std::string_view error;
-  if (int code = check_request_for_app(&view_, svc_->app != nullptr, &method_, text, &error)) {
-    finish(code, error);
-    return;
-  }
-  state_ = State::kInvoking;
-  in_invoke_ = true;
-  AppCall* call = svc_->app->invoke(view_, this);
-  in_invoke_ = false;
-  if (state_ == State::kDone) {  // answered inside invoke(): release() was deferred
-    release();
-    return;
-  }
-  if (state_ == State::kInvoking) app_call_ = call;  // else it completed synchronously
+void CallLocalStream::on_app_request_writable() {
+  Busy busy(this);
+  if (state_ == State::kDone || unconsumed_ == 0) return;
+  in_->server().consume(id_, unconsumed_);
+  unconsumed_ = 0;
+  pump();
 }
 
-void CallLocalStream::on_app_response(std::string_view internal_invoke_response) {
-  app_call_ = nullptr;
+// ---- response ---------------------------------------------------------------------------
+
+void CallLocalStream::on_app_response_head(std::string_view internal_invoke_response) {
+  Busy busy(this);
   if (state_ != State::kInvoking) return;
-  // The request is delivered: give its memory back before holding the response.
-  body_.release();
-  head_.release();
-  method_.release();
-  view_ = {};
-  // The response bytes are valid during this callback only.
-  codec::InternalInvokeResponseView r;
-  if (!resp_.append(internal_invoke_response)) {
-    finish(kResourceExhausted, "out of memory");
-    return;
-  }
-  if (!codec::decode_internal_invoke_response(resp_.view(), &r)) {
-    finish(kInternal, "error invoking app channel: malformed response");
-    return;
-  }
-  resp_body_ = r.message.data.value;
-  if (!encode_head(r) || !in_->server().send_data(id_, out_.span())) {
+  if (!encode_head(internal_invoke_response) || !in_->server().send_data(id_, out_.span())) {
     reset_call();
     return;
   }
   state_ = State::kSending;
-  send_more();
+  pump();
 }
 
-bool CallLocalStream::encode_head(const codec::InternalInvokeResponseView& r) {
+bool CallLocalStream::encode_head(std::string_view all) {
   namespace wire = codec::wire;
+  codec::InternalInvokeResponseView r;
+  if (!codec::decode_internal_invoke_response(all, &r)) return false;
   // Message 1 is the response as the app channel built it, minus the body bytes: every field
   // except `message` (4) is copied as it is (status, headers, trailers, unknown fields), then
   // `message` is written again with content_type and data.type_url only (spec §2.3).
@@ -206,7 +283,6 @@ bool CallLocalStream::encode_head(const codec::InternalInvokeResponseView& r) {
   message.data.present = !r.message.data.type_url.empty();
   const size_t message_size = codec::encoded_size(message);
 
-  const std::string_view all = resp_.view();
   // Calls f(raw field bytes) for every top-level field but `message`; false if malformed.
   auto for_each_kept = [&](auto&& f) {
     wire::Reader rd(all);
@@ -242,65 +318,88 @@ bool CallLocalStream::encode_head(const codec::InternalInvokeResponseView& r) {
   return true;
 }
 
-bool CallLocalStream::send_more() {
-  grpc::GrpcServerConnection& server = in_->server();
-  // Bounded by the body size / kChunkBytes, and paused at the high watermark.
-  while (resp_sent_ < resp_body_.size() && server.queued_bytes(id_) < grpc::kStreamHighWatermark) {
-    const size_t n = std::min(kChunkBytes, resp_body_.size() - resp_sent_);
-    codec::InternalInvokeResponseStreamFields chunk;
-    chunk.has_payload = true;
-    chunk.payload.data = resp_body_.substr(resp_sent_, n);
-    chunk.payload.seq = resp_seq_;
-    const size_t size = codec::encoded_size(chunk);
-    out_.clear();
-    if (!out_.reserve(grpc::kMessagePrefixSize + size)) {
-      finish(kResourceExhausted, "out of memory");
-      return false;
-    }
-    grpc::write_message_prefix(static_cast<uint32_t>(size), out_.tail());
-    uint8_t* end = codec::encode(chunk, out_.tail() + grpc::kMessagePrefixSize);
-    out_.commit(static_cast<size_t>(end - out_.tail()));
-    if (!server.send_data(id_, out_.span())) {
-      reset_call();
-      return false;
-    }
-    resp_sent_ += n;
-    ++resp_seq_;
+void CallLocalStream::on_app_response_body(std::span<const uint8_t> bytes) {
+  Busy busy(this);
+  if (state_ != State::kSending) return;
+  while (!bytes.empty()) {
+    const size_t n = std::min(kChunkBytes, bytes.size());
+    if (!send_payload(bytes.first(n))) return;
+    bytes = bytes.subspan(n);
   }
-  if (resp_sent_ == resp_body_.size()) {
-    finish(0, {});
+  // The caller reads slower than the app writes: stop reading the app until on_writable().
+  if (!response_paused_ && app_call_ &&
+      in_->server().queued_bytes(id_) >= grpc::kStreamHighWatermark) {
+    response_paused_ = true;
+    channel_->pause_response(app_call_);
+  }
+  pump();
+}
+
+bool CallLocalStream::send_payload(std::span<const uint8_t> data) {
+  codec::InternalInvokeResponseStreamFields chunk;
+  chunk.has_payload = true;
+  chunk.payload.data = std::string_view(reinterpret_cast<const char*>(data.data()), data.size());
+  chunk.payload.seq = resp_seq_;
+  const size_t size = codec::encoded_size(chunk);
+  out_.clear();
+  if (!out_.reserve(grpc::kMessagePrefixSize + size)) {
+    reset_call();
     return false;
   }
-  if (!in_writable_) in_->pump();  // the rest follows on_writable()
+  grpc::write_message_prefix(static_cast<uint32_t>(size), out_.tail());
+  uint8_t* end = codec::encode(chunk, out_.tail() + grpc::kMessagePrefixSize);
+  out_.commit(static_cast<size_t>(end - out_.tail()));
+  if (!in_->server().send_data(id_, out_.span())) {
+    reset_call();
+    return false;
+  }
+  ++resp_seq_;
   return true;
 }
 
 void CallLocalStream::on_writable() {
-  if (state_ != State::kSending) return;
+  Busy busy(this);
+  if (state_ != State::kSending || !response_paused_ || !app_call_) return;
+  response_paused_ = false;
   // Inside the connection's flush: it sends what we queue in its next round, so no pump.
+  const bool was_in_writable = in_writable_;
   in_writable_ = true;
-  if (send_more()) in_writable_ = false;  // false: freed, touch nothing
+  channel_->resume_response(app_call_);
+  in_writable_ = was_in_writable;
 }
 
-void CallLocalStream::on_app_error(int grpc_code, std::string_view message) {
+void CallLocalStream::on_app_response_end() {
+  Busy busy(this);
   app_call_ = nullptr;
-  if (state_ != State::kInvoking) return;
-  finish(grpc_code, message);
+  if (state_ == State::kDone) return;
+  if (state_ != State::kSending) {  // an end without a head breaks the channel's contract
+    finish(kInternal, "error invoking app channel: no response");
+    return;
+  }
+  finish(0, {});
 }
+
+void CallLocalStream::on_app_stream_error(int grpc_code, std::string_view message) {
+  Busy busy(this);
+  app_call_ = nullptr;
+  if (state_ == State::kDone) return;
+  // Once part of the answer is out, the status must say that the body broke off.
+  finish(state_ == State::kSending ? kInternal : grpc_code, message);
+}
+
+// ---- ending -----------------------------------------------------------------------------
 
 void CallLocalStream::on_deadline(void* self) {
   auto* call = static_cast<CallLocalStream*>(self);
-  if (call->app_call_ && call->svc_->app) call->svc_->app->cancel(call->app_call_);
-  call->app_call_ = nullptr;
+  Busy busy(call);
   call->finish(kDeadlineExceeded, "context deadline exceeded");
 }
 
 void CallLocalStream::on_cancelled() {
-  if (app_call_ && svc_->app) svc_->app->cancel(app_call_);
-  app_call_ = nullptr;
+  Busy busy(this);
+  cancel_app_call();
   svc_->timers.cancel(&deadline_);
   state_ = State::kDone;
-  release();
 }
 
 void CallLocalStream::fail_framing() {
@@ -314,29 +413,34 @@ void CallLocalStream::fail_framing() {
   finish(code, grpc::framing_error_text(e));
 }
 
+void CallLocalStream::cancel_app_call() {
+  if (!app_call_) return;
+  AppCall* call = app_call_;
+  app_call_ = nullptr;
+  channel_->cancel(call);
+}
+
 void CallLocalStream::finish(int grpc_status, std::string_view grpc_message) {
+  cancel_app_call();
   svc_->timers.cancel(&deadline_);
   state_ = State::kDone;
-  GrpcIngressConnection* in = in_;
-  const bool pump = !in_writable_;  // inside the connection's flush: it sends them itself
-  in->server().send_trailers(id_, grpc_status, grpc_message, {});
-  release();
-  if (pump) in->pump();  // a no-op while feed() is on the stack; it pumps afterwards
+  grpc::GrpcServerConnection& server = in_->server();
+  if (unconsumed_) server.consume(id_, unconsumed_);  // the window we held is not ours any more
+  unconsumed_ = 0;
+  server.send_trailers(id_, grpc_status, grpc_message, {});
+  pump();  // a no-op while feed() is on the stack; it pumps afterwards
 }
 
 void CallLocalStream::reset_call() {
+  cancel_app_call();
   svc_->timers.cancel(&deadline_);
   state_ = State::kDone;
-  GrpcIngressConnection* in = in_;
-  const bool pump = !in_writable_;
-  in->server().cancel(id_, NGHTTP2_INTERNAL_ERROR);  // no on_call_cancelled() follows
-  release();
-  if (pump) in->pump();
+  in_->server().cancel(id_, NGHTTP2_INTERNAL_ERROR);  // no on_call_cancelled() follows
+  pump();
 }
 
-void CallLocalStream::release() {
-  if (in_invoke_) return;  // invoke_app() frees us once invoke() returned
-  in_->release_local_stream(this);
+void CallLocalStream::pump() {
+  if (!in_writable_) in_->pump();
 }
 
 }  // namespace ringside::invoke

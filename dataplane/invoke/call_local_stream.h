@@ -2,14 +2,22 @@
 // CallLocalStream: the callee side of one /dapr.proto.internals.v1.ServiceInvocation/
 // CallLocalStream call on the internal port (spec §2.3), what stock daprd peers try first.
 //
-//   peer ──InternalInvokeRequestStream*──► [reader → head + assembled body] ──► AppChannel
+//   peer ──InternalInvokeRequestStream*──► [reader → head, payloads] ──► AppChannel (streaming)
 //   peer ◄─InternalInvokeResponseStream*── [head message, body as StreamPayload chunks] ◄──┘
 //
-// This round the request body is assembled (bounded by --max-body-size) before the app call,
-// and the app's answer is buffered whole (it comes from the app channel as one message); the
-// response body leaves in kChunkBytes payloads as the caller's window allows. All memory comes
-// from the shard pool; the object lives from on_stream_start until the call is answered or
-// cancelled and is freed through GrpcIngressConnection::release_local_stream().
+// The app call starts with the leading chunk and the body flows through as it arrives, both
+// ways, so a body larger than memory crosses with a bounded amount of it held here:
+//  - request: each payload goes to send_request_body(); while the app channel holds
+//    kStreamHighWatermark bytes not yet written, received DATA is not consume()d (the caller's
+//    HTTP/2 window stays closed) until on_app_request_writable() — the proxy's pattern;
+//  - response: body pieces become payload messages; while the caller's send queue is at
+//    kStreamHighWatermark the app channel is paused (it stops reading the app's socket) until
+//    on_writable() finds the queue below kStreamLowWatermark.
+// A channel that only takes whole requests (gRPC apps) is driven through BufferedAppStream:
+// body assembled (bounded by --max-body-size), answer held, same code path here.
+//
+// All memory comes from the shard pool; the object lives from on_stream_start until the call
+// is answered or cancelled and is freed through GrpcIngressConnection::release_local_stream().
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -27,10 +35,10 @@ namespace ringside::invoke {
 class GrpcIngressConnection;
 struct ShardServices;
 
-class CallLocalStream final : public AppCallCompletion {
+class CallLocalStream final : public AppStreamCompletion {
  public:
-  // Response body bytes per StreamPayload (daprd's own chunks are 2 KiB; larger ones cost the
-  // receiver nothing and keep per-message overhead negligible).
+  // Response body bytes per StreamPayload at most (daprd's own chunks are 2 KiB; larger ones
+  // cost the receiver nothing and keep per-message overhead negligible).
   static constexpr size_t kChunkBytes = size_t{64} << 10;
 
   // Begins serving a call that arrived on `in`. nullptr when the pool is empty (the call was
@@ -46,58 +54,68 @@ class CallLocalStream final : public AppCallCompletion {
   // The caller reset the call or the connection is gone: stop the app call, free, no answer.
   void on_cancelled();
 
-  // AppCallCompletion
-  void on_app_response(std::string_view internal_invoke_response) override;
-  void on_app_error(int grpc_code, std::string_view message) override;
+  // AppStreamCompletion
+  void on_app_response_head(std::string_view internal_invoke_response) override;
+  void on_app_response_body(std::span<const uint8_t> bytes) override;
+  void on_app_response_end() override;
+  void on_app_stream_error(int grpc_code, std::string_view message) override;
+  void on_app_request_writable() override;
 
   grpc::CallId id() const { return id_; }
   CallLocalStream* next = nullptr;  // ingress connection's list links
   CallLocalStream* prev = nullptr;
 
  private:
+  class Busy;
   enum class State : uint8_t {
-    kReceiving,  // reading request messages until the caller half-closes
-    kInvoking,   // the app call is in flight
-    kSending,    // streaming the response body
-    kDone,       // answered; freed as soon as no callback of ours is on the stack
+    kReceiving,  // before the app call: waiting for the leading chunk (or, see start_app_call,
+                 // for the first body byte)
+    kInvoking,   // the app call runs; its answer has not begun
+    kSending,    // the answer's head is sent; body pieces follow
+    kDone,       // answered; freed once no frame of ours is on the stack
   };
 
-  // One complete request message; false if the call was answered with an error (freed).
+  // One complete request message; false if the call was answered with an error.
   bool on_message(std::string_view message);
-  // Builds the view for the app channel and starts the app call.
-  void invoke_app();
-  // Queues payload messages up to the high watermark; ends the call after the last one.
-  // False when the call ended (the object is freed or about to be).
-  bool send_more();
+  // The leading chunk arrived: validate it and keep the view the app channel will use.
+  bool accept_head(std::string_view message);
+  // Starts the app call (body_length from the "content-length" metadata, -1 if absent).
+  bool start_app_call();
+  // One request payload: to the app (or, before the app call, the reason to start it).
+  bool forward_payload(std::string_view data);
   // Encodes message 1 of the response (the response head without body bytes) into out_.
-  bool encode_head(const codec::InternalInvokeResponseView& r);
-  // Ends the call with a status (trailers after any queued data) and frees the object.
+  bool encode_head(std::string_view internal_invoke_response);
+  // Queues one payload message; false when the call ended (reset).
+  bool send_payload(std::span<const uint8_t> data);
+  // Ends the call with a status (trailers after any queued data), cancelling a running app call.
   void finish(int grpc_status, std::string_view grpc_message);
-  // Our side cannot go on (pool empty mid-answer): RST_STREAM the call and free the object.
+  // Our side cannot go on (pool empty mid-answer): RST_STREAM the call.
   void reset_call();
   // Answers a reader error with the status GrpcServerConnection uses for the same error.
   void fail_framing();
-  // Frees now, or after invoke() returns when the completion ran inside it.
-  void release();
+  void cancel_app_call();
+  void pump();
   static void on_deadline(void* self);
 
   ShardServices* svc_;
   GrpcIngressConnection* in_;             // the caller's connection
   grpc::CallId id_;                       // the caller's call
   State state_ = State::kReceiving;       // where the call is
-  bool in_invoke_ = false;                // app->invoke() on the stack: defer release()
+  int busy_ = 0;                          // our frames on the stack: release when it drops to 0
   bool in_writable_ = false;              // on_writable() on the stack (inside flush): no pump
   grpc::MessageStreamReader reader_;      // splits DATA into InternalInvokeRequestStream messages
   bool have_head_ = false;                // the leading message arrived
+  bool half_closed_ = false;              // the caller half-closed
   uint64_t next_seq_ = 0;                 // seq the next request payload must carry
+  uint64_t body_received_ = 0;            // request body bytes so far (--max-body-size)
+  int64_t body_length_ = -1;              // the caller's declared body size, -1 unknown
+  size_t unconsumed_ = 0;                 // received bytes whose window we hold (back-pressure)
   mem::Buffer head_;                      // copy of the leading message (the view points here)
-  mem::Buffer body_;                      // assembled request body, then freed at the answer
   mem::Buffer method_;                    // normalized method the view points at
   codec::InternalInvokeRequestView view_; // what the app channel delivers
-  AppCall* app_call_ = nullptr;           // in flight on the app channel
-  mem::Buffer resp_;                      // copy of the app's InternalInvokeResponse
-  std::string_view resp_body_;            // its body bytes (inside resp_)
-  size_t resp_sent_ = 0;                  // body bytes queued so far
+  AppChannel* channel_ = nullptr;         // the app channel, or a BufferedAppStream over it
+  AppCall* app_call_ = nullptr;           // in flight on channel_
+  bool response_paused_ = false;          // pause_response() is in effect
   uint64_t resp_seq_ = 0;                 // seq of the next response payload
   mem::Buffer out_;                       // one encoded outbound message (reused per chunk)
   shard::Timer deadline_;                 // the caller's grpc-timeout, when it sent one

@@ -1,6 +1,7 @@
 #include "dataplane/invoke/http_app_channel.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "dataplane/http1/canonical_header_key.h"
@@ -8,6 +9,7 @@
 #include "dataplane/http1/verb.h"
 #include "dataplane/http1/writer.h"
 #include "dataplane/invoke/header_rules.h"
+#include "dataplane/invoke/http_app_call.h"
 #include "dataplane/invoke/invoke_scratch.h"
 #include "dataplane/invoke/metadata_headers.h"
 #include "dataplane/invoke/path_escape.h"
@@ -16,49 +18,6 @@
 #include "dataplane/shard/shard_counters.h"
 
 namespace ringside::invoke {
-
-// One invocation on its way to the app.
-struct AppCall {
-  AppCallCompletion* done = nullptr;                  // nullptr once cancelled
-  const codec::InternalInvokeRequestView* request = nullptr;  // valid until completion/cancel
-  HttpAppChannel::Conn* conn = nullptr;               // connection carrying it, if any
-  AppCall* next = nullptr;                            // wait-queue link
-  bool head_request = false;                          // HEAD: the response has no body
-};
-
-// One keep-alive connection to the app.
-struct HttpAppChannel::Conn final : io::TcpConnection::Handler {
-  HttpAppChannel* channel;
-  io::TcpConnection* tcp = nullptr;
-  mem::Buffer in;                 // response bytes received so far
-  AppCall* call = nullptr;        // the call in flight on this connection
-  Conn* next_idle = nullptr;      // idle-list link
-  http1::ResponseHead head;       // parsed response head (views into `in`)
-  http1::ChunkedDecoder chunked;  // for chunked responses
-  bool head_done = false;         // head parsed for the current response
-  bool ready = false;             // connected
-  bool idle = false;              // on the idle list
-
-  Conn(HttpAppChannel* ch, mem::ShardPool* pool) : channel(ch), in(pool) {}
-
-  void on_connected(io::TcpConnection&, int err) override {
-    if (err) return;  // on_closed follows and fails the call
-    ready = true;
-    if (call) channel->start_on(this, call);
-  }
-  void on_data(io::TcpConnection&, std::span<const uint8_t> bytes) override {
-    if (!call) {  // unsolicited bytes from the app: protocol error
-      tcp->close();
-      return;
-    }
-    if (!in.append(bytes.data(), bytes.size())) {
-      tcp->close();
-      return;
-    }
-    channel->complete_response(this);
-  }
-  void on_closed(io::TcpConnection&, int err) override { channel->conn_closed(this, err); }
-};
 
 namespace {
 
@@ -74,6 +33,9 @@ std::string_view errno_text(int err) {
   }
 }
 
+// Verbs whose requests carry Content-Length even when empty, as Go's client writes them.
+bool verb_sends_empty_length(int verb) { return verb == 3 || verb == 4 || verb == 9; }  // POST PUT PATCH
+
 }  // namespace
 
 HttpAppChannel::HttpAppChannel(ShardServices* svc)
@@ -81,29 +43,39 @@ HttpAppChannel::HttpAppChannel(ShardServices* svc)
 
 HttpAppChannel::~HttpAppChannel() = default;
 
-AppCall* HttpAppChannel::invoke(const codec::InternalInvokeRequestView& request,
-                                AppCallCompletion* done) {
+int HttpAppChannel::check_request(const codec::InternalInvokeRequestView& request,
+                                  std::string_view* message) const {
   const auto& ext = request.message.http_extension;
   if (!ext.present) {
-    done->on_app_error(3, "missing HTTP extension field");
-    return nullptr;
+    *message = "missing HTTP extension field";
+    return 3;
   }
   if (ext.verb <= 0 || ext.verb == 6 || ext.verb > 9) {
-    done->on_app_error(3, "invalid HTTP verb");
-    return nullptr;
+    *message = "invalid HTTP verb";
+    return 3;
   }
   if (shutting_down_) {
-    done->on_app_error(13, "error invoking app channel: sidecar is shutting down");
+    *message = "error invoking app channel: sidecar is shutting down";
+    return 13;
+  }
+  return 0;
+}
+
+AppCall* HttpAppChannel::invoke(const codec::InternalInvokeRequestView& request,
+                                AppCallCompletion* done) {
+  std::string_view message;
+  if (int code = check_request(request, &message)) {
+    done->on_app_error(code, message);
     return nullptr;
   }
-  AppCall* call = mem::pool_new<AppCall>(svc_->io.pool);
+  AppCall* call = mem::pool_new<AppCall>(svc_->io.pool, svc_->io.pool);
   if (!call) {
     done->on_app_error(8, "error invoking app channel: out of memory");
     return nullptr;
   }
   call->done = done;
   call->request = &request;
-  call->head_request = ext.verb == 2;
+  call->head_request = request.message.http_extension.verb == 2;
   shard::ShardCounters::bump(svc_->counters->app_calls);
   assign(call);
   return call;
@@ -132,9 +104,8 @@ void HttpAppChannel::assign(AppCall* call) {
     }
     ++open_;
     shard::ShardCounters::bump(svc_->counters->connections_open);
-    c->call = call;
-    call->conn = c;
-    return;  // on_connected starts it
+    start_on(c, call);  // the request waits in the connection's output until it connects
+    return;
   }
   // Every connection busy: wait in line.
   call->next = nullptr;
@@ -146,16 +117,9 @@ void HttpAppChannel::assign(AppCall* call) {
   wait_tail_ = call;
 }
 
-void HttpAppChannel::start_on(Conn* conn, AppCall* call) {
-  conn->call = call;
-  call->conn = conn;
-  conn->head_done = false;
-  conn->chunked.reset();
-  conn->in.clear();
-  if (!conn->ready) return;
-
-  const codec::InvokeRequestView& msg = call->request->message;
-  mem::Buffer& out = conn->tcp->out();
+bool HttpAppChannel::append_request_head(mem::Buffer& out, const AppCall& call,
+                                         int64_t body_length) const {
+  const codec::InvokeRequestView& msg = call.request->message;
   std::string_view verb = http1::verb_name(static_cast<http1::Verb>(msg.http_extension.verb));
   bool ok = out.append(verb) && out.append(" ");
   ok = ok && append_method_path(&out, msg.method);
@@ -165,20 +129,44 @@ void HttpAppChannel::start_on(Conn* conn, AppCall* call) {
   ok = ok && out.append(" HTTP/1.1\r\nHost: ") && out.append(svc_->settings->app_authority) &&
        out.append("\r\n");
 
-  // Metadata as headers (§5.3).
-  ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { call->request->for_each_metadata(f); });
+  // Metadata as headers (§5.3); content-length and transfer-encoding keys never pass, the
+  // framing below is ours.
+  ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { call.request->for_each_metadata(f); });
 
   std::string_view ctype = msg.content_type;
   if (!msg.data.type_url.empty()) ctype = "application/x-protobuf";
   if (!ctype.empty()) {
     ok = ok && http1::append_header(out, "Content-Type", ctype) != http1::AppendHeader::kNoMemory;
   }
-  std::string_view body = msg.data.value;
-  int verb_id = msg.http_extension.verb;
-  if (!body.empty() || verb_id == 3 || verb_id == 4 || verb_id == 9) {
-    ok = ok && http1::append_content_length(out, body.size());
+  if (body_length < 0) {
+    ok = ok && http1::append_header(out, "Transfer-Encoding", "chunked") == http1::AppendHeader::kOk;
+  } else if (body_length > 0 || verb_sends_empty_length(msg.http_extension.verb)) {
+    ok = ok && http1::append_content_length(out, static_cast<uint64_t>(body_length));
   }
-  ok = ok && out.append("\r\n") && out.append(body);
+  return ok && http1::append_end_of_head(out);
+}
+
+void HttpAppChannel::start_on(Conn* conn, AppCall* call) {
+  conn->call = call;
+  call->conn = conn;
+  conn->head_done = false;
+  conn->chunked.reset();
+  conn->in.clear();
+  conn->tcp->resume_recv();  // a previous streaming call may have left it paused
+
+  mem::Buffer& out = conn->tcp->out();
+  const size_t before = out.size();
+  bool ok;
+  if (call->streaming) {
+    // Body bytes sent while the call waited follow the head, a socket batch at a time.
+    ok = append_request_head(out, *call, call->body_length);
+    call->held.move_to(out, kAppSocketBatchBytes);
+    call->queued = out.size() - before;
+    if (call->paused) conn->tcp->pause_recv();
+  } else {
+    std::string_view body = call->request->message.data.value;
+    ok = append_request_head(out, *call, static_cast<int64_t>(body.size())) && out.append(body);
+  }
   if (!ok) {
     conn->call = nullptr;
     call->conn = nullptr;
@@ -186,7 +174,7 @@ void HttpAppChannel::start_on(Conn* conn, AppCall* call) {
     fail_call(call, -ENOMEM);
     return;
   }
-  conn->tcp->flush();
+  conn->tcp->flush();  // a no-op until connected
 }
 
 void HttpAppChannel::fail_on_conn(Conn* conn, std::string_view message) {
@@ -247,25 +235,7 @@ void HttpAppChannel::complete_response(Conn* conn) {
   finish(call, conn, /*conn_alive=*/true);
 }
 
-void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
-  // The head's views may predate a reallocation of `in`: parse it again (cheap, bounded).
-  http1::parse_response_head(conn->in.view(), svc_->settings->max_header_bytes, call->head_request,
-                             &conn->head);
-  const http1::ResponseHead& head = conn->head;
-  std::string_view body;
-  switch (head.body_kind) {
-    case http1::BodyKind::kLength:
-      body = conn->in.view().substr(head.head_size, head.content_length);
-      break;
-    case http1::BodyKind::kChunked:
-      body = conn->in.view().substr(head.head_size, conn->chunked.payload_size());
-      break;
-    case http1::BodyKind::kUntilClose:
-      body = conn->in.view().substr(head.head_size);
-      break;
-    case http1::BodyKind::kNone:
-      break;
-  }
+bool HttpAppChannel::encode_response(const http1::ResponseHead& head, std::string_view body) {
   // InternalInvokeResponse from the app's answer (§5.5): canonical keys, minus hop-by-hop and
   // Content-Length.
   MetadataBuilder& md = svc_->scratch->metadata;
@@ -301,6 +271,29 @@ void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
     codec::encode(fields, response_scratch_.tail());
     response_scratch_.commit(size);
   }
+  return ok;
+}
+
+void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
+  // The head's views may predate a reallocation of `in`: parse it again (cheap, bounded).
+  http1::parse_response_head(conn->in.view(), svc_->settings->max_header_bytes, call->head_request,
+                             &conn->head);
+  const http1::ResponseHead& head = conn->head;
+  std::string_view body;
+  switch (head.body_kind) {
+    case http1::BodyKind::kLength:
+      body = conn->in.view().substr(head.head_size, head.content_length);
+      break;
+    case http1::BodyKind::kChunked:
+      body = conn->in.view().substr(head.head_size, conn->chunked.payload_size());
+      break;
+    case http1::BodyKind::kUntilClose:
+      body = conn->in.view().substr(head.head_size);
+      break;
+    case http1::BodyKind::kNone:
+      break;
+  }
+  bool ok = encode_response(head, body);
   bool keep = conn_alive && head.keep_alive && head.body_kind != http1::BodyKind::kUntilClose;
   conn->call = nullptr;
   call->conn = nullptr;
@@ -338,6 +331,17 @@ void HttpAppChannel::serve_waiting(Conn* conn) {
   idle_ = conn;
 }
 
+void HttpAppChannel::unlink_waiting(AppCall* call) {
+  AppCall* prev = nullptr;
+  for (AppCall** p = &wait_head_; *p; prev = *p, p = &(*p)->next) {
+    if (*p != call) continue;
+    *p = call->next;
+    if (wait_tail_ == call) wait_tail_ = prev;
+    call->next = nullptr;
+    return;
+  }
+}
+
 void HttpAppChannel::conn_closed(Conn* conn, int err) {
   --open_;
   shard::ShardCounters::drop(svc_->counters->connections_open);
@@ -350,7 +354,11 @@ void HttpAppChannel::conn_closed(Conn* conn, int err) {
     }
   }
   if (AppCall* call = conn->call) {
-    if (conn->head_done && conn->head.body_kind == http1::BodyKind::kUntilClose) {
+    if (call->streaming) {
+      call->conn = nullptr;
+      conn->call = nullptr;
+      stream_conn_lost(call, err);
+    } else if (conn->head_done && conn->head.body_kind == http1::BodyKind::kUntilClose) {
       finish(call, conn, /*conn_alive=*/false);  // the close ends the body
     } else {
       call->conn = nullptr;
@@ -370,19 +378,36 @@ void HttpAppChannel::conn_closed(Conn* conn, int err) {
 }
 
 void HttpAppChannel::fail_call(AppCall* call, int err) {
-  shard::ShardCounters::bump(svc_->counters->app_errors);
-  AppCallCompletion* done = call->done;
-  mem::pool_delete(svc_->io.pool, call);
-  if (!done) return;
   InvokeScratch* s = svc_->scratch;
   int n = snprintf(s->text, sizeof s->text, "error invoking app channel: dial tcp %s: %.*s",
                    svc_->settings->app_authority.c_str(),
                    static_cast<int>(errno_text(err).size()), errno_text(err).data());
-  done->on_app_error(13, std::string_view(s->text, n > 0 ? static_cast<size_t>(n) : 0));
+  std::string_view text(s->text, n > 0 ? static_cast<size_t>(n) : 0);
+  if (call->streaming) {
+    fail_stream(call, 13, text);
+    return;
+  }
+  shard::ShardCounters::bump(svc_->counters->app_errors);
+  AppCallCompletion* done = call->done;
+  mem::pool_delete(svc_->io.pool, call);
+  if (done) done->on_app_error(13, text);
 }
 
 void HttpAppChannel::cancel(AppCall* call) {
   if (!call) return;
+  if (call->streaming) {
+    // Half a request or half an answer is on the connection: it cannot be reused.
+    if (call->finished) return;
+    call->stream = nullptr;
+    call->finished = true;
+    if (call->conn) {
+      detach(call, /*reuse=*/false);
+    } else {
+      unlink_waiting(call);
+    }
+    if (call->busy == 0) mem::pool_delete(svc_->io.pool, call);
+    return;
+  }
   if (call->conn) {
     call->done = nullptr;  // the response is read and dropped; the connection stays usable
     return;

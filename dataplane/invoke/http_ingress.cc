@@ -208,6 +208,8 @@ bool HttpIngressConnection::build_request_fields(const InvokeTarget& t, bool sel
   for (size_t i = 0; i < head_.header_count; ++i) {
     std::string_view name = head_.headers[i].name;
     if (iequals(name, "host") || iequals(name, "transfer-encoding")) continue;
+    // Answered here (100 Continue); the app's own server must not wait to answer it again.
+    if (iequals(name, "expect")) continue;
     if (t.from_header && iequals(name, "dapr-app-id")) continue;
     char* key = md.reserve_text(name.size());
     if (!key) return false;

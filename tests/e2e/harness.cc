@@ -332,4 +332,18 @@ std::string RandomBytes(size_t size, uint32_t seed) {
   return out;
 }
 
+uint64_t PeakRssBytes(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, 6, "VmHWM:") != 0) continue;
+    std::istringstream fields(line.substr(6));
+    uint64_t kib = 0;
+    std::string unit;
+    fields >> kib >> unit;
+    return unit == "kB" ? kib * 1024 : 0;
+  }
+  return 0;
+}
+
 }  // namespace ringside::e2e

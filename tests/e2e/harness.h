@@ -138,4 +138,8 @@ std::string JsonStringField(const std::string& json, const std::string& key);
 // Random bytes (all 256 values), deterministic for a seed.
 std::string RandomBytes(size_t size, uint32_t seed);
 
+// Peak resident set size of process `pid` (VmHWM in /proc/<pid>/status), in bytes; 0 if it
+// cannot be read.
+uint64_t PeakRssBytes(pid_t pid);
+
 }  // namespace ringside::e2e
