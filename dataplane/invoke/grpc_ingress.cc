@@ -261,7 +261,7 @@ void GrpcIngressConnection::on_stream_data(grpc::CallId id, std::span<const uint
   if (GrpcProxyCall* c = find_proxy(id)) {
     c->on_inbound_data(bytes);
   } else if (CallLocalStream* l = find_local_stream(id)) {
-    l->on_data(bytes);  // consumes what it buffers
+    l->on_data(bytes);  // acknowledges the bytes once the app socket can take more
   } else {
     grpc_.consume(id, bytes.size());  // answered already: drop, keep the window open
   }
