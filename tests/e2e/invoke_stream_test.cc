@@ -196,9 +196,22 @@ uint64_t StatusBytes(pid_t pid, std::string_view field) {
 // the body once (64 MiB, plus its copy in the answer) would exceed it on either sidecar.
 TEST_F(InvokeStreamTest, SixtyFourMebibytesCrossBothSidecarsInBoundedMemory) {
   constexpr size_t kBody = size_t{64} << 20;
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's shadow memory and redzones add to every pool block the sidecars touch.
+  constexpr uint64_t kBound = uint64_t{60} << 20;
+#else
   constexpr uint64_t kBound = uint64_t{40} << 20;
+#endif
   const pid_t a = topology_->a.process->pid();
   const pid_t b = topology_->b.process->pid();
+  // Warm up first: fixed costs (the 16 MiB provided-buffer ring becomes resident only as
+  // traffic touches it, pool size classes fill once) are not what this test bounds.
+  for (uint32_t i = 0; i < 4; ++i) {
+    const std::string warm = RandomBytes(kLargeBody, 20 + i);
+    auto w = Invoke(a_port(), "POST", "b", "echo", warm, {}, 60s);
+    ASSERT_TRUE(w.ok()) << w.status();
+    ASSERT_EQ(w->status(), 200);
+  }
   const uint64_t a_before = StatusBytes(a, "VmRSS");
   const uint64_t b_before = StatusBytes(b, "VmRSS");
   ASSERT_GT(a_before, 0u);
