@@ -102,25 +102,16 @@ void Invocation::fail(int grpc_code, std::string_view message, bool retryable) {
     svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + kRetryBackoffNs);
     return;
   }
-  char text[1024];
-  int n;
-  std::string_view code_name = grpc_code_name(grpc_code);
-  if (grpc_code < 0) {
-    n = snprintf(text, sizeof text, "%.*s", static_cast<int>(message.size()), message.data());
-  } else if (retries_ > 0) {
-    n = snprintf(text, sizeof text,
-                 "failed to invoke target %.*s after %d retries. Error: rpc error: code = %.*s "
-                 "desc = %.*s",
-                 static_cast<int>(app_id().size()), app_id().data(), retries_,
-                 static_cast<int>(code_name.size()), code_name.data(),
-                 static_cast<int>(message.size()), message.data());
-  } else {
-    n = snprintf(text, sizeof text, "rpc error: code = %.*s desc = %.*s",
-                 static_cast<int>(code_name.size()), code_name.data(),
-                 static_cast<int>(message.size()), message.data());
+  char rpc[1024];
+  std::string_view error = grpc_code < 0 ? message : rpc_error_text(grpc_code, message, rpc);
+  char text[1100];
+  if (grpc_code >= 0 && retries_ > 0) {
+    int n = snprintf(text, sizeof text, "failed to invoke target %.*s after %d retries. Error: %.*s",
+                     static_cast<int>(app_id().size()), app_id().data(), retries_,
+                     static_cast<int>(error.size()), error.data());
+    error = std::string_view(text, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof text - 1) : 0);
   }
-  size_t len = n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof text - 1) : 0;
-  if (InvocationOwner* o = finish()) o->on_invocation_error(grpc_code, std::string_view(text, len));
+  if (InvocationOwner* o = finish()) o->on_invocation_error(grpc_code, error);
 }
 
 InvocationOwner* Invocation::finish() {

@@ -332,12 +332,17 @@ std::string RandomBytes(size_t size, uint32_t seed) {
   return out;
 }
 
-uint64_t PeakRssBytes(pid_t pid) {
+namespace {
+// A "<field>:   1234 kB" line of /proc/<pid>/status, in bytes; 0 if absent.
+uint64_t StatusBytes(pid_t pid, std::string_view field) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(in, line)) {
-    if (line.compare(0, 6, "VmHWM:") != 0) continue;
-    std::istringstream fields(line.substr(6));
+    if (line.size() <= field.size() || line.compare(0, field.size(), field) != 0 ||
+        line[field.size()] != ':') {
+      continue;
+    }
+    std::istringstream fields(line.substr(field.size() + 1));
     uint64_t kib = 0;
     std::string unit;
     fields >> kib >> unit;
@@ -345,5 +350,9 @@ uint64_t PeakRssBytes(pid_t pid) {
   }
   return 0;
 }
+}  // namespace
+
+uint64_t PeakRssBytes(pid_t pid) { return StatusBytes(pid, "VmHWM"); }
+uint64_t ResidentBytes(pid_t pid) { return StatusBytes(pid, "VmRSS"); }
 
 }  // namespace ringside::e2e

@@ -141,5 +141,7 @@ std::string RandomBytes(size_t size, uint32_t seed);
 // Peak resident set size of process `pid` (VmHWM in /proc/<pid>/status), in bytes; 0 if it
 // cannot be read.
 uint64_t PeakRssBytes(pid_t pid);
+// Resident set size now (VmRSS) of a process we started, in bytes; 0 if unreadable.
+uint64_t ResidentBytes(pid_t pid);
 
 }  // namespace ringside::e2e

@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -177,19 +176,6 @@ TEST_F(InvokeStreamTest, ClientVanishingMidBodyLeavesBothSidecarsServing) {
   EXPECT_TRUE(topology_->b.process->Alive());
 }
 
-// Resident set now (VmRSS) or its peak since start (VmHWM) of a process we started, in bytes.
-uint64_t StatusBytes(pid_t pid, std::string_view field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.compare(0, field.size(), field) == 0 && line.size() > field.size() &&
-        line[field.size()] == ':') {
-      return std::stoull(line.substr(field.size() + 1)) * 1024;  // "VmHWM:   1234 kB"
-    }
-  }
-  return 0;
-}
-
 // The memory promise: a 64 MiB body crosses both sidecars with memory bounded by a few
 // windows per stream (8 MiB HTTP/2 stream window + 256 KiB queues per direction), not by the
 // body. Each sidecar's peak resident set may grow by at most kBound during the exchange; holding
@@ -212,8 +198,8 @@ TEST_F(InvokeStreamTest, SixtyFourMebibytesCrossBothSidecarsInBoundedMemory) {
     ASSERT_TRUE(w.ok()) << w.status();
     ASSERT_EQ(w->status(), 200);
   }
-  const uint64_t a_before = StatusBytes(a, "VmRSS");
-  const uint64_t b_before = StatusBytes(b, "VmRSS");
+  const uint64_t a_before = ResidentBytes(a);
+  const uint64_t b_before = ResidentBytes(b);
   ASSERT_GT(a_before, 0u);
   ASSERT_GT(b_before, 0u);
 
@@ -232,8 +218,8 @@ TEST_F(InvokeStreamTest, SixtyFourMebibytesCrossBothSidecarsInBoundedMemory) {
   ASSERT_EQ(r->body.size(), body.size());
   EXPECT_TRUE(r->body == body) << "body changed on the way";
 
-  const uint64_t a_peak = StatusBytes(a, "VmHWM");
-  const uint64_t b_peak = StatusBytes(b, "VmHWM");
+  const uint64_t a_peak = PeakRssBytes(a);
+  const uint64_t b_peak = PeakRssBytes(b);
   std::cerr << "sidecar a: RSS before " << (a_before >> 10) << " KiB, peak " << (a_peak >> 10)
             << " KiB; sidecar b: RSS before " << (b_before >> 10) << " KiB, peak "
             << (b_peak >> 10) << " KiB\n";
