@@ -8,7 +8,7 @@
 #include "dataplane/http1/chunked_decoder.h"
 #include "dataplane/http1/request_parser.h"
 #include "dataplane/http1/response_parser.h"
-#include "dataplane/invoke/target.h"
+#include "dataplane/mapping/invoke_target.h"
 
 namespace {
 

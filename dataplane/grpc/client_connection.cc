@@ -245,11 +245,9 @@ struct ClientCallbacks {
 GrpcClientConnection::GrpcClientConnection(mem::ShardPool* pool, ClientHandler* handler,
                                            uint32_t max_message_bytes,
                                            const http2::SessionSettings& settings)
-    : pool_(pool),
+    : http2::Endpoint(pool, settings),
       handler_(handler),
       max_message_bytes_(max_message_bytes),
-      settings_(settings),
-      session_(pool),
       nv_(pool),
       writable_ids_(pool) {}
 
@@ -267,33 +265,16 @@ bool GrpcClientConnection::start() {
   return session_.start(http2::Role::kClient, ClientCallbacks::get(), this, settings_);
 }
 
-bool GrpcClientConnection::feed(const uint8_t* data, size_t len) {
-  return session_.feed(data, len);
-}
-
-bool GrpcClientConnection::flush_to(mem::Buffer* out) {
-  // Writable callbacks may queue more data, which wants flushing too. Each round needs a queue
-  // to cross the high watermark again; the bound keeps a handler that refills forever from
-  // starving the shard (the rest goes out on the next flush).
-  constexpr int kMaxRounds = 16;
-  for (int round = 0; round < kMaxRounds; ++round) {
-    if (!session_.flush_to(out)) return false;
-    if (writable_ids_.empty()) return true;
-    fire_writable();
-  }
-  return session_.alive();
-}
-
-void GrpcClientConnection::fire_writable() {
+bool GrpcClientConnection::fire_writable() {
+  if (writable_ids_.empty()) return false;
   // Only read callbacks (inside nghttp2_session_mem_send) append, so the list is stable here.
   for (size_t i = 0; i < writable_ids_.size(); ++i) {
     Call* c = lookup(writable_ids_[i]);
     if (c && c->streaming && !c->completed && !c->cancelled) handler_->on_stream_writable(c->user);
   }
   writable_ids_.clear();
+  return true;
 }
-
-bool GrpcClientConnection::wants_close() const { return session_.wants_close(); }
 
 bool GrpcClientConnection::can_start_call() const {
   if (!session_.alive() || nghttp2_session_check_request_allowed(session_.get()) == 0) {

@@ -24,6 +24,7 @@
 #include "dataplane/grpc/metadata.h"
 #include "dataplane/grpc/pod_vector.h"
 #include "dataplane/grpc/stream_flow.h"
+#include "dataplane/http2/endpoint.h"
 #include "dataplane/http2/session.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/mem/shard_pool.h"
@@ -76,22 +77,17 @@ class ClientHandler {
   }
 };
 
-class GrpcClientConnection {
+class GrpcClientConnection final : public http2::Endpoint {
  public:
   GrpcClientConnection(mem::ShardPool* pool, ClientHandler* handler, uint32_t max_message_bytes,
                        const http2::SessionSettings& settings = {});
   // Calls on_transport_closed(): the handler must outlive the connection.
-  ~GrpcClientConnection();
+  ~GrpcClientConnection() override;
   GrpcClientConnection(const GrpcClientConnection&) = delete;
   GrpcClientConnection& operator=(const GrpcClientConnection&) = delete;
 
   // Queues the client preface and SETTINGS.
   bool start();
-  // Received bytes. False: close the connection after flushing output (then call
-  // on_transport_closed()).
-  bool feed(const uint8_t* data, size_t len);
-  bool flush_to(mem::Buffer* out);
-  bool wants_close() const;
 
   // Not GOAWAY'd, not failed, below the peer's MAX_CONCURRENT_STREAMS.
   bool can_start_call() const;
@@ -140,18 +136,15 @@ class GrpcClientConnection {
                       std::string_view content_type, std::span<const Metadata> metadata,
                       int64_t timeout_ns, Call* c, nghttp2_data_source_read_callback read);
   // Fires queued on_stream_writable() callbacks (outside nghttp2 callbacks).
-  void fire_writable();
+  bool fire_writable() override;
   // Builds the result from what was received and calls the handler once.
   void complete_from_response(Call* c);
   void complete_with(Call* c, int grpc_status, std::string_view message, bool not_processed,
                      bool transport_error);
   bool push_nv(std::string_view name, std::string_view value);
 
-  mem::ShardPool* pool_;              // all memory of this connection
   ClientHandler* handler_;            // receives completions
   uint32_t max_message_bytes_;        // response messages above this fail the call
-  http2::SessionSettings settings_;   // advertised SETTINGS and header list limit
-  http2::Session session_;            // the nghttp2 session (manual window updates)
   Call* active_ = nullptr;            // calls not yet recycled (intrusive list)
   Call* free_ = nullptr;              // recycled call objects
   size_t active_count_ = 0;           // calls not yet completed or cancelled

@@ -257,11 +257,9 @@ struct ServerCallbacks {
 GrpcServerConnection::GrpcServerConnection(mem::ShardPool* pool, ServerHandler* handler,
                                            uint32_t max_message_bytes,
                                            const http2::SessionSettings& settings)
-    : pool_(pool),
+    : http2::Endpoint(pool, settings),
       handler_(handler),
       max_message_bytes_(max_message_bytes),
-      settings_(settings),
-      session_(pool),
       generation_(g_next_generation.fetch_add(1, std::memory_order_relaxed)),
       nv_(pool),
       scratch_(pool),
@@ -281,33 +279,16 @@ bool GrpcServerConnection::start() {
   return session_.start(http2::Role::kServer, ServerCallbacks::get(), this, settings_);
 }
 
-bool GrpcServerConnection::feed(const uint8_t* data, size_t len) {
-  return session_.feed(data, len);
-}
-
-bool GrpcServerConnection::flush_to(mem::Buffer* out) {
-  // Writable callbacks may queue more data, which wants flushing too. Each round needs a queue
-  // to cross the high watermark again, so a few rounds suffice; the bound keeps a handler that
-  // refills forever from starving the shard (the rest goes out on the next flush).
-  constexpr int kMaxRounds = 16;
-  for (int round = 0; round < kMaxRounds; ++round) {
-    if (!session_.flush_to(out)) return false;
-    if (writable_ids_.empty()) return true;
-    fire_writable();
-  }
-  return session_.alive();
-}
-
-void GrpcServerConnection::fire_writable() {
+bool GrpcServerConnection::fire_writable() {
+  if (writable_ids_.empty()) return false;
   // Only read callbacks (inside nghttp2_session_mem_send) append, so the list is stable here.
   for (size_t i = 0; i < writable_ids_.size(); ++i) {
     Call* c = find(writable_ids_[i]);
     if (c && c->state == Call::State::kStreaming) handler_->on_stream_writable(c->id);
   }
   writable_ids_.clear();
+  return true;
 }
-
-bool GrpcServerConnection::wants_close() const { return session_.wants_close(); }
 
 void GrpcServerConnection::shutdown() { session_.shutdown(); }
 

@@ -28,6 +28,7 @@
 #include "dataplane/grpc/metadata.h"
 #include "dataplane/grpc/pod_vector.h"
 #include "dataplane/grpc/stream_flow.h"
+#include "dataplane/http2/endpoint.h"
 #include "dataplane/http2/session.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/mem/shard_pool.h"
@@ -91,22 +92,17 @@ class ServerHandler {
   virtual void on_call_cancelled(CallId id) = 0;
 };
 
-class GrpcServerConnection {
+class GrpcServerConnection final : public http2::Endpoint {
  public:
   GrpcServerConnection(mem::ShardPool* pool, ServerHandler* handler, uint32_t max_message_bytes,
                        const http2::SessionSettings& settings = {});
   // Calls on_transport_closed(): the handler must outlive the connection.
-  ~GrpcServerConnection();
+  ~GrpcServerConnection() override;
   GrpcServerConnection(const GrpcServerConnection&) = delete;
   GrpcServerConnection& operator=(const GrpcServerConnection&) = delete;
 
   // Queues the server SETTINGS. False if nghttp2 could not be set up.
   bool start();
-  // Received bytes. False: close the connection after flushing output.
-  bool feed(const uint8_t* data, size_t len);
-  // Appends pending output. False on a fatal error.
-  bool flush_to(mem::Buffer* out);
-  bool wants_close() const;
 
   // Answers a call: HEADERS(:status 200, content-type application/grpc, headers...), one DATA
   // message (prefix added, bytes copied), trailers (grpc-status, grpc-message percent-encoded,
@@ -157,7 +153,7 @@ class GrpcServerConnection {
   bool store_trailers(Call* c, int grpc_status, std::string_view grpc_message,
                       std::span<const Metadata> trailers);
   // Fires queued on_stream_writable() callbacks (outside nghttp2 callbacks).
-  void fire_writable();
+  bool fire_writable() override;
   void release_call(Call* c);
   void dispatch(Call* c);
   // Answers with a gRPC error (trailers-only) from the framework itself.
@@ -170,11 +166,8 @@ class GrpcServerConnection {
   // Appends one nghttp2_nv (no copy flags: nghttp2 copies at submit time).
   bool push_nv(std::string_view name, std::string_view value);
 
-  mem::ShardPool* pool_;              // all memory of this connection
   ServerHandler* handler_;            // receives requests and cancellations
   uint32_t max_message_bytes_;        // request messages above this get RESOURCE_EXHAUSTED
-  http2::SessionSettings settings_;   // advertised SETTINGS and header list limit
-  http2::Session session_;            // the nghttp2 session (manual window updates)
   uint32_t generation_;               // high half of every CallId of this connection
   Call* active_ = nullptr;            // open calls (intrusive list)
   Call* free_ = nullptr;              // recycled call objects

@@ -71,7 +71,6 @@ void TcpConnection::arm_recv() {
 void TcpConnection::on_connect_cqe(void* self, int32_t res, uint32_t) {
   auto* c = static_cast<TcpConnection*>(self);
   --c->inflight_;
-  ++c->callback_depth_;
   if (res < 0 || c->closing_) {
     int err = res < 0 ? res : -ECANCELED;
     c->handler_->on_connected(*c, err);
@@ -83,7 +82,6 @@ void TcpConnection::on_connect_cqe(void* self, int32_t res, uint32_t) {
     if (!c->closing_) c->flush();
     if (c->close_after_flush_ && c->send_idle()) c->close();  // queue emptied meanwhile
   }
-  --c->callback_depth_;
   c->maybe_finish();
 }
 
@@ -95,7 +93,6 @@ void TcpConnection::on_recv_cqe(void* self, int32_t res, uint32_t flags) {
     c->recv_armed_ = false;
     c->cancel_sent_ = false;  // the multishot recv is over, whoever ended it
   }
-  ++c->callback_depth_;
   if (res > 0) {
     uint16_t bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
     if (!c->closing_) c->handler_->on_data(*c, c->io_->buffers->buffer(bid, static_cast<size_t>(res)));
@@ -112,7 +109,6 @@ void TcpConnection::on_recv_cqe(void* self, int32_t res, uint32_t flags) {
   } else if (res != -ECANCELED || !c->closing_) {
     c->fail(res);
   }
-  --c->callback_depth_;
   c->maybe_finish();
 }
 
@@ -157,7 +153,6 @@ void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
   auto* c = static_cast<TcpConnection*>(self);
   --c->inflight_;
   c->send_inflight_ = false;
-  ++c->callback_depth_;
   if (res < 0) {
     c->fail(res);
   } else if (!c->closing_) {
@@ -176,7 +171,6 @@ void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
       c->handler_->on_drained(*c);
     }
   }
-  --c->callback_depth_;
   c->maybe_finish();
 }
 
@@ -213,11 +207,13 @@ void TcpConnection::fail(int err) {
       ++inflight_;
     }
   }
-  maybe_finish();
+  // No maybe_finish() here: every path into fail() has a completion still to come (the NOP
+  // above at least), and the completion handler finishes once its own callback has returned,
+  // so on_closed() never runs inside a handler's call into this connection.
 }
 
 void TcpConnection::maybe_finish() {
-  if (!closing_ || finished_ || callback_depth_ > 0 || inflight_ > 0) return;
+  if (!closing_ || finished_ || inflight_ > 0) return;
   finished_ = true;
   ::close(fd_);
   fd_ = -1;

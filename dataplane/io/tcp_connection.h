@@ -1,5 +1,5 @@
 #pragma once
-// TcpConnection: one TCP socket driven by the shard's io_uring.
+// TcpConnection: one TCP socket driven by the shard's io_uring; the plaintext ByteStream.
 //
 // Input: one multishot recv with provided buffers; each completion hands the handler a view of
 // the received bytes, valid only during on_data (copy what must outlive it).
@@ -16,49 +16,38 @@
 #include <cstdint>
 #include <span>
 
+#include "dataplane/io/byte_stream.h"
 #include "dataplane/io/io_context.h"
 #include "dataplane/io/operation.h"
 #include "dataplane/mem/buffer.h"
 
 namespace ringside::io {
 
-class TcpConnection {
+class TcpConnection final : public ByteStream {
  public:
-  class Handler {
-   public:
-    virtual ~Handler() = default;
-    // Dialled connections only: err = 0 on success or a negative errno.
-    virtual void on_connected(TcpConnection& c, int err) {}
-    virtual void on_data(TcpConnection& c, std::span<const uint8_t> bytes) = 0;
-    // Every byte handed to flush() so far has been written to the socket.
-    virtual void on_drained(TcpConnection& c) {}
-    // Last callback; `err` is 0 for a clean close/EOF or a negative errno.
-    virtual void on_closed(TcpConnection& c, int err) = 0;
-  };
-
   // Takes ownership of an accepted socket and starts receiving.
   static TcpConnection* adopt(IoContext* io, int fd, Handler* handler);
   // Starts a non-blocking connect; on_connected reports the outcome.
   static TcpConnection* dial(IoContext* io, const sockaddr_in& peer, Handler* handler);
 
-  mem::Buffer& out() { return pending_; }
-  void flush();
+  mem::Buffer& out() override { return pending_; }
+  void flush() override;
   // Flushes what is queued, then closes.
-  void close_after_flush();
+  void close_after_flush() override;
   // Stops I/O now; queued output is dropped.
-  void close();
+  void close() override;
 
   // Stops / restarts reading (idempotent). A recv completion already queued still arrives.
-  void pause_recv();
-  void resume_recv();
+  void pause_recv() override;
+  void resume_recv() override;
   bool recv_paused() const { return recv_paused_; }
 
   bool connected() const { return connected_; }
-  bool closing() const { return closing_; }
+  bool closing() const override { return closing_; }
   bool send_idle() const { return !send_inflight_ && pending_.empty(); }
   // Output bytes not yet written to the socket (queued and in flight): what a writer watches
   // to stop producing when the peer reads slowly.
-  size_t queued_bytes() const { return pending_.size() + sending_.size(); }
+  size_t queued_bytes() const override { return pending_.size() + sending_.size(); }
   int fd() const { return fd_; }
   void set_handler(Handler* h) { handler_ = h; }
   const sockaddr_in& peer() const { return peer_; }
@@ -76,6 +65,8 @@ class TcpConnection {
   void rearm_recv();  // arms the recv unless closing, paused or already armed
   void start_send();
   void fail(int err);
+  // Ends the connection once closing and nothing is in flight; called only at the end of a
+  // completion handler, so never while a handler callback is on the stack.
   void maybe_finish();
 
   IoContext* io_;
@@ -89,7 +80,6 @@ class TcpConnection {
   Operation connect_op_;
   Operation close_op_;         // a NOP that lets a close with nothing in flight finish later
   int inflight_ = 0;           // submitted operations not yet completed for good
-  int callback_depth_ = 0;     // >0 while a handler callback runs: never free then
   int close_err_ = 0;          // first error seen
   bool connected_ = false;
   bool recv_armed_ = false;

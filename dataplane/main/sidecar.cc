@@ -16,10 +16,10 @@
 #include "controlplane/resolvers/registered_address.h"
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/snapshot/snapshot_registry.h"
-#include "dataplane/invoke/invoke_service.h"
-#include "dataplane/invoke/sidecar_settings.h"
+#include "dataplane/ingress/grpc/invoke_service.h"
+#include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/io/socket.h"
-#include "dataplane/shard/shard.h"
+#include "dataplane/main/shard.h"
 
 namespace ringside {
 namespace {

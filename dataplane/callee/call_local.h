@@ -1,0 +1,48 @@
+#pragma once
+// CallLocal: the callee side of one unary /dapr.proto.internals.v1.ServiceInvocation/CallLocal
+// from a peer sidecar (spec §2.2): decode the InternalInvokeRequest, apply the callee's checks,
+// deliver it to our app over the app channel, answer with the app's InternalInvokeResponse (or
+// the app channel's error), within the caller's grpc-timeout.
+//
+// The request bytes it views belong to the gRPC call and stay valid until it is answered or
+// cancelled. The object is a grpc::ServedCall of the connection it arrived on.
+#include <string_view>
+
+#include "dataplane/appchannel/app_channel.h"
+#include "dataplane/codec/invoke_messages.h"
+#include "dataplane/grpc/served_call.h"
+#include "dataplane/mem/buffer.h"
+#include "dataplane/runtime/shard_services.h"
+#include "dataplane/runtime/timer_list.h"
+
+namespace ringside::invoke {
+
+class CallLocal final : public grpc::ServedCall, public AppCallCompletion {
+ public:
+  // Serves req, which arrived on host. Returns the call while it waits for the app, nullptr
+  // when it was answered at once (malformed request, checks failed, out of memory).
+  static CallLocal* start(ShardServices* svc, grpc::CallHost* host, const grpc::UnaryRequest& req);
+  CallLocal(ShardServices* svc, grpc::CallHost* host, grpc::CallId id);
+
+  // grpc::ServedCall
+  void on_inbound_cancelled() override;
+  // AppCallCompletion
+  void on_app_response(std::string_view r) override { answer(r, 0, {}); }
+  void on_app_error(int code, std::string_view message) override { answer({}, code, message); }
+
+ private:
+  // Sends the answer and ends the call.
+  void answer(std::string_view response, int grpc_status, std::string_view grpc_message);
+  // The caller's deadline passed before the app answered: give up on the app call (its answer
+  // will be dropped) and tell the caller, as a Go gRPC server would.
+  static void on_deadline(void* self);
+
+  ShardServices* svc_;                    // the shard
+  grpc::CallHost* host_;                  // the connection that received it
+  codec::InternalInvokeRequestView view_; // decoded request (method re-pointed at method_)
+  mem::Buffer method_;                    // normalized method
+  AppCall* app_call_ = nullptr;           // in flight on the app channel
+  shard::Timer deadline_;                 // grpc-timeout of the caller, when it sent one
+};
+
+}  // namespace ringside::invoke

@@ -1,0 +1,143 @@
+#include "dataplane/caller/invocation.h"
+
+#include <algorithm>
+#include <iterator>
+#include <span>
+#include <cstdio>
+
+#include "dataplane/upstream/peer_choice.h"
+#include "dataplane/mapping/rpc_error_text.h"
+
+namespace ringside::invoke {
+namespace {
+constexpr std::string_view kCallLocalPath = "/dapr.proto.internals.v1.ServiceInvocation/CallLocal";
+constexpr int kBuiltInRetries = 3;                  // spec §6.1
+constexpr int64_t kRetryBackoffNs = 1'000'000'000;  // spec §6.1: constant 1 s
+}  // namespace
+
+Invocation::Invocation(ShardServices* svc)
+    : svc_(svc), request_(svc->io.pool), target_(svc->io.pool) {
+  retry_timer_.fn = &Invocation::on_retry_timer;
+  retry_timer_.owner = this;
+}
+
+bool Invocation::encode_request(const codec::InternalInvokeRequestFields& fields) {
+  size_t size = codec::encoded_size(fields);
+  request_.clear();
+  if (!request_.reserve(size)) return false;
+  codec::encode(fields, request_.tail());
+  request_.commit(size);
+  return true;
+}
+
+void Invocation::start(std::string_view app_id, std::string_view ns, bool self_call,
+                       bool replayable, InvocationOwner* owner) {
+  owner_ = owner;
+  retries_ = 0;
+  failed_count_ = 0;
+  replayable_ = replayable;
+  no_more_retries_ = false;
+  target_.clear();
+  if (!target_.append(app_id) || !target_.append(ns)) {
+    fail(8, "out of memory", false);
+    return;
+  }
+  app_id_len_ = app_id.size();
+  if (self_call) {
+    if (!svc_->app) {
+      fail(13, "app channel is not initialized", false);
+      return;
+    }
+    codec::decode_internal_invoke_request(request_.view(), &self_view_);
+    app_call_ = svc_->app->invoke(self_view_, this);
+    return;
+  }
+  attempt();
+}
+
+void Invocation::attempt() {
+  std::string_view ns = target_.view().substr(app_id_len_);
+  PeerChoice peer = choose_peer(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_));
+  instance_ = peer.instance_id;
+  if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
+    fail(-1, "no host found with the given ID", /*retryable=*/false);
+    return;
+  }
+  shard::ShardCounters::bump(svc_->counters->peer_calls);
+  peer_ = peer.conn;
+  if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, 0, request_.view(), this);
+  if (!peer_ || !stream_) {
+    peer_ = nullptr;
+    stream_ = 0;
+    fail(14, "connection error: the peer sidecar is not reachable", true);
+  }
+}
+
+void Invocation::on_retry_timer(void* self) { static_cast<Invocation*>(self)->attempt(); }
+
+void Invocation::on_peer_result(const grpc::UnaryResult& r) {
+  peer_ = nullptr;
+  stream_ = 0;
+  if (r.grpc_status == 0) {
+    if (InvocationOwner* o = finish()) o->on_invocation_response(r.message);
+    return;
+  }
+  // Only calls the peer provably did not process are replayed (never a call its app may have
+  // seen), and only on Unavailable/Unauthenticated like daprd's built-in policy.
+  bool retryable = (r.grpc_status == 14 || r.grpc_status == 16) && r.not_processed;
+  fail(r.grpc_status, r.grpc_message, retryable);
+}
+
+void Invocation::on_app_response(std::string_view internal_invoke_response) {
+  app_call_ = nullptr;
+  if (InvocationOwner* o = finish()) o->on_invocation_response(internal_invoke_response);
+}
+
+void Invocation::on_app_error(int grpc_code, std::string_view message) {
+  app_call_ = nullptr;
+  fail(grpc_code, message, /*retryable=*/false);
+}
+
+void Invocation::fail(int grpc_code, std::string_view message, bool retryable) {
+  if (retryable && replayable_ && retries_ < kBuiltInRetries && !no_more_retries_ &&
+      !svc_->draining) {
+    ++retries_;
+    if (failed_count_ < std::size(failed_)) failed_[failed_count_++] = instance_;
+    shard::ShardCounters::bump(svc_->counters->peer_retries);
+    svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + kRetryBackoffNs);
+    return;
+  }
+  char rpc[1024];
+  std::string_view error = grpc_code < 0 ? message : rpc_error_text(grpc_code, message, rpc);
+  char text[1100];
+  if (grpc_code >= 0 && retries_ > 0) {
+    int n = snprintf(text, sizeof text, "failed to invoke target %.*s after %d retries. Error: %.*s",
+                     static_cast<int>(app_id().size()), app_id().data(), retries_,
+                     static_cast<int>(error.size()), error.data());
+    error = std::string_view(text, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof text - 1) : 0);
+  }
+  if (InvocationOwner* o = finish()) o->on_invocation_error(grpc_code, error);
+}
+
+InvocationOwner* Invocation::finish() {
+  InvocationOwner* o = owner_;
+  owner_ = nullptr;
+  return o;
+}
+
+void Invocation::cancel() {
+  owner_ = nullptr;
+  if (peer_ && stream_) peer_->cancel(stream_);
+  if (app_call_ && svc_->app) svc_->app->cancel(app_call_);
+  svc_->timers.cancel(&retry_timer_);
+  peer_ = nullptr;
+  stream_ = 0;
+  app_call_ = nullptr;
+}
+
+void Invocation::recycle(size_t keep_bytes) {
+  request_.clear();
+  if (request_.capacity() > keep_bytes) request_.release();
+}
+
+}  // namespace ringside::invoke

@@ -1,0 +1,85 @@
+#pragma once
+// Invocation: one service invocation on the caller side, whatever API it came from (HTTP
+// /v1.0/invoke, gRPC InvokeService). Given an encoded InternalInvokeRequest it resolves the
+// target from the current InstanceTable, picks an instance (round robin), sends CallLocal on
+// the pinned peer connection, applies the built-in retry (spec §6.1: 3 x 1 s, only for calls
+// the peer provably did not process), or delivers a self-call straight to the app channel.
+// The owner gets exactly one outcome.
+#include <cstdint>
+#include <string_view>
+
+#include "dataplane/codec/invoke_messages.h"
+#include "dataplane/appchannel/app_channel.h"
+#include "dataplane/runtime/shard_services.h"
+#include "dataplane/mem/buffer.h"
+#include "dataplane/upstream/peer_pool.h"
+#include "dataplane/runtime/timer_list.h"
+
+namespace ringside::invoke {
+
+class InvocationOwner {
+ public:
+  virtual ~InvocationOwner() = default;
+  // The callee answered: an encoded InternalInvokeResponse, valid only during the call.
+  virtual void on_invocation_response(std::string_view internal_invoke_response) = 0;
+  // No answer: the gRPC code the failure maps to (-1: name resolution failed) and daprd's
+  // error text, e.g. "rpc error: code = Unavailable desc = ..." or "failed to invoke target b
+  // after 3 retries. Error: ...". The API layer wraps it ("failed to invoke, id: b, err: ...").
+  virtual void on_invocation_error(int grpc_code, std::string_view error_text) = 0;
+};
+
+class Invocation final : public upstream::PeerCall, public AppCallCompletion {
+ public:
+  explicit Invocation(ShardServices* svc);
+  Invocation(const Invocation&) = delete;
+  Invocation& operator=(const Invocation&) = delete;
+
+  // Where the caller encodes the InternalInvokeRequest before start(); kept for retries.
+  mem::Buffer& request() { return request_; }
+  // Encodes `fields` into request(); false when the shard pool cannot hold it.
+  bool encode_request(const codec::InternalInvokeRequestFields& fields);
+  // Starts the invocation of app_id (namespace ns, "" = ours). `replayable`: the request may be
+  // sent again (known-length body). The outcome may be delivered before start() returns.
+  void start(std::string_view app_id, std::string_view ns, bool self_call, bool replayable,
+             InvocationOwner* owner);
+  // The owner lost interest (client gone): nothing is delivered afterwards.
+  void cancel();
+  // Stop retrying (shutdown): a pending retry fails at its next decision.
+  void stop_retrying() { no_more_retries_ = true; }
+  bool active() const { return owner_ != nullptr; }
+  std::string_view app_id() const { return target_.view().substr(0, app_id_len_); }
+  // Releases big buffers back to the shard pool after the owner is done with the result.
+  void recycle(size_t keep_bytes);
+
+  // upstream::PeerCall
+  void on_peer_result(const grpc::UnaryResult& r) override;
+  // AppCallCompletion (self-invocation)
+  void on_app_response(std::string_view internal_invoke_response) override;
+  void on_app_error(int grpc_code, std::string_view message) override;
+
+ private:
+  void attempt();
+  static void on_retry_timer(void* self);
+  void fail(int grpc_code, std::string_view message, bool retryable);
+  InvocationOwner* finish();
+
+  ShardServices* svc_;
+  InvocationOwner* owner_ = nullptr;     // set while the invocation runs
+  mem::Buffer request_;                  // encoded InternalInvokeRequest
+  mem::Buffer target_;                   // app id followed by namespace
+  size_t app_id_len_ = 0;                // app id length within target_
+  codec::InternalInvokeRequestView self_view_;  // decoded request for self-invocation
+  AppCall* app_call_ = nullptr;          // self-invocation in flight
+  upstream::PeerConnection* peer_ = nullptr; // connection carrying the CallLocal
+  int32_t stream_ = 0;                   // its stream id
+  int retries_ = 0;                      // built-in retries done
+  uint64_t instance_ = 0;                // the instance of the attempt in flight
+  uint64_t failed_[4] = {};              // instances earlier attempts failed on (the picker
+                                         // avoids them while another one exists)
+  size_t failed_count_ = 0;              // entries of failed_ in use
+  bool replayable_ = true;               // the body may be sent again
+  bool no_more_retries_ = false;         // shutdown: do not schedule retries
+  shard::Timer retry_timer_;             // 1 s between attempts
+};
+
+}  // namespace ringside::invoke

@@ -1,0 +1,232 @@
+#include "dataplane/caller/streaming_invocation.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "dataplane/codec/stream_messages.h"
+#include "dataplane/grpc/framing.h"
+#include "dataplane/upstream/peer_choice.h"
+#include "dataplane/mapping/rpc_error_text.h"
+#include "dataplane/runtime/sidecar_settings.h"
+
+namespace ringside::invoke {
+namespace {
+constexpr std::string_view kCallLocalStreamPath =
+    "/dapr.proto.internals.v1.ServiceInvocation/CallLocalStream";
+// daprd's texts for a broken answer (spec §2.3), so callers see the same errors.
+constexpr std::string_view kLeadingChunkError =
+    "response does not contain the required fields in the leading chunk";
+constexpr std::string_view kNonLeadingResponseError = "response metadata found in non-leading chunk";
+constexpr int kUnimplemented = 12;
+constexpr int kInternal = 13;
+constexpr int kUnavailable = 14;
+}  // namespace
+
+StreamingInvocation::StreamingInvocation(ShardServices* svc)
+    : svc_(svc),
+      // A response message is one payload or the head: the unary message limit covers both.
+      reader_(svc->io.pool, static_cast<uint32_t>(std::min<uint64_t>(
+                                svc->settings->max_body_size + 4096, UINT32_MAX))),
+      out_(svc->io.pool) {}
+
+StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, std::string_view ns,
+                                                      const codec::InternalInvokeRequestFields& head,
+                                                      StreamingInvocationOwner* owner) {
+  owner_ = owner;
+  peer_ = nullptr;
+  stream_ = 0;
+  send_seq_ = 0;
+  recv_seq_ = 0;
+  unconsumed_ = 0;
+  have_head_ = false;
+  paused_ = false;
+  reader_.reset();
+  PeerChoice choice = choose_peer(svc_, app_id, ns);
+  if (choice.outcome == PeerChoice::Outcome::kNoInstance) {
+    if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, "no host found with the given ID");
+    return Start::kFailed;
+  }
+  if (choice.conn && choice.conn->unary_only()) {
+    owner_ = nullptr;
+    return Start::kUnaryOnly;
+  }
+  shard::ShardCounters::bump(svc_->counters->peer_calls);
+  if (choice.conn) {
+    stream_ = choice.conn->start_stream(kCallLocalStreamPath, choice.authority, {}, 0, this);
+  }
+  if (!stream_) {
+    fail(kUnavailable, "connection error: the peer sidecar is not reachable");
+    return Start::kFailed;
+  }
+  peer_ = choice.conn;
+  codec::InternalInvokeRequestStreamFields first;
+  first.request = &head;
+  if (!send_message(first)) {
+    fail(kInternal, "out of memory");
+    return Start::kFailed;
+  }
+  return Start::kStarted;
+}
+
+bool StreamingInvocation::send_message(const codec::InternalInvokeRequestStreamFields& m) {
+  const size_t size = codec::encoded_size(m);
+  out_.clear();
+  if (size > UINT32_MAX || !out_.reserve(grpc::kMessagePrefixSize + size)) return false;
+  grpc::write_message_prefix(static_cast<uint32_t>(size), out_.tail());
+  uint8_t* end = codec::encode(m, out_.tail() + grpc::kMessagePrefixSize);
+  out_.commit(static_cast<size_t>(end - out_.tail()));
+  return peer_->send_data(stream_, out_.span());
+}
+
+bool StreamingInvocation::send_body(std::string_view bytes) {
+  if (!owner_ || !stream_) return false;
+  // Bounded by bytes.size() / kPayloadBytes rounds.
+  while (!bytes.empty()) {
+    const size_t n = std::min(kPayloadBytes, bytes.size());
+    codec::InternalInvokeRequestStreamFields m;
+    m.has_payload = true;
+    m.payload.data = bytes.substr(0, n);
+    // Numbered before it is queued: queueing may run on_peer_writable() and the owner may
+    // send again from there.
+    m.payload.seq = send_seq_++;
+    if (!send_message(m)) {
+      fail(kInternal, "the request could not be queued toward the peer sidecar");
+      return false;
+    }
+    bytes.remove_prefix(n);
+  }
+  return true;
+}
+
+size_t StreamingInvocation::queued() const {
+  return peer_ && stream_ ? peer_->queued_bytes(stream_) : 0;
+}
+
+bool StreamingInvocation::end_body() {
+  if (!owner_ || !stream_) return false;
+  if (!peer_->close_send(stream_)) {
+    fail(kInternal, "the request could not be completed toward the peer sidecar");
+    return false;
+  }
+  return true;
+}
+
+void StreamingInvocation::resume_response() {
+  paused_ = false;
+  if (unconsumed_ > 0 && peer_ && stream_) {
+    size_t n = unconsumed_;
+    unconsumed_ = 0;
+    peer_->consume(stream_, n);
+  }
+}
+
+void StreamingInvocation::on_peer_headers(std::span<const grpc::Metadata>) {}
+
+void StreamingInvocation::on_peer_data(std::span<const uint8_t> bytes) {
+  const size_t n = bytes.size();
+  // Each round takes at least one byte (a message has a 5-byte prefix) or returns.
+  for (size_t round = 0; round <= n && owner_; ++round) {
+    std::string_view message;
+    grpc::MessageStreamReader::Result r = reader_.next(&bytes, &message);
+    if (r == grpc::MessageStreamReader::Result::kNeedMore) break;
+    if (r == grpc::MessageStreamReader::Result::kError) {
+      fail(kInternal, grpc::framing_error_text(reader_.error()));
+      break;
+    }
+    if (!on_message(message)) break;
+  }
+  if (!owner_ || !stream_) return;
+  // The bytes are handed on: acknowledge them now, or once the owner resumes.
+  if (paused_) {
+    unconsumed_ += n;
+  } else {
+    peer_->consume(stream_, n);
+  }
+}
+
+bool StreamingInvocation::on_message(std::string_view message) {
+  codec::InternalInvokeResponseStreamView chunk;
+  if (!codec::decode_internal_invoke_response_stream(message, &chunk)) {
+    fail(kInternal, "malformed InternalInvokeResponseStream from the peer sidecar");
+    return false;
+  }
+  if (!have_head_) {
+    if (!chunk.has_response || !chunk.response.status.present) {
+      fail(kInternal, kLeadingChunkError);
+      return false;
+    }
+    have_head_ = true;
+    owner_->on_stream_response_head(chunk.response);
+    if (!owner_) return false;
+  } else if (chunk.has_response) {
+    fail(kInternal, kNonLeadingResponseError);
+    return false;
+  }
+  if (!chunk.payload.present) return true;
+  if (chunk.payload.seq != recv_seq_) {
+    char msg[128];
+    int k = snprintf(msg, sizeof msg, "invalid sequence number received: %llu (expected: %llu)",
+                     static_cast<unsigned long long>(chunk.payload.seq),
+                     static_cast<unsigned long long>(recv_seq_));
+    fail(kInternal, std::string_view(msg, k > 0 ? std::min<size_t>(k, sizeof msg - 1) : 0));
+    return false;
+  }
+  ++recv_seq_;
+  if (!chunk.payload.data.empty()) owner_->on_stream_response_body(chunk.payload.data);
+  return owner_ != nullptr;
+}
+
+void StreamingInvocation::on_peer_writable() {
+  if (owner_) owner_->on_stream_request_writable();
+}
+
+void StreamingInvocation::on_peer_end(int grpc_status, std::string_view grpc_message,
+                                      std::span<const grpc::Metadata>, bool, bool) {
+  stream_ = 0;  // the peer's stream is over: nothing to cancel or acknowledge any more
+  if (!owner_) return;
+  if (grpc_status == 0) {
+    if (!have_head_ || !reader_.finish()) {
+      fail(kInternal, have_head_ ? grpc::framing_error_text(reader_.error()) : kLeadingChunkError);
+      return;
+    }
+    if (StreamingInvocationOwner* o = finish()) o->on_stream_response_end();
+    return;
+  }
+  if (grpc_status == kUnimplemented && !have_head_) {
+    peer_->set_unary_only();
+    if (StreamingInvocationOwner* o = finish()) o->on_stream_unimplemented();
+    return;
+  }
+  fail(grpc_status, grpc_message);
+}
+
+void StreamingInvocation::fail(int grpc_code, std::string_view message) {
+  if (stream_ && peer_) {
+    peer_->cancel(stream_);
+    stream_ = 0;
+  }
+  char text[1024];
+  std::string_view error = rpc_error_text(grpc_code, message, text);
+  if (StreamingInvocationOwner* o = finish()) o->on_stream_error(grpc_code, error);
+}
+
+StreamingInvocationOwner* StreamingInvocation::finish() {
+  StreamingInvocationOwner* o = owner_;
+  owner_ = nullptr;
+  return o;
+}
+
+void StreamingInvocation::cancel() {
+  owner_ = nullptr;
+  if (stream_ && peer_) peer_->cancel(stream_);
+  stream_ = 0;
+  peer_ = nullptr;
+}
+
+void StreamingInvocation::recycle(size_t keep_bytes) {
+  reader_.reset();
+  out_.clear();
+  if (out_.capacity() > keep_bytes) out_.release();
+}
+
+}  // namespace ringside::invoke

@@ -1,0 +1,22 @@
+#pragma once
+// InternalPortConnection: one h2c connection on the internal port, from a peer sidecar:
+// /dapr.proto.internals.v1.ServiceInvocation/CallLocal (callee/call_local.h) and CallLocalStream
+// (callee/call_local_stream.h), each delivered to our app over the app channel (spec §2, §4.4);
+// any other method is a call proxied by the peer, delivered to our gRPC app (proxy/).
+#include "dataplane/ingress/grpc_port_connection.h"
+
+namespace ringside::invoke {
+
+class InternalPortConnection final : public GrpcPortConnection {
+ public:
+  // Serves an accepted socket; false (fd closed) when it cannot.
+  static bool accept(ShardServices* svc, int fd);
+  explicit InternalPortConnection(ShardServices* svc) : GrpcPortConnection(svc) {}
+
+  // grpc::ServerHandler
+  grpc::CallMode classify(std::string_view path, std::span<const grpc::Metadata> metadata) override;
+  void on_unary_request(const grpc::UnaryRequest& req) override;
+  void on_stream_start(const grpc::StreamStart& s) override;
+};
+
+}  // namespace ringside::invoke

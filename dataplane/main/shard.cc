@@ -1,0 +1,197 @@
+#include "dataplane/main/shard.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "dataplane/appchannel/grpc/grpc_app_channel.h"
+#include "dataplane/appchannel/http/http_app_channel.h"
+#include "dataplane/ingress/grpc/api_port_connection.h"
+#include "dataplane/ingress/http/http_ingress.h"
+#include "dataplane/ingress/internal/internal_port_connection.h"
+#include "dataplane/io/buffer_ring.h"
+#include "dataplane/io/listener.h"
+#include "dataplane/mapping/invoke_scratch.h"
+#include "dataplane/mem/alloc_probe.h"
+#include "dataplane/mem/deferred_release.h"
+#include "dataplane/mem/shard_pool.h"
+#include "dataplane/runtime/shard_services.h"
+#include "dataplane/upstream/lb/round_robin.h"
+#include "dataplane/upstream/peer_pool.h"
+
+namespace ringside::shard {
+namespace {
+constexpr int64_t kMaxWaitNs = 100'000'000;       // wake at least every 100 ms (stop flag, QSBR)
+constexpr int64_t kForceCloseWaitNs = 1'000'000'000;  // after force-closing, wait this long at most
+}  // namespace
+
+// The thread's own objects, in construction order (destroyed in reverse).
+struct Shard::State {
+  mem::ShardPool pool;
+  mem::DeferredRelease deferred{&pool};
+  io::Ring ring;
+  io::BufferRing buffers;
+  invoke::ShardServices svc;
+  invoke::InvokeScratch scratch;
+  lb::RoundRobin round_robin;
+  std::unique_ptr<upstream::PeerPool> peers;
+  std::unique_ptr<invoke::AppChannel> app;
+  std::unique_ptr<io::Listener> http_listener, grpc_listener, internal_listener;
+
+  // One per port: hands each accepted socket to the connection class serving that port (which
+  // closes it when it cannot).
+  template <bool (*Accept)(invoke::ShardServices*, int)>
+  struct Acceptor : io::Listener::Handler {
+    invoke::ShardServices* svc = nullptr;
+    void on_accept(int fd) override { Accept(svc, fd); }
+  };
+  Acceptor<&invoke::HttpIngressConnection::accept> http_acceptor;
+  Acceptor<&invoke::ApiPortConnection::accept> grpc_acceptor;
+  Acceptor<&invoke::InternalPortConnection::accept> internal_acceptor;
+};
+
+Shard::Shard(const ShardSetup& setup) : setup_(setup) {}
+
+Shard::~Shard() { join(); }
+
+absl::Status Shard::start() {
+  thread_ = std::thread([this] { run(); });
+  while (started_.load(std::memory_order_acquire) == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (started_.load() < 0) {
+    join();
+    return start_status_;
+  }
+  return absl::OkStatus();
+}
+
+void Shard::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Shard::run() {
+  char name[16];
+  snprintf(name, sizeof name, "shard-%d", setup_.index);
+  pthread_setname_np(pthread_self(), name);
+  if (setup_.cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(setup_.cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) {
+      start_status_ = absl::FailedPreconditionError(
+          absl::StrFormat("shard %d: cannot pin to CPU %d: %s", setup_.index, setup_.cpu,
+                          std::strerror(errno)));
+      started_.store(-1, std::memory_order_release);
+      return;
+    }
+  }
+  auto st = std::make_unique<State>();
+  mem::ShardPool::set_current(&st->pool);
+  absl::Status s = st->ring.init(setup_.ring);
+  if (s.ok()) {
+    s = st->buffers.init(st->ring.raw(), 0, setup_.buffer_count, setup_.buffer_size);
+  }
+  if (!s.ok()) {
+    start_status_ = s;
+    started_.store(-1, std::memory_order_release);
+    return;
+  }
+  const invoke::SidecarSettings& settings = *setup_.settings;
+  invoke::ShardServices& svc = st->svc;
+  svc.shard_index = setup_.index;
+  svc.io = {&st->ring, &st->buffers, &st->pool};
+  svc.counters = setup_.counters;
+  svc.settings = setup_.settings;
+  svc.snapshots = setup_.snapshots;
+  svc.scratch = &st->scratch;
+  svc.deferred = &st->deferred;
+  st->scratch.path_size = 2 * size_t{settings.max_header_bytes} + 64;
+  st->scratch.path = static_cast<char*>(st->pool.allocate(st->scratch.path_size));
+  st->scratch.json.set_pool(&st->pool);
+  svc.picker = &st->round_robin;
+  st->peers = std::make_unique<upstream::PeerPool>(&svc);
+  svc.peers = st->peers.get();
+  if (settings.has_app) {
+    if (settings.app_protocol == "grpc") {
+      auto grpc_app = std::make_unique<invoke::GrpcAppChannel>(&svc);
+      svc.grpc_app = grpc_app.get();
+      st->app = std::move(grpc_app);
+    } else {
+      st->app = std::make_unique<invoke::HttpAppChannel>(&svc);
+    }
+    svc.app = st->app.get();
+  }
+  st->http_acceptor.svc = &svc;
+  st->grpc_acceptor.svc = &svc;
+  st->internal_acceptor.svc = &svc;
+  if (setup_.http_fd >= 0) {
+    st->http_listener = std::make_unique<io::Listener>(&svc.io, setup_.http_fd, &st->http_acceptor);
+    st->http_listener->start();
+  }
+  if (setup_.grpc_fd >= 0) {
+    st->grpc_listener = std::make_unique<io::Listener>(&svc.io, setup_.grpc_fd, &st->grpc_acceptor);
+    st->grpc_listener->start();
+  }
+  if (setup_.internal_fd >= 0) {
+    st->internal_listener =
+        std::make_unique<io::Listener>(&svc.io, setup_.internal_fd, &st->internal_acceptor);
+    st->internal_listener->start();
+  }
+  started_.store(1, std::memory_order_release);
+
+  snapshot::SnapshotRegistry::Reader* reader = setup_.reader;
+  int64_t drain_deadline = 0;
+  int64_t force_deadline = 0;
+  for (;;) {
+    int64_t now = monotonic_ns();
+    svc.timers.run_due(now);
+    if (stop_.load(std::memory_order_acquire) && !svc.draining) {
+      // Graceful stop: no new connections, idle ones closed, busy ones after their response.
+      svc.draining = true;
+      drain_deadline = now + settings.graceful_shutdown_ns;
+      if (st->http_listener) st->http_listener->stop();
+      if (st->grpc_listener) st->grpc_listener->stop();
+      if (st->internal_listener) st->internal_listener->stop();
+      svc.live.for_each([](LiveConnection* c) { c->drain(); });
+    }
+    if (svc.draining && force_deadline == 0 &&
+        (svc.live.empty() || now >= drain_deadline)) {
+      // In-flight work is done (or out of time): close what is left, outbound included.
+      force_deadline = now + kForceCloseWaitNs;
+      svc.live.for_each([](LiveConnection* c) { c->close_now(); });
+      svc.peers->close_all();
+      if (svc.app) svc.app->shutdown();
+    }
+    if (force_deadline != 0 &&
+        (svc.counters->connections_open.load(std::memory_order_relaxed) == 0 ||
+         now >= force_deadline)) {
+      break;
+    }
+    reader->quiescent();
+    ShardCounters::bump(svc.counters->heap_allocations,
+                        mem::thread_heap_allocations() -
+                            svc.counters->heap_allocations.load(std::memory_order_relaxed));
+    reader->offline();
+    st->ring.submit_and_wait(svc.timers.wait_ns(now, kMaxWaitNs));
+    reader->online();
+    st->ring.dispatch();
+    // Whatever ended in this turn's callbacks is destroyed now that none of them is running.
+    st->deferred.run();
+  }
+  st->deferred.run();
+  reader->offline();
+  // The ring goes first: the kernel drops every operation still in flight, so nothing refers
+  // to our buffers any more. Then the state is destroyed; objects still living in the pool
+  // (connections closed by force) are freed with it, without running their destructors.
+  st->buffers.detach();
+  st->ring.close();
+  st.reset();
+  mem::ShardPool::set_current(nullptr);
+}
+
+}  // namespace ringside::shard

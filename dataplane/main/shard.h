@@ -1,0 +1,57 @@
+#pragma once
+// Shard: one data-plane thread (pinned to a CPU when configured) that owns an io_uring, its
+// SO_REUSEPORT listeners, every connection it accepts or dials, its buffer pools, timers and
+// counters. Nothing on its request path is shared with another thread; the instance table
+// arrives through the snapshot registry (acquire loads, quiescent-state reclamation).
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/io/ring.h"
+#include "dataplane/runtime/shard_counters.h"
+
+namespace ringside::shard {
+
+struct ShardSetup {
+  int index = 0;                  // 0..shards-1
+  int cpu = -1;                   // pin to this CPU; -1 = leave unpinned
+  io::RingOptions ring;           // io_uring sizes and SQPOLL
+  unsigned buffer_count = 1024;   // provided receive buffers (power of two)
+  unsigned buffer_size = 16384;   // bytes per receive buffer
+  int http_fd = -1;               // listening sockets owned by this shard (-1: none)
+  int grpc_fd = -1;
+  int internal_fd = -1;
+  const invoke::SidecarSettings* settings = nullptr;
+  snapshot::SnapshotRegistry* snapshots = nullptr;
+  snapshot::SnapshotRegistry::Reader* reader = nullptr;  // this shard's QSBR slot
+  ShardCounters* counters = nullptr;
+};
+
+class Shard {
+ public:
+  explicit Shard(const ShardSetup& setup);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  // Starts the thread and waits until its ring and listeners are up; the error says why not.
+  absl::Status start();
+  // Any thread: stop accepting, finish in-flight work within the graceful bound, then exit.
+  void request_stop() { stop_.store(true, std::memory_order_release); }
+  void join();
+
+ private:
+  struct State;  // everything the thread owns, built on the thread
+  void run();
+
+  ShardSetup setup_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> started_{0};      // 0 starting, 1 running, -1 failed
+  absl::Status start_status_;        // written by the thread before started_ != 0
+  std::thread thread_;
+};
+
+}  // namespace ringside::shard

@@ -1,0 +1,211 @@
+#include "dataplane/proxy/grpc_proxy.h"
+
+#include <cstdio>
+
+#include "dataplane/upstream/peer_choice.h"
+#include "dataplane/grpc/stream_flow.h"
+#include "dataplane/appchannel/grpc/grpc_app_channel.h"
+#include "dataplane/mapping/header_rules.h"
+#include "dataplane/runtime/shard_services.h"
+#include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/mapping/invoke_target.h"
+#include "dataplane/mem/pool_object.h"
+
+namespace ringside::invoke {
+namespace {
+
+constexpr size_t kMaxProxyMetadata = 128;  // metadata entries forwarded per call
+
+std::string_view find_metadata(std::span<const grpc::Metadata> md, std::string_view key) {
+  for (const auto& m : md) {
+    if (m.key == key) return m.value;
+  }
+  return {};
+}
+
+}  // namespace
+
+GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool from_api,
+                                    const grpc::StreamStart& s) {
+  grpc::GrpcServerConnection& server = in->server();
+  const SidecarSettings& settings = *svc->settings;
+  // v1.16+ route on dapr-callee-app-id, older sidecars on dapr-app-id (spec §4.3).
+  std::string_view target = find_metadata(s.metadata, "dapr-callee-app-id");
+  if (target.empty()) target = find_metadata(s.metadata, "dapr-app-id");
+  if (target.empty()) {
+    // Not a proxied call: a method this sidecar does not serve (the rule; daprd
+    // answers Unknown "failed to proxy request: required metadata ..." here, spec §4.3).
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "unknown method %.*s",
+                     static_cast<int>(s.path.size() > 200 ? 200 : s.path.size()), s.path.data());
+    server.send_trailers(s.id, 12, std::string_view(msg, n > 0 ? static_cast<size_t>(n) : 0), {});
+    return nullptr;
+  }
+  std::string_view app_id, ns;
+  if (!split_app_id(target, &app_id, &ns)) {
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "failed to proxy request: invalid app id %.*s",
+                     static_cast<int>(target.size() > 200 ? 200 : target.size()), target.data());
+    server.send_trailers(s.id, 2, std::string_view(msg, n > 0 ? static_cast<size_t>(n) : 0), {});
+    return nullptr;
+  }
+  // The internal port only ever delivers to our own app; the API port forwards to the peer
+  // unless the target is our own app id (namespace not compared, as daprd).
+  bool local = !from_api || app_id == settings.app_id;
+  if (!from_api && app_id != settings.app_id) {
+    server.send_trailers(s.id, 2, "failed to proxy request: the call is not for this app", {});
+    return nullptr;
+  }
+
+  // Outbound metadata: everything the caller sent, plus our identity on calls we originate
+  // (API port). Toward a peer sidecar both routing keys go along — v1.14/1.15 daprd routes on
+  // dapr-app-id, v1.16+ on dapr-callee-app-id (spec §4.3); toward the app, dapr-app-id is
+  // removed as daprd v1.16+ does.
+  grpc::Metadata md[kMaxProxyMetadata];
+  size_t n = 0;
+  for (const auto& m : s.metadata) {
+    if (n + 3 >= kMaxProxyMetadata) break;
+    if (m.key == "dapr-app-id") continue;
+    if (from_api && (m.key == "dapr-caller-app-id" || m.key == "dapr-callee-app-id")) continue;
+    md[n++] = m;
+  }
+  if (from_api) {
+    if (!local) md[n++] = {"dapr-app-id", target};
+    md[n++] = {"dapr-caller-app-id", settings.app_id};
+    md[n++] = {"dapr-callee-app-id", app_id};
+  }
+
+  upstream::PeerConnection* out = nullptr;
+  std::string_view authority;
+  if (local) {
+    if (!svc->grpc_app) {
+      server.send_trailers(s.id, 14,
+                           settings.has_app ? "failed to proxy request: the app does not speak gRPC (--app-protocol)"
+                                            : "failed to proxy request: app channel is not initialized",
+                           {});
+      return nullptr;
+    }
+    out = svc->grpc_app->connection();
+    authority = settings.app_authority;
+  } else {
+    PeerChoice peer = choose_peer(svc, app_id, ns);
+    if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
+      char msg[256];
+      int k = snprintf(msg, sizeof msg, "failed to proxy request: no host found with the given ID %.*s",
+                       static_cast<int>(app_id.size() > 200 ? 200 : app_id.size()), app_id.data());
+      server.send_trailers(s.id, 2, std::string_view(msg, k > 0 ? static_cast<size_t>(k) : 0), {});
+      return nullptr;
+    }
+    out = peer.conn;
+    authority = peer.authority;
+  }
+  if (!out) {
+    server.send_trailers(s.id, 14, "failed to proxy request: the target is not reachable", {});
+    return nullptr;
+  }
+  auto* call = mem::pool_new<GrpcProxyCall>(svc->io.pool, svc, in, s.id);
+  if (!call) {
+    server.send_trailers(s.id, 8, "out of memory", {});
+    return nullptr;
+  }
+  call->out_ = out;
+  call->out_id_ = out->start_stream(s.path, authority, std::span<const grpc::Metadata>(md, n),
+                                    s.timeout_ns, call);
+  if (!call->out_id_) {
+    mem::pool_delete(svc->io.pool, call);
+    server.send_trailers(s.id, 14, "failed to proxy request: cannot open a stream to the target", {});
+    return nullptr;
+  }
+  shard::ShardCounters::bump(svc->counters->peer_calls);
+  return call;
+}
+
+void GrpcProxyCall::on_inbound_data(std::span<const uint8_t> bytes) {
+  if (!out_) return;
+  if (!out_->send_data(out_id_, bytes)) {
+    // The backend refuses more (ended, or the caller ignores back-pressure beyond the hard limit).
+    out_->cancel(out_id_);
+    out_ = nullptr;
+    in_->server().send_trailers(in_id_, 8, "proxy send queue overflow", {});
+    finish();
+    return;
+  }
+  if (out_->queued_bytes(out_id_) < grpc::kStreamHighWatermark) {
+    in_->server().consume(in_id_, bytes.size());
+  } else {
+    in_unconsumed_ += bytes.size();
+  }
+}
+
+void GrpcProxyCall::on_inbound_half_close() {
+  if (out_) out_->close_send(out_id_);
+}
+
+void GrpcProxyCall::on_inbound_writable() {
+  // The caller drained what the backend sent: reopen the backend's window for the rest.
+  if (out_ && out_unconsumed_) {
+    out_->consume(out_id_, out_unconsumed_);
+    out_unconsumed_ = 0;
+  }
+}
+
+void GrpcProxyCall::on_inbound_cancelled() {
+  if (out_) out_->cancel(out_id_);
+  out_ = nullptr;
+  finish();
+}
+
+void GrpcProxyCall::on_peer_headers(std::span<const grpc::Metadata> headers) {
+  in_->server().send_headers(in_id_, headers);
+  in_->flush();
+}
+
+void GrpcProxyCall::on_peer_data(std::span<const uint8_t> bytes) {
+  grpc::GrpcServerConnection& server = in_->server();
+  if (!server.send_data(in_id_, bytes)) {
+    if (out_) out_->cancel(out_id_);
+    out_ = nullptr;
+    server.cancel(in_id_);
+    in_->flush();
+    finish();
+    return;
+  }
+  if (server.queued_bytes(in_id_) < grpc::kStreamHighWatermark) {
+    out_->consume(out_id_, bytes.size());
+  } else {
+    out_unconsumed_ += bytes.size();
+  }
+  in_->flush();
+}
+
+void GrpcProxyCall::on_peer_writable() {
+  // The backend drained what the caller sent: reopen the caller's window for the rest.
+  if (in_unconsumed_) {
+    in_->server().consume(in_id_, in_unconsumed_);
+    in_unconsumed_ = 0;
+    in_->flush();
+  }
+}
+
+void GrpcProxyCall::on_peer_end(int grpc_status, std::string_view grpc_message,
+                                std::span<const grpc::Metadata> trailers, bool transport_error,
+                                bool not_processed) {
+  out_ = nullptr;
+  if (transport_error) {
+    char msg[160];
+    int n = snprintf(msg, sizeof msg, "failed to proxy request: %.*s",
+                     static_cast<int>(grpc_message.size() > 120 ? 120 : grpc_message.size()),
+                     grpc_message.data());
+    in_->server().send_trailers(in_id_, grpc_status, std::string_view(msg, n > 0 ? static_cast<size_t>(n) : 0),
+                                trailers);
+  } else {
+    in_->server().send_trailers(in_id_, grpc_status, grpc_message, trailers);
+  }
+  (void)not_processed;
+  in_->flush();
+  finish();
+}
+
+void GrpcProxyCall::finish() { in_->release(this); }
+
+}  // namespace ringside::invoke

@@ -1,0 +1,45 @@
+#pragma once
+// ShardServices: the per-shard objects the request path uses, wired by the shard at start.
+// Everything here belongs to one shard thread; only `settings` and `snapshots` are shared, and
+// both are read-only from the shard's point of view (snapshots via acquire loads).
+#include "dataplane/io/io_context.h"
+#include "dataplane/mem/deferred_release.h"
+#include "dataplane/runtime/live_connections.h"
+#include "dataplane/runtime/shard_counters.h"
+#include "dataplane/runtime/timer_list.h"
+
+namespace ringside::snapshot {
+class SnapshotRegistry;
+}
+namespace ringside::lb {
+class Picker;
+}
+namespace ringside::upstream {
+class PeerPool;
+}
+
+namespace ringside::invoke {
+
+struct SidecarSettings;
+class AppChannel;
+struct InvokeScratch;
+class GrpcAppChannel;
+
+struct ShardServices {
+  int shard_index = 0;                          // 0..shards-1
+  io::IoContext io;                             // ring, receive buffers, pool
+  shard::TimerList timers;                      // retry back-off and shutdown deadlines
+  shard::ShardCounters* counters = nullptr;     // this shard's counters
+  const SidecarSettings* settings = nullptr;    // shared, immutable
+  snapshot::SnapshotRegistry* snapshots = nullptr;  // instance tables from the control plane
+  upstream::PeerPool* peers = nullptr;              // connections to peer sidecars
+  AppChannel* app = nullptr;                    // our app (nullptr without --app-port)
+  GrpcAppChannel* grpc_app = nullptr;           // the same, when the app speaks gRPC (proxy target)
+  InvokeScratch* scratch = nullptr;             // per-shard scratch for building messages
+  lb::Picker* picker = nullptr;                 // load balancer (per-shard state)
+  mem::DeferredRelease* deferred = nullptr;     // objects ended this loop turn (freed at its end)
+  shard::LiveConnections live;                  // open inbound connections (for draining)
+  bool draining = false;                        // shutdown begun: finish in-flight, accept nothing
+};
+
+}  // namespace ringside::invoke

@@ -1,0 +1,2 @@
+#pragma once
+#include "dataplane/a/a.h"
