@@ -100,7 +100,7 @@ void PeerConnection::on_link_closed(int err) {
   // Leave the pool first: completions below may start retries that must dial afresh.
   pool_->forget(this, never_connected);
   grpc_.on_transport_closed();
-  mem::pool_delete(svc_->io.pool, this);
+  svc_->deferred->release(this);  // its stream is gone; callers may still be unwinding
 }
 
 void PeerConnection::on_unary_complete(void* user, const grpc::UnaryResult& r) {

@@ -127,7 +127,7 @@ AppCall* GrpcAppChannel::invoke(const codec::InternalInvokeRequestView& request,
 
 void GrpcAppChannel::complete(Call* call, const grpc::UnaryResult& r) {
   AppCallCompletion* done = call->done;
-  mem::pool_delete(svc_->io.pool, call);
+  svc_->deferred->release(call);
   if (!done) return;
   if (r.transport_error) {
     char why[512];
@@ -201,7 +201,7 @@ void GrpcAppChannel::cancel(AppCall* handle_) {
   Call* call = from_handle(handle_);
   // RST_STREAM(CANCEL): the app sees the cancellation; no result is delivered afterwards.
   call->conn->cancel(call->stream);
-  mem::pool_delete(svc_->io.pool, call);
+  svc_->deferred->release(call);
 }
 
 void GrpcAppChannel::shutdown() {

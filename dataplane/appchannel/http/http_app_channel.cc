@@ -184,7 +184,7 @@ void HttpAppChannel::fail_on_conn(Conn* conn, std::string_view message) {
   conn->tcp->close();
   shard::ShardCounters::bump(svc_->counters->app_errors);
   AppCallCompletion* done = call->done;
-  mem::pool_delete(svc_->io.pool, call);
+  svc_->deferred->release(call);
   if (done) done->on_app_error(13, message);
 }
 
@@ -298,7 +298,7 @@ void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
   conn->call = nullptr;
   call->conn = nullptr;
   AppCallCompletion* done = call->done;
-  mem::pool_delete(svc_->io.pool, call);
+  svc_->deferred->release(call);
   if (done) {
     if (ok) {
       done->on_app_response(response_scratch_.view());
@@ -366,7 +366,7 @@ void HttpAppChannel::conn_closed(Conn* conn, int err) {
       fail_call(call, err ? err : -ECONNRESET);
     }
   }
-  mem::pool_delete(svc_->io.pool, conn);
+  svc_->deferred->release(conn);
   // A slot freed up: dial for the next waiting call.
   if (wait_head_ && !shutting_down_) {
     AppCall* next = wait_head_;
@@ -389,7 +389,7 @@ void HttpAppChannel::fail_call(AppCall* call, int err) {
   }
   shard::ShardCounters::bump(svc_->counters->app_errors);
   AppCallCompletion* done = call->done;
-  mem::pool_delete(svc_->io.pool, call);
+  svc_->deferred->release(call);
   if (done) done->on_app_error(13, text);
 }
 
@@ -422,7 +422,7 @@ void HttpAppChannel::cancel(AppCall* call) {
   if (*p) {
     *p = call->next;
     if (wait_tail_ == call) wait_tail_ = prev;
-    mem::pool_delete(svc_->io.pool, call);
+    svc_->deferred->release(call);
   } else {
     call->done = nullptr;
   }
