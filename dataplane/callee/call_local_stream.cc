@@ -27,7 +27,6 @@ constexpr std::string_view kNonLeadingRequestError = "request metadata found in 
 constexpr int kInvalidArgument = 3;
 constexpr int kDeadlineExceeded = 4;
 constexpr int kResourceExhausted = 8;
-constexpr int kUnimplemented = 12;
 constexpr int kInternal = 13;
 
 std::string_view formatted(char* buf, int n, size_t cap) {
@@ -374,13 +373,7 @@ void CallLocalStream::on_inbound_cancelled() {
 
 void CallLocalStream::fail_framing() {
   grpc::FramingError e = reader_.error();
-  int code = kInternal;
-  if (e == grpc::FramingError::kTooLarge || e == grpc::FramingError::kNoMemory) {
-    code = kResourceExhausted;
-  } else if (e == grpc::FramingError::kCompressed) {
-    code = kUnimplemented;
-  }
-  finish(code, grpc::framing_error_text(e));
+  finish(grpc::framing_error_status(e), grpc::framing_error_text(e));
 }
 
 void CallLocalStream::cancel_app_call() {

@@ -27,6 +27,7 @@
 #include "dataplane/http2/endpoint.h"
 #include "dataplane/http2/session.h"
 #include "dataplane/mem/buffer.h"
+#include "dataplane/mem/recycling_list.h"
 #include "dataplane/mem/shard_pool.h"
 
 namespace ringside::grpc {
@@ -83,11 +84,7 @@ class GrpcClientConnection final : public http2::Endpoint {
                        const http2::SessionSettings& settings = {});
   // Calls on_transport_closed(): the handler must outlive the connection.
   ~GrpcClientConnection() override;
-  GrpcClientConnection(const GrpcClientConnection&) = delete;
-  GrpcClientConnection& operator=(const GrpcClientConnection&) = delete;
-
-  // Queues the client preface and SETTINGS.
-  bool start();
+  // start() (SETTINGS, and the client preface), feed(), flush_to(), wants_close(): http2::Endpoint.
 
   // Not GOAWAY'd, not failed, below the peer's MAX_CONCURRENT_STREAMS.
   bool can_start_call() const;
@@ -123,33 +120,41 @@ class GrpcClientConnection final : public http2::Endpoint {
 
  private:
   struct Call;
-  friend struct ClientCallbacks;
+
+  // ---- http2::Endpoint hooks (nghttp2 events) ----
+  int on_header(const nghttp2_frame& f, std::string_view name, std::string_view value) override;
+  int on_data_chunk(int32_t stream_id, std::span<const uint8_t> data) override;
+  int on_frame_recv(const nghttp2_frame& f) override;
+  int on_frame_send(const nghttp2_frame& f) override;
+  int on_frame_not_send(const nghttp2_frame& f) override;
+  int on_stream_close(int32_t stream_id, uint32_t error_code) override;
+  // token: the stream id; fires on_stream_writable() if the call still streams.
+  void on_writable(uint64_t token) override;
 
   Call* acquire_call();
-  // Unlinks c and puts it on the free list.
-  void release_call(Call* c);
   Call* find_call(int32_t stream_id) const;
-  // find_call with nghttp2's stream map as the fast path once HEADERS left.
+  // The call nghttp2 holds for the stream (HEADERS left), or nullptr.
+  Call* call_of(int32_t stream_id) const;
+  // call_of() as the fast path, else find_call() (HEADERS not sent yet).
   Call* lookup(int32_t stream_id) const;
   // Common part of start_unary/start_stream.
   int32_t submit_call(std::string_view path, std::string_view authority,
                       std::string_view content_type, std::span<const Metadata> metadata,
-                      int64_t timeout_ns, Call* c, nghttp2_data_source_read_callback read);
-  // Fires queued on_stream_writable() callbacks (outside nghttp2 callbacks).
-  bool fire_writable() override;
+                      int64_t timeout_ns, Call* c, const nghttp2_data_provider& body);
+  // Request body providers: a unary call's prefix + message, a streaming call's queue.
+  ssize_t read_unary(Call* c, uint8_t* buf, size_t length, uint32_t* flags);
+  ssize_t read_stream(Call* c, uint8_t* buf, size_t length, uint32_t* flags);
+  // Stops our side of a stream whose outcome is already known.
+  void stop_sending(int32_t stream_id);
   // Builds the result from what was received and calls the handler once.
   void complete_from_response(Call* c);
   void complete_with(Call* c, int grpc_status, std::string_view message, bool not_processed,
                      bool transport_error);
-  bool push_nv(std::string_view name, std::string_view value);
 
   ClientHandler* handler_;            // receives completions
   uint32_t max_message_bytes_;        // response messages above this fail the call
-  Call* active_ = nullptr;            // calls not yet recycled (intrusive list)
-  Call* free_ = nullptr;              // recycled call objects
+  mem::RecyclingList<Call> calls_{pool_};  // calls not yet recycled, and recycled blocks
   size_t active_count_ = 0;           // calls not yet completed or cancelled
-  PodVector<nghttp2_nv> nv_;          // scratch header list for submits
-  PodVector<int32_t> writable_ids_;   // streams owed on_stream_writable() after this flush
 };
 
 }  // namespace ringside::grpc

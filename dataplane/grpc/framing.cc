@@ -26,6 +26,13 @@ const char* framing_error_text(FramingError e) {
   return "unknown framing error";
 }
 
+int framing_error_status(FramingError e) {
+  constexpr int kUnimplemented = 12, kResourceExhausted = 8, kInternal = 13;
+  if (e == FramingError::kTooLarge || e == FramingError::kNoMemory) return kResourceExhausted;
+  if (e == FramingError::kCompressed) return kUnimplemented;
+  return kInternal;
+}
+
 bool UnaryMessageReader::feed(const uint8_t* data, size_t len) {
   while (len > 0) {
     switch (state_) {

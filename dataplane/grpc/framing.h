@@ -29,6 +29,9 @@ enum class FramingError : uint8_t {
   kNoMemory,         // the shard pool could not supply the message buffer
 };
 const char* framing_error_text(FramingError e);
+// The gRPC status a framing error is answered with: RESOURCE_EXHAUSTED for a message over the
+// limit (or no memory for it), UNIMPLEMENTED for compression, INTERNAL for the rest.
+int framing_error_status(FramingError e);
 
 // UnaryMessageReader: reassembles the single message of a unary call from DATA chunks of any
 // size, checking the limits as early as the prefix allows (before buffering the body).

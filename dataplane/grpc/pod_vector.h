@@ -1,36 +1,10 @@
 #pragma once
-// PodVector<T>: a growable array of trivially copyable T whose storage is a pool-backed
-// mem::Buffer. Used for per-call header tables so steady-state calls allocate from the shard
-// pool only (no global allocator calls once the pool is warm).
-#include <cstddef>
-#include <span>
-#include <type_traits>
-
-#include "dataplane/mem/buffer.h"
+// PodVector moved to dataplane/mem (the HTTP/2 layer uses it too); the old name stays for the
+// gRPC code and its users.
+#include "dataplane/mem/pod_vector.h"
 
 namespace ringside::grpc {
 
-template <typename T>
-class PodVector {
-  static_assert(std::is_trivially_copyable_v<T> && alignof(T) <= 16);
-
- public:
-  explicit PodVector(mem::ShardPool* pool) : buf_(pool) {}
-
-  bool push_back(const T& v) { return buf_.append(&v, sizeof(T)); }
-  size_t size() const { return buf_.size() / sizeof(T); }
-  bool empty() const { return buf_.empty(); }
-  T* data() { return reinterpret_cast<T*>(buf_.data()); }
-  const T* data() const { return reinterpret_cast<const T*>(buf_.data()); }
-  T& operator[](size_t i) { return data()[i]; }
-  const T& operator[](size_t i) const { return data()[i]; }
-  std::span<const T> span() const { return {data(), size()}; }
-  void clear() { buf_.clear(); }
-  // Gives the storage back to the pool (the pool caches it for the next call).
-  void release() { buf_.release(); }
-
- private:
-  mem::Buffer buf_;  // raw element bytes; never consumed, so data() stays 16-byte aligned
-};
+using mem::PodVector;
 
 }  // namespace ringside::grpc

@@ -31,6 +31,7 @@
 #include "dataplane/http2/endpoint.h"
 #include "dataplane/http2/session.h"
 #include "dataplane/mem/buffer.h"
+#include "dataplane/mem/recycling_list.h"
 #include "dataplane/mem/shard_pool.h"
 
 namespace ringside::grpc {
@@ -98,11 +99,7 @@ class GrpcServerConnection final : public http2::Endpoint {
                        const http2::SessionSettings& settings = {});
   // Calls on_transport_closed(): the handler must outlive the connection.
   ~GrpcServerConnection() override;
-  GrpcServerConnection(const GrpcServerConnection&) = delete;
-  GrpcServerConnection& operator=(const GrpcServerConnection&) = delete;
-
-  // Queues the server SETTINGS. False if nghttp2 could not be set up.
-  bool start();
+  // start() (SETTINGS), feed(), flush_to(), wants_close(): http2::Endpoint.
 
   // Answers a call: HEADERS(:status 200, content-type application/grpc, headers...), one DATA
   // message (prefix added, bytes copied), trailers (grpc-status, grpc-message percent-encoded,
@@ -136,13 +133,24 @@ class GrpcServerConnection final : public http2::Endpoint {
   // on_call_cancelled(); the session is freed. Idempotent.
   void on_transport_closed();
   // Calls opened and not yet closed (including ones being answered).
-  size_t active_calls() const { return active_count_; }
+  size_t active_calls() const { return calls_.size(); }
 
  private:
   struct Call;
-  friend struct ServerCallbacks;
+
+  // ---- http2::Endpoint hooks (nghttp2 events) ----
+  int on_begin_headers(const nghttp2_frame& f) override;
+  int on_header(const nghttp2_frame& f, std::string_view name, std::string_view value) override;
+  int on_data_chunk(int32_t stream_id, std::span<const uint8_t> data) override;
+  int on_frame_recv(const nghttp2_frame& f) override;
+  int on_frame_send(const nghttp2_frame& f) override;
+  int on_stream_close(int32_t stream_id, uint32_t error_code) override;
+  // token: the CallId; fires on_stream_writable() if the call still streams.
+  void on_writable(uint64_t token) override;
 
   Call* acquire_call(int32_t stream_id);
+  // The call nghttp2 holds for the stream, or nullptr.
+  Call* call_of(int32_t stream_id) const;
   // The open call behind id, or nullptr (foreign generation, finished, unknown).
   Call* find(CallId id) const;
   // Headers are complete and valid: classify and dispatch a stream-mode call.
@@ -152,9 +160,6 @@ class GrpcServerConnection final : public http2::Endpoint {
   // Copies the trailers (grpc-status, encoded grpc-message, extra) into c->trailers.
   bool store_trailers(Call* c, int grpc_status, std::string_view grpc_message,
                       std::span<const Metadata> trailers);
-  // Fires queued on_stream_writable() callbacks (outside nghttp2 callbacks).
-  bool fire_writable() override;
-  void release_call(Call* c);
   void dispatch(Call* c);
   // Answers with a gRPC error (trailers-only) from the framework itself.
   void reject_grpc(Call* c, int grpc_status, std::string_view message);
@@ -163,18 +168,18 @@ class GrpcServerConnection final : public http2::Endpoint {
   // Answers with a bare HTTP status (405, 415).
   void reject_http(Call* c, int http_status);
   bool submit_trailers(Call* c);
-  // Appends one nghttp2_nv (no copy flags: nghttp2 copies at submit time).
-  bool push_nv(std::string_view name, std::string_view value);
+  // Response body providers: a unary answer (prefix + message) and a stream-mode call's queue;
+  // both end the DATA without END_STREAM and submit the trailers.
+  ssize_t read_unary(Call* c, uint8_t* buf, size_t length, uint32_t* flags);
+  ssize_t read_stream(Call* c, uint8_t* buf, size_t length, uint32_t* flags);
+  // Both providers: drains c's queue; once it is empty and `closing`, ends the DATA.
+  ssize_t drain(Call* c, bool closing, uint8_t* buf, size_t length, uint32_t* flags);
 
   ServerHandler* handler_;            // receives requests and cancellations
   uint32_t max_message_bytes_;        // request messages above this get RESOURCE_EXHAUSTED
   uint32_t generation_;               // high half of every CallId of this connection
-  Call* active_ = nullptr;            // open calls (intrusive list)
-  Call* free_ = nullptr;              // recycled call objects
-  size_t active_count_ = 0;           // length of active_
-  PodVector<nghttp2_nv> nv_;          // scratch header list for submits
-  mem::Buffer scratch_;               // scratch bytes (encoded grpc-message, numbers)
-  PodVector<CallId> writable_ids_;    // calls owed on_stream_writable() after this flush
+  mem::RecyclingList<Call> calls_{pool_};  // open calls, and recycled blocks
+  mem::Buffer scratch_{pool_};             // scratch bytes (encoded grpc-message, numbers)
 };
 
 }  // namespace ringside::grpc

@@ -1,30 +1,13 @@
 #pragma once
-// Flow-control constants shared by the streaming halves of GrpcServerConnection and
-// GrpcClientConnection.
-//
-// Memory of one streaming call is bounded on both sides:
-//   - outbound: send_data() copies into a per-stream pool buffer that nghttp2 drains as the
-//     peer's window allows. Senders are expected to stop at kStreamHighWatermark queued bytes
-//     and wait for on_stream_writable(), which fires once the queue fell below
-//     kStreamLowWatermark. send_data() itself never refuses bytes below kStreamHardQueueLimit,
-//     because a proxy must accept what already arrived on its other hop.
-//   - inbound: received DATA is handed to the application without buffering; the stream's
-//     receive window (SessionSettings::initial_stream_window) reopens only through consume(),
-//     so at most one window of received-but-not-forwarded bytes exists per stream.
-// A proxy that forwards inbound bytes with send_data() and consume()s them once its outbound
-// queue is below the high watermark therefore holds at most
-//   initial_stream_window + kStreamHighWatermark bytes per stream and direction.
-#include <cstddef>
+// Flow-control constants of the streaming halves of GrpcServerConnection and
+// GrpcClientConnection. They belong to the HTTP/2 stream queue both share (see
+// dataplane/http2/stream_queue.h for how they bound memory); the names stay here for gRPC users.
+#include "dataplane/http2/stream_queue.h"
 
 namespace ringside::grpc {
 
-// Queue size at which a sender should pause (≈ a few 16 KiB DATA frames in flight on top of
-// one peer window's worth of nghttp2 read-ahead; large enough to keep loopback links busy).
-inline constexpr size_t kStreamHighWatermark = size_t{256} << 10;
-// Queue size below which on_stream_writable() fires again (hysteresis: the sender resumes
-// with a quarter of the queue left, so the link never runs dry while it reacts).
-inline constexpr size_t kStreamLowWatermark = size_t{64} << 10;
-// send_data() fails beyond this many queued bytes: a sender ignoring back-pressure.
-inline constexpr size_t kStreamHardQueueLimit = size_t{32} << 20;
+using http2::kStreamHardQueueLimit;
+using http2::kStreamHighWatermark;
+using http2::kStreamLowWatermark;
 
 }  // namespace ringside::grpc

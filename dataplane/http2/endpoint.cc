@@ -1,6 +1,67 @@
 #include "dataplane/http2/endpoint.h"
 
+#include <cstring>
+
 namespace ringside::http2 {
+
+namespace {
+
+std::string_view sv(const uint8_t* p, size_t n) { return {reinterpret_cast<const char*>(p), n}; }
+
+constexpr uint32_t kHeaderEntryOverhead = 32;  // RFC 7541 §4.1: what the list limit counts
+
+}  // namespace
+
+// nghttp2 callbacks; the session's user data is the Endpoint.
+struct Endpoint::Callbacks {
+  static Endpoint* self(void* ud) { return static_cast<Endpoint*>(ud); }
+
+  static int on_begin_headers(nghttp2_session*, const nghttp2_frame* f, void* ud) {
+    return self(ud)->on_begin_headers(*f);
+  }
+  static int on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name,
+                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                       void* ud) {
+    return self(ud)->on_header(*f, sv(name, namelen), sv(value, valuelen));
+  }
+  static int on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
+                           size_t len, void* ud) {
+    Endpoint* e = self(ud);
+    // The connection window always reopens at once: one slow stream must not stall others.
+    e->session_.consume_connection(len);
+    return e->on_data_chunk(stream_id, std::span<const uint8_t>(data, len));
+  }
+  static int on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* ud) {
+    return self(ud)->on_frame_recv(*f);
+  }
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame* f, void* ud) {
+    return self(ud)->on_frame_send(*f);
+  }
+  static int on_frame_not_send(nghttp2_session*, const nghttp2_frame* f, int, void* ud) {
+    return self(ud)->on_frame_not_send(*f);
+  }
+  static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code,
+                             void* ud) {
+    return self(ud)->on_stream_close(stream_id, error_code);
+  }
+};
+
+const nghttp2_session_callbacks* Endpoint::callbacks() {
+  // Immutable once built and copied into each session: one process-wide table.
+  static nghttp2_session_callbacks* cbs = [] {
+    nghttp2_session_callbacks* c = nullptr;
+    nghttp2_session_callbacks_new(&c);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(c, Callbacks::on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(c, Callbacks::on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, Callbacks::on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(c, Callbacks::on_frame_recv);
+    nghttp2_session_callbacks_set_on_frame_send_callback(c, Callbacks::on_frame_send);
+    nghttp2_session_callbacks_set_on_frame_not_send_callback(c, Callbacks::on_frame_not_send);
+    nghttp2_session_callbacks_set_on_stream_close_callback(c, Callbacks::on_stream_close);
+    return c;
+  }();
+  return cbs;
+}
 
 bool Endpoint::flush_to(mem::Buffer* out) {
   // Writable callbacks may queue more data, which wants flushing too. Each round needs a queue
@@ -12,6 +73,90 @@ bool Endpoint::flush_to(mem::Buffer* out) {
     if (!fire_writable()) return true;
   }
   return session_.alive();
+}
+
+bool Endpoint::fire_writable() {
+  if (writable_.empty()) return false;
+  // Only read callbacks (inside nghttp2_session_mem_send) append, so the list is stable here.
+  for (size_t i = 0; i < writable_.size(); ++i) on_writable(writable_[i]);
+  writable_.clear();
+  return true;
+}
+
+void Endpoint::end_session() {
+  session_.destroy();
+  writable_.clear();
+}
+
+void* Endpoint::stream_user_data(int32_t stream_id) const {
+  if (!session_.get()) return nullptr;
+  return nghttp2_session_get_stream_user_data(session_.get(), stream_id);
+}
+
+bool Endpoint::header_fits(uint32_t* list_bytes, std::string_view name,
+                           std::string_view value) const {
+  *list_bytes += static_cast<uint32_t>(name.size() + value.size()) + kHeaderEntryOverhead;
+  return *list_bytes <= settings_.max_header_list_bytes;
+}
+
+bool Endpoint::push_nv(std::string_view name, std::string_view value) {
+  nghttp2_nv nv;
+  nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));
+  nv.namelen = name.size();
+  nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
+  nv.valuelen = value.size();
+  nv.flags = NGHTTP2_NV_FLAG_NONE;  // nghttp2 copies at submit time
+  return nv_.push_back(nv);
+}
+
+bool Endpoint::submit_response(int32_t stream_id, const nghttp2_data_provider* data) {
+  return nghttp2_submit_response(session_.get(), stream_id, nv_.data(), nv_.size(), data) == 0;
+}
+
+void Endpoint::reset_stream(int32_t stream_id, uint32_t error_code) {
+  nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, error_code);
+}
+
+bool Endpoint::queue_send(StreamQueue* q, int32_t stream_id, std::span<const uint8_t> bytes) {
+  if (!q->fits(bytes.size())) return false;
+  if (!q->out.append(bytes.data(), bytes.size())) return false;
+  if (q->out.size() >= kStreamHighWatermark) q->above_high = true;
+  resume(q, stream_id);
+  return true;
+}
+
+void Endpoint::resume(StreamQueue* q, int32_t stream_id) {
+  if (!q->data_deferred) return;
+  q->data_deferred = false;
+  nghttp2_session_resume_data(session_.get(), stream_id);
+}
+
+ssize_t Endpoint::read_queue(StreamQueue* q, uint64_t token, bool notify, bool closing,
+                             uint8_t* buf, size_t length, bool* at_end) {
+  *at_end = false;
+  size_t n = q->out.size() < length ? q->out.size() : length;
+  if (n) std::memcpy(buf, q->out.data(), n);  // an empty queue may have no storage at all
+  q->out.consume(n);
+  if (q->above_high && q->out.size() < kStreamLowWatermark) {
+    q->above_high = false;
+    // Fired from flush_to() after nghttp2 returns (handlers may submit frames).
+    if (notify && !writable_.push_back(token)) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  if (q->out.empty()) {
+    if (closing) {
+      *at_end = true;
+    } else if (n == 0) {
+      q->data_deferred = true;
+      return NGHTTP2_ERR_DEFERRED;
+    }
+  }
+  return static_cast<ssize_t>(n);
+}
+
+void Endpoint::consume_queue(StreamQueue* q, int32_t stream_id, size_t n) {
+  if (n > q->unconsumed) n = q->unconsumed;  // never reopen more than was received
+  q->unconsumed -= n;
+  session_.consume_stream(stream_id, n);
 }
 
 }  // namespace ringside::http2
