@@ -63,13 +63,13 @@ const nghttp2_session_callbacks* Endpoint::callbacks() {
   return cbs;
 }
 
-bool Endpoint::flush_to(mem::Buffer* out) {
+bool Endpoint::flush_to(mem::Buffer* out, size_t max_bytes) {
   // Writable callbacks may queue more data, which wants flushing too. Each round needs a queue
   // to cross the high watermark again, so a few rounds suffice; the bound keeps a handler that
   // refills forever from starving the shard (the rest goes out on the next flush).
   constexpr int kMaxRounds = 16;
   for (int round = 0; round < kMaxRounds; ++round) {
-    if (!session_.flush_to(out)) return false;
+    if (!session_.flush_to(out, max_bytes)) return false;
     if (!fire_writable()) return true;
   }
   return session_.alive();

@@ -40,8 +40,9 @@ class Endpoint {
   bool start() { return session_.start(role_, callbacks(), this, settings_); }
   // Received bytes. False: close the connection after flushing output.
   bool feed(const uint8_t* data, size_t len) { return session_.feed(data, len); }
-  // Appends pending output (and the output of writable callbacks). False on a fatal error.
-  bool flush_to(mem::Buffer* out);
+  // Appends pending output (and the output of writable callbacks) until out holds max_bytes;
+  // what is left waits in nghttp2 and the stream queues. False on a fatal error.
+  bool flush_to(mem::Buffer* out, size_t max_bytes = SIZE_MAX);
   // The connection should be closed once output is flushed.
   bool wants_close() const { return session_.wants_close(); }
 

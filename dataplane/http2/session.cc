@@ -63,9 +63,9 @@ bool Session::feed(const uint8_t* data, size_t len) {
   return nghttp2_session_want_read(session_) != 0;
 }
 
-bool Session::flush_to(mem::Buffer* out) {
+bool Session::flush_to(mem::Buffer* out, size_t max_bytes) {
   if (!session_) return false;
-  for (;;) {
+  while (out->size() < max_bytes) {
     const uint8_t* p = nullptr;
     ssize_t n = nghttp2_session_mem_send(session_, &p);
     if (n < 0) {
@@ -78,6 +78,7 @@ bool Session::flush_to(mem::Buffer* out) {
       return false;
     }
   }
+  return true;
 }
 
 bool Session::wants_close() const {

@@ -42,8 +42,10 @@ class Session {
   // Processes received bytes. False: fatal error or the session is done reading; close the
   // connection after flushing output.
   bool feed(const uint8_t* data, size_t len);
-  // Appends everything nghttp2 wants to send. False on a fatal error or no memory.
-  bool flush_to(mem::Buffer* out);
+  // Appends what nghttp2 wants to send, frame by frame, until nothing is left or out holds
+  // max_bytes (the rest stays queued in nghttp2 for the next call). False on a fatal error or
+  // no memory.
+  bool flush_to(mem::Buffer* out, size_t max_bytes = SIZE_MAX);
   // True when the connection should be closed once output is flushed.
   bool wants_close() const;
   // Queues GOAWAY(NO_ERROR) naming the last stream we processed: in-flight streams finish,

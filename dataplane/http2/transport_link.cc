@@ -14,10 +14,15 @@ void TransportLink::pump() {
     return;
   }
   in_endpoint_ = true;
-  bool ok;
+  bool ok = true;
   do {
     pump_again_ = false;
-    ok = endpoint_->flush_to(&stream_->out());
+    size_t unsent = stream_->queued_bytes();
+    held_back_ = unsent >= kOutputHighWater;
+    if (held_back_) break;  // on_drained() pumps again
+    mem::Buffer& out = stream_->out();
+    ok = endpoint_->flush_to(&out, out.size() + (kOutputHighWater - unsent));
+    held_back_ = stream_->queued_bytes() >= kOutputHighWater;
   } while (ok && pump_again_);
   in_endpoint_ = false;
   if (!ok) {
@@ -59,6 +64,10 @@ void TransportLink::on_data(io::ByteStream&, std::span<const uint8_t> bytes) {
     return;
   }
   pump();
+}
+
+void TransportLink::on_drained(io::ByteStream&) {
+  if (held_back_) pump();
 }
 
 void TransportLink::on_closed(io::ByteStream&, int err) {

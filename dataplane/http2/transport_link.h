@@ -7,6 +7,12 @@
 // Written once for every HTTP/2 connection of a shard: peer sidecars and the gRPC app
 // (upstream::PeerConnection) and both gRPC ports (ingress::GrpcPortConnection).
 //
+// Output bound: the endpoint's output is moved into the stream only while the stream holds less
+// than kOutputHighWater unsent bytes; the rest waits in nghttp2 and in the per-stream send
+// queues (whose watermarks then stop the producers) until the stream drains (on_drained). So a
+// peer that opens a large HTTP/2 window but reads slowly costs about kOutputHighWater of
+// socket output per connection, not its whole window.
+//
 // Re-entrancy: nghttp2 must not be asked for output while it is reading input or producing
 // output. pump() called meanwhile (a handler answering from inside a callback) is remembered
 // and done once the outer feed or flush returns; this is the only such guard on the path.
@@ -30,6 +36,9 @@ class TransportLink final : public io::ByteStream::Handler {
     virtual void on_link_closed(int err) = 0;
   };
 
+  // Unsent bytes in the stream above which no more output is taken from the endpoint.
+  static constexpr size_t kOutputHighWater = size_t{512} << 10;
+
   TransportLink(Endpoint* endpoint, Owner* owner) : endpoint_(endpoint), owner_(owner) {}
 
   // Starts using `stream`, whose handler is this link, and flushes what is queued (a client's
@@ -46,6 +55,7 @@ class TransportLink final : public io::ByteStream::Handler {
   // io::ByteStream::Handler
   void on_connected(io::ByteStream& s, int err) override;
   void on_data(io::ByteStream& s, std::span<const uint8_t> bytes) override;
+  void on_drained(io::ByteStream& s) override;
   void on_closed(io::ByteStream& s, int err) override;
 
  private:
@@ -58,6 +68,7 @@ class TransportLink final : public io::ByteStream::Handler {
   bool in_endpoint_ = false;           // feed() or flush_to() on the stack
   bool pump_again_ = false;            // pump() was asked for meanwhile
   bool failed_ = false;                // the endpoint failed or the stream is closing
+  bool held_back_ = false;             // output was left in the endpoint (stream full)
 };
 
 }  // namespace ringside::http2

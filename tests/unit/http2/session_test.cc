@@ -131,5 +131,28 @@ TEST(Session, TerminateStopsReading) {
   EXPECT_TRUE(client.wants_close());
 }
 
+// A flush bounded by max_bytes stops between frames and leaves the rest queued in nghttp2: the
+// transport link relies on this to keep a slow reader's socket output small.
+TEST(Session, BoundedFlushLeavesTheRestForTheNextFlush) {
+  mem::ShardPool pool;
+  Counters cc;
+  Session client(&pool);
+  ASSERT_TRUE(client.start(Role::kClient, callbacks(), &cc, {}));
+  mem::Buffer unbounded(&pool);
+  ASSERT_TRUE(client.flush_to(&unbounded));  // preface, SETTINGS, WINDOW_UPDATE
+  // Queue many small frames (PINGs: 17 bytes each) and drain them with a small bound.
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(nghttp2_submit_ping(client.get(), NGHTTP2_FLAG_NONE, nullptr), 0);
+  mem::Buffer out(&pool);
+  ASSERT_TRUE(client.flush_to(&out, 100));
+  EXPECT_GE(out.size(), 100u);
+  EXPECT_LT(out.size(), 100u + 17u);  // stopped right after the frame that crossed the bound
+  EXPECT_NE(nghttp2_session_want_write(client.get()), 0);
+  size_t first = out.size();
+  ASSERT_TRUE(client.flush_to(&out));
+  EXPECT_EQ(out.size(), 100u * 17u);  // nothing lost, nothing repeated
+  EXPECT_GT(out.size(), first);
+  EXPECT_EQ(nghttp2_session_want_write(client.get()), 0);
+}
+
 }  // namespace
 }  // namespace ringside::http2
