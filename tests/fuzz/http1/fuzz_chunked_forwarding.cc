@@ -1,5 +1,5 @@
 // libFuzzer driver for http1::ChunkedDecoder used the way the app channel streams a chunked
-// response (dataplane/invoke/http_app_stream.cc): bytes arrive in pieces of any size and are
+// response (dataplane/appchannel/http/http_app_stream.cc): bytes arrive in pieces of any size and are
 // appended to a stash; after each arrival the stash is decoded in place, the decoded payload
 // is forwarded (or, while the reader is paused, left where it is) and then removed from the
 // front of the stash with discard_payload(), so the stash never holds the whole body.
