@@ -12,10 +12,30 @@
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/string_view_compat.h"
 #include "controlplane/config/value_parsers.h"
+#include "controlplane/config/yaml_fields.h"
 #include "yaml-cpp/yaml.h"
 
 namespace ringside::config {
+
 namespace {
+constexpr std::string_view kKnownResolvers[] = {"sqlite", "static", "mdns", "kubernetes", "nameformat", "consul", "etcd"};
+}  // namespace
+
+bool is_known_resolver(std::string_view component) {
+  for (std::string_view k : kKnownResolvers) {
+    if (k == component) return true;
+  }
+  return false;
+}
+
+std::string known_resolvers_text() {
+  std::string out;
+  for (std::string_view k : kKnownResolvers) {
+    if (!out.empty()) out += ", ";
+    out += std::string(k);
+  }
+  return out;
+}
 
 absl::Status path_error(std::string_view path, std::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(to_absl(path), ": ", to_absl(problem)));
@@ -53,6 +73,9 @@ absl::StatusOr<bool> bool_at(const YAML::Node& node, std::string_view path) {
   if (!v) return path_error(path, absl::StrCat(quoted(*text), " is not a boolean"));
   return *v;
 }
+
+
+namespace {
 
 // Same rule as components-contrib's ValidIdentifier: table names are spliced into SQL.
 bool valid_identifier(std::string_view v) {
@@ -283,13 +306,15 @@ absl::StatusOr<Configuration> parse_document(const YAML::Node& root) {
     const YAML::Node cfg = nr["configuration"];
     constexpr std::string_view cfg_path = "spec.nameResolution.configuration";
     if (cfg && !cfg.IsMap() && !cfg.IsNull()) return path_error(cfg_path, "must be a map");
+    if (cfg && cfg.IsMap()) r.configuration_yaml = YAML::Dump(cfg);
     if (r.component == "sqlite") {
       if (absl::Status s = parse_sqlite(cfg, cfg_path, &r.sqlite); !s.ok()) return s;
     } else if (r.component == "static") {
       if (absl::Status s = parse_static(cfg, cfg_path, &r.static_options); !s.ok()) return s;
-    } else {
+    } else if (!is_known_resolver(r.component)) {
       return path_error("spec.nameResolution.component",
-                        absl::StrCat(quoted(r.component), " is not supported by ringside (sqlite or static)"));
+                        absl::StrCat(quoted(r.component), " is not supported by ringside (",
+                                     known_resolvers_text(), ")"));
     }
   }
   if (const YAML::Node rs = spec["ringside"]) {

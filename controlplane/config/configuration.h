@@ -46,8 +46,10 @@ struct StaticOptions {
 
 // spec.nameResolution.
 struct NameResolution {
-  std::string component = "sqlite";  // "sqlite" (default) or "static"
+  std::string component = "sqlite";  // sqlite (default), static, mdns, kubernetes, nameformat, consul, etcd
   std::string version = "v1";        // resolver version (informational)
+  std::string configuration_yaml;    // spec.nameResolution.configuration as YAML text ("" = none);
+                                     // resolvers other than sqlite/static parse it themselves
   SqliteOptions sqlite;              // used when component == "sqlite"
   StaticOptions static_options;      // used when component == "static"
 };

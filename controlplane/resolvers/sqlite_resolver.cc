@@ -144,7 +144,7 @@ absl::Status SqliteResolver::register_self() {
   return absl::OkStatus();
 }
 
-absl::Status SqliteResolver::start(const SelfRegistration& self) {
+absl::Status SqliteResolver::start(const SelfRegistration& self, InstanceSink* /*sink: listing resolver*/) {
   self_ = self;
   if (self_.app_id.empty()) return absl::InvalidArgumentError("sqlite resolver: app id is missing");
   if (self_.address.empty()) return absl::InvalidArgumentError("sqlite resolver: address is missing");

@@ -30,7 +30,7 @@ class SqliteResolver final : public Resolver {
   explicit SqliteResolver(config::SqliteOptions options);
   ~SqliteResolver() override;
 
-  absl::Status start(const SelfRegistration& self) override;
+  absl::Status start(const SelfRegistration& self, InstanceSink* sink = nullptr) override;
   absl::Status heartbeat() override;
   absl::StatusOr<std::vector<snapshot::Instance>> list() override;
   void stop() override;

@@ -28,7 +28,7 @@ absl::StatusOr<std::vector<snapshot::Instance>> instances_from_static_apps(const
 
 StaticResolver::StaticResolver(config::StaticOptions options) : options_(std::move(options)) {}
 
-absl::Status StaticResolver::start(const SelfRegistration&) {
+absl::Status StaticResolver::start(const SelfRegistration&, InstanceSink*) {
   absl::StatusOr<std::vector<snapshot::Instance>> inline_apps =
       instances_from_static_apps(options_.apps, "spec.nameResolution.configuration.apps");
   if (!inline_apps.ok()) return inline_apps.status();

@@ -18,7 +18,7 @@ class StaticResolver final : public Resolver {
  public:
   explicit StaticResolver(config::StaticOptions options);
 
-  absl::Status start(const SelfRegistration& self) override;  // validates inline apps, reads the file
+  absl::Status start(const SelfRegistration& self, InstanceSink* sink = nullptr) override;  // validates inline apps, reads the file
   absl::Status heartbeat() override { return absl::OkStatus(); }
   // Inline instances plus the file's; on a broken file edit, returns the error (the control
   // plane then keeps its last table) and retries on the next change.

@@ -22,40 +22,23 @@ uint64_t instance_id(std::string_view app_id, std::string_view app_namespace, st
   return h;
 }
 
-bool parse_ipv4_host_port(std::string_view address, uint32_t* ipv4_be, uint16_t* port_be) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  std::string_view host = address.substr(0, colon);
-  std::string_view port = address.substr(colon + 1);
-  if (port.empty() || port.size() > 5) return false;
-  uint32_t p = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return false;
-    p = p * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (p == 0 || p > 65535) return false;
-  in_addr a{};
-  if (host == "localhost") {
-    a.s_addr = htonl(INADDR_LOOPBACK);
-  } else {
-    char buf[INET_ADDRSTRLEN];
-    if (host.size() >= sizeof(buf)) return false;
-    host.copy(buf, host.size());
-    buf[host.size()] = '\0';
-    if (inet_pton(AF_INET, buf, &a) != 1) return false;
-  }
-  *ipv4_be = a.s_addr;
-  *port_be = htons(static_cast<uint16_t>(p));
-  return true;
-}
-
 absl::StatusOr<Instance> make_instance(std::string_view app_id, std::string_view app_namespace,
                                        std::string_view address, std::string_view cluster, uint32_t weight) {
   Instance inst;
-  if (!parse_ipv4_host_port(address, &inst.ipv4_be, &inst.port_be)) {
+  std::string_view host;
+  uint16_t port = 0;
+  if (!split_host_port(address, &host, &port)) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", absl::string_view(address.data(), address.size()),
-                     "\" is not an IPv4 host:port (IPv6 and host names other than localhost are not supported)"));
+                     "\" is not host:port (IPv6 addresses go in brackets: [::1]:50002)"));
+  }
+  if (!parse_ip_literal(host, port, &inst.addr)) {
+    if (host.find(':') != std::string_view::npos || host.find('%') != std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", absl::string_view(address.data(), address.size()), "\" is not a valid IPv6 address"));
+    }
+    inst.host_name = std::string(host);
+    inst.addr.port_be = htons(port);
   }
   inst.id = instance_id(app_id, app_namespace, address);
   inst.app_id = std::string(app_id);
@@ -64,6 +47,19 @@ absl::StatusOr<Instance> make_instance(std::string_view app_id, std::string_view
   inst.cluster = std::string(cluster);
   inst.weight = weight;
   return inst;
+}
+
+}  // namespace ringside::snapshot
+
+namespace ringside::snapshot {
+
+Instance with_resolved_address(const Instance& named, const SocketAddress& addr) {
+  Instance out = named;
+  out.addr = addr;
+  out.addr.port_be = named.addr.port_be;
+  std::string mixed = named.address_text + "@" + out.addr.to_string();
+  out.id = instance_id(named.app_id, named.app_namespace, mixed);
+  return out;
 }
 
 }  // namespace ringside::snapshot

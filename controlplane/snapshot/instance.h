@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "controlplane/snapshot/socket_address.h"
 
 namespace ringside::snapshot {
 
@@ -13,10 +14,10 @@ struct Instance {
   uint64_t id = 0;            // stable across tables: hash of (app id, namespace, address)
   std::string app_id;         // Dapr app id the peer serves
   std::string app_namespace;  // its namespace ("" when the resolver does not know namespaces)
-  std::string address_text;   // "host:port" as the resolver gave it (for logs and metadata)
+  std::string address_text;   // "host:port" as the resolver gave it (for logs, metadata, :authority)
   std::string cluster;        // cluster tag for cluster strategies; "" = local cluster
-  uint32_t ipv4_be = 0;       // parsed IPv4 address for connect(), network byte order
-  uint16_t port_be = 0;       // parsed port, network byte order
+  std::string host_name;      // the DNS name in address_text when it is not an IP literal, else ""
+  SocketAddress addr;         // where to connect; not dialable while host_name awaits DNS
   uint32_t weight = 1;        // load-balancing weight
   bool healthy = true;        // false = known bad (kept so per-shard state keyed by id survives)
 
@@ -27,13 +28,18 @@ struct Instance {
 // so per-shard state keyed by id survives table swaps and restarts.
 uint64_t instance_id(std::string_view app_id, std::string_view app_namespace, std::string_view address);
 
-// Parses "a.b.c.d:port" or "localhost:port" (-> 127.0.0.1). Port must be 1..65535.
-// Returns false for anything else (IPv6 and host names are not dialable by the data plane).
-bool parse_ipv4_host_port(std::string_view address, uint32_t* ipv4_be, uint16_t* port_be);
+// Whether the instance still needs a DNS lookup before shards can dial it.
+inline bool needs_dns(const Instance& i) { return !i.addr.dialable() && !i.host_name.empty(); }
 
-// Builds an Instance with parsed address and id; error when the address is not dialable.
+// Builds an Instance with its id. `address` is "ipv4:port", "[ipv6]:port", "localhost:port" or
+// "host.name:port"; a host name leaves addr unset and host_name filled (the control plane
+// resolves it, see with_resolved_address). Error when the text is not host:port.
 absl::StatusOr<Instance> make_instance(std::string_view app_id, std::string_view app_namespace,
                                        std::string_view address, std::string_view cluster = {},
                                        uint32_t weight = 1);
+
+// A copy of `named` (an instance with a host name) bound to one resolved address. Its id mixes
+// the address in, so each resolved address is its own stable instance.
+Instance with_resolved_address(const Instance& named, const SocketAddress& addr);
 
 }  // namespace ringside::snapshot

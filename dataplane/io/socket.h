@@ -24,7 +24,7 @@ absl::StatusOr<int> listen_tcp(std::string_view host, uint16_t port, bool first,
 // The port a socket is bound to.
 uint16_t bound_port(int fd);
 // A non-blocking TCP socket ready for an io_uring connect, with TCP_NODELAY.
-int new_client_socket();
+int new_client_socket(int family = AF_INET);
 void tune_accepted_socket(int fd);
 
 }  // namespace ringside::io

@@ -1,5 +1,7 @@
 #include "dataplane/io/tcp_connection.h"
 
+#include <cstring>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,8 +45,9 @@ TcpConnection* TcpConnection::adopt(IoContext* io, int fd, Handler* handler) {
   return c;
 }
 
-TcpConnection* TcpConnection::dial(IoContext* io, const sockaddr_in& peer, Handler* handler) {
-  int fd = new_client_socket();
+TcpConnection* TcpConnection::dial(IoContext* io, const sockaddr* peer, socklen_t len, Handler* handler) {
+  if (len > sizeof(sockaddr_storage)) return nullptr;
+  int fd = new_client_socket(peer->sa_family);
   if (fd < 0) return nullptr;
   void* mem = io->pool->allocate(sizeof(TcpConnection));
   if (!mem) {
@@ -52,9 +55,10 @@ TcpConnection* TcpConnection::dial(IoContext* io, const sockaddr_in& peer, Handl
     return nullptr;
   }
   auto* c = new (mem) TcpConnection(io, fd, handler);
-  c->peer_ = peer;
+  std::memcpy(&c->peer_, peer, len);
+  c->peer_len_ = len;
   io_uring_sqe* s = io->ring->sqe(&c->connect_op_);
-  io_uring_prep_connect(s, fd, reinterpret_cast<const sockaddr*>(&c->peer_), sizeof c->peer_);
+  io_uring_prep_connect(s, fd, reinterpret_cast<const sockaddr*>(&c->peer_), c->peer_len_);
   ++c->inflight_;
   return c;
 }

@@ -28,7 +28,11 @@ class TcpConnection final : public ByteStream {
   // Takes ownership of an accepted socket and starts receiving.
   static TcpConnection* adopt(IoContext* io, int fd, Handler* handler);
   // Starts a non-blocking connect; on_connected reports the outcome.
-  static TcpConnection* dial(IoContext* io, const sockaddr_in& peer, Handler* handler);
+  // `peer` is an IPv4 or IPv6 socket address of `len` bytes.
+  static TcpConnection* dial(IoContext* io, const sockaddr* peer, socklen_t len, Handler* handler);
+  static TcpConnection* dial(IoContext* io, const sockaddr_in& peer, Handler* handler) {
+    return dial(io, reinterpret_cast<const sockaddr*>(&peer), sizeof peer, handler);
+  }
 
   mem::Buffer& out() override { return pending_; }
   void flush() override;
@@ -50,7 +54,6 @@ class TcpConnection final : public ByteStream {
   size_t queued_bytes() const override { return pending_.size() + sending_.size(); }
   int fd() const { return fd_; }
   void set_handler(Handler* h) { handler_ = h; }
-  const sockaddr_in& peer() const { return peer_; }
 
  private:
   TcpConnection(IoContext* io, int fd, Handler* handler);
@@ -72,7 +75,8 @@ class TcpConnection final : public ByteStream {
   IoContext* io_;
   int fd_;
   Handler* handler_;
-  sockaddr_in peer_{};
+  sockaddr_storage peer_{};    // dial target; the connect SQE points at it
+  socklen_t peer_len_ = 0;     // its length
   mem::Buffer pending_;        // appended by the handler
   mem::Buffer sending_;        // owned by the in-flight send
   Operation recv_op_;

@@ -18,7 +18,7 @@ PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_
     inst = svc->picker->pick(req, instances);
   }
   if (!inst) return c;
-  c.conn = svc->peers->get(inst->ipv4_be, inst->port_be);
+  c.conn = svc->peers->get(inst->addr);
   c.authority = inst->address_text;
   c.instance_id = inst->id;
   c.outcome = c.conn ? PeerChoice::Outcome::kOk : PeerChoice::Outcome::kUnreachable;

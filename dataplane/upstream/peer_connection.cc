@@ -18,9 +18,12 @@ PeerConnection::PeerConnection(PeerPool* pool, invoke::ShardServices* svc, uint6
       grpc_(svc->io.pool, this, static_cast<uint32_t>(svc->settings->max_body_size + 4096)),
       link_(&grpc_, this) {}
 
-bool PeerConnection::start(const sockaddr_in& addr) {
+bool PeerConnection::start(const snapshot::SocketAddress& addr) {
   if (!grpc_.start()) return false;
-  io::TcpConnection* tcp = io::TcpConnection::dial(&svc_->io, addr, &link_);
+  sockaddr_storage sa;
+  socklen_t len = addr.to_sockaddr(&sa);
+  if (len == 0) return false;
+  io::TcpConnection* tcp = io::TcpConnection::dial(&svc_->io, reinterpret_cast<const sockaddr*>(&sa), len, &link_);
   if (!tcp) return false;
   shard::ShardCounters::bump(svc_->counters->connections_open);
   link_.attach(tcp);

@@ -10,6 +10,7 @@
 #include <span>
 #include <string_view>
 
+#include "controlplane/snapshot/socket_address.h"
 #include "dataplane/grpc/client_connection.h"
 #include "dataplane/http2/transport_link.h"
 #include "dataplane/runtime/shard_services.h"
@@ -42,7 +43,7 @@ class PeerStream {
 class PeerConnection final : public http2::TransportLink::Owner, public grpc::ClientHandler {
  public:
   PeerConnection(PeerPool* pool, invoke::ShardServices* svc, uint64_t key);
-  bool start(const sockaddr_in& addr);
+  bool start(const snapshot::SocketAddress& addr);
   bool usable() const;
   // Returns the stream id or 0 (then no callback will come).
   int32_t start_call(std::string_view path, std::string_view authority,
@@ -82,7 +83,7 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
  private:
   PeerPool* pool_;                 // the shard's pool this connection belongs to
   invoke::ShardServices* svc_;     // the shard
-  uint64_t key_;                   // ipv4 << 16 | port (network order pieces)
+  uint64_t key_;                   // SocketAddress::key() of the peer
   grpc::GrpcClientConnection grpc_;  // the HTTP/2 client endpoint
   http2::TransportLink link_;      // grpc_ on the TCP stream
   bool connected_ = false;         // the TCP connect succeeded (else nothing reached the peer)

@@ -6,8 +6,16 @@
 
 namespace ringside::upstream {
 
-PeerConnection* PeerPool::get(uint32_t ip_be, uint16_t port_be) {
-  uint64_t key = (uint64_t{ip_be} << 16) | port_be;
+bool PeerPool::backing_off(const snapshot::SocketAddress& addr) const {
+  auto it = by_addr_.find(addr.key());
+  if (it == by_addr_.end()) return false;
+  const Entry& e = it->second;
+  if (e.conn && e.conn->usable()) return false;
+  return shard::monotonic_ns() < e.retry_after_ns;
+}
+
+PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr) {
+  uint64_t key = addr.key();
   Entry& e = by_addr_[key];
   if (e.conn && e.conn->usable()) return e.conn;
   if (e.conn) {
@@ -18,10 +26,6 @@ PeerConnection* PeerPool::get(uint32_t ip_be, uint16_t port_be) {
   if (now < e.retry_after_ns) return nullptr;
   auto* c = mem::pool_new<PeerConnection>(svc_->io.pool, this, svc_, key);
   if (!c) return nullptr;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = ip_be;
-  addr.sin_port = port_be;
   e.conn = c;
   if (!c->start(addr)) {
     e.conn = nullptr;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "controlplane/snapshot/socket_address.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/upstream/peer_connection.h"
 
@@ -17,9 +18,12 @@ namespace ringside::upstream {
 class PeerPool {
  public:
   explicit PeerPool(invoke::ShardServices* svc) : svc_(svc) {}
-  // The connection to use for a call to ip:port (both network byte order), dialling if needed.
-  // nullptr while the address is in dial back-off or when no connection can be made.
-  PeerConnection* get(uint32_t ip_be, uint16_t port_be);
+  // The connection to use for a call to `addr`, dialling if needed. nullptr while the address
+  // is in dial back-off or when no connection can be made.
+  PeerConnection* get(const snapshot::SocketAddress& addr);
+  // Whether a call to `addr` would find it in dial back-off right now (health-aware picking
+  // skips such instances while others exist). No allocation.
+  bool backing_off(const snapshot::SocketAddress& addr) const;
   // Closes every connection (shutdown).
   void close_all();
   size_t size() const { return by_addr_.size(); }
