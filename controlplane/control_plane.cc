@@ -9,82 +9,252 @@
 
 namespace ringside {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 ControlPlane::ControlPlane(std::unique_ptr<resolvers::Resolver> resolver, snapshot::SnapshotRegistry* registry,
-                           milliseconds refresh_interval)
-    : resolver_(std::move(resolver)), registry_(registry), refresh_interval_(refresh_interval) {
+                           ControlPlaneOptions options)
+    : resolver_(std::move(resolver)),
+      registry_(registry),
+      options_(options),
+      namespace_aware_(resolver_->namespace_aware()),
+      lists_(resolver_->lists()) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 ControlPlane::~ControlPlane() {
   stop();
+  registry_->set_lookup_listener(-1);
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 absl::Status ControlPlane::start(const resolvers::SelfRegistration& self) {
   if (wake_fd_ < 0) return absl::InternalError("control plane: cannot create eventfd");
-  if (absl::Status s = resolver_->start(self); !s.ok()) return s;
-  if (absl::Status s = refresh(); !s.ok()) {
-    resolver_->stop();
-    return s;
+  if (options_.host_resolver) {
+    options_.host_resolver->set_on_change([this] {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        dirty_ = true;
+      }
+      wake();
+    });
   }
+  if (absl::Status s = resolver_->start(self, this); !s.ok()) return s;
+  if (lists_) {
+    if (absl::Status s = refresh_listing(); !s.ok()) {
+      resolver_->stop();
+      return s;
+    }
+  }
+  rebuild();
+  registry_->set_lookup_listener(wake_fd_);
   started_ = true;
   thread_ = std::thread([this] { run(); });
   return absl::OkStatus();
 }
 
-void ControlPlane::request_refresh() {
-  if (refresh_requested_.exchange(true, std::memory_order_acq_rel)) return;  // already pending
+void ControlPlane::wake() {
   uint64_t one = 1;
   (void)!write(wake_fd_, &one, sizeof(one));
+}
+
+void ControlPlane::request_refresh() {
+  if (refresh_requested_.exchange(true, std::memory_order_acq_rel)) return;  // already pending
+  wake();
 }
 
 void ControlPlane::stop() {
   if (!started_) return;
   started_ = false;
   stopping_.store(true, std::memory_order_release);
-  uint64_t one = 1;
-  (void)!write(wake_fd_, &one, sizeof(one));
+  wake();
   if (thread_.joinable()) thread_.join();
   resolver_->stop();
   registry_->reclaim();
 }
 
-absl::Status ControlPlane::refresh() {
+ControlPlane::AppKey ControlPlane::key_of(std::string_view app_id, std::string_view ns) const {
+  return AppKey{std::string(app_id), namespace_aware_ ? std::string(ns) : std::string()};
+}
+
+void ControlPlane::publish_all(std::vector<snapshot::Instance> instances) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    all_ = std::move(instances);
+    per_app_.clear();
+    dirty_ = true;
+  }
+  wake();
+}
+
+void ControlPlane::publish_app(std::string app_id, std::string ns, std::vector<snapshot::Instance> instances) {
+  AppKey key = key_of(app_id, ns);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.erase(key);
+    if (instances.empty()) {
+      per_app_.erase(key);
+      absent_[key] = Clock::now() + options_.negative_ttl;
+    } else {
+      absent_.erase(key);
+      per_app_[std::move(key)] = std::move(instances);
+    }
+    dirty_ = true;
+  }
+  wake();
+}
+
+void ControlPlane::report_status(const absl::Status& status) { log_status("name resolution", status); }
+
+void ControlPlane::log_status(std::string_view what, const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (status.ok()) {
+    last_logged_.clear();
+    return;
+  }
+  std::string text = std::string(what) + ": " + std::string(status.message());
+  if (text == last_logged_) return;  // resolvers retry every tick; log each new problem once
+  last_logged_ = text;
+  std::fprintf(stderr, "ringside: control plane: %s\n", text.c_str());
+}
+
+absl::Status ControlPlane::refresh_listing() {
   absl::StatusOr<std::vector<snapshot::Instance>> instances = resolver_->list();
   if (!instances.ok()) return instances.status();
-  std::unique_ptr<snapshot::InstanceTable> table =
-      snapshot::InstanceTable::build(*std::move(instances), resolver_->namespace_aware(), next_version_);
-  // We are the only publisher, so the current table cannot be freed under us.
-  if (table->same_contents(*registry_->current())) return absl::OkStatus();
-  ++next_version_;
-  registry_->publish(std::move(table));
-  tables_published_.fetch_add(1, std::memory_order_relaxed);
+  const Clock::time_point now = Clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  all_ = *std::move(instances);
+  dirty_ = true;
+  // A listing is the whole registry: every app id asked for and not in it has no instance.
+  if (!pending_.empty()) {
+    absl::flat_hash_map<AppKey, bool> listed;
+    for (const snapshot::Instance& i : all_) {
+      listed.emplace(key_of(i.app_id, i.app_namespace), true);
+      if (namespace_aware_) listed.emplace(AppKey{i.app_id, ""}, true);
+    }
+    for (const auto& [key, since] : pending_) {
+      if (!listed.contains(key)) absent_[key] = now + options_.negative_ttl;
+    }
+    pending_.clear();
+  }
   return absl::OkStatus();
 }
 
-void ControlPlane::log_error(std::string_view what, const absl::Status& status) {
-  std::string text = std::string(what) + ": " + std::string(status.message());
-  if (status.ok()) {
-    last_error_.clear();
+void ControlPlane::take_lookup_requests(Clock::time_point now) {
+  std::vector<AppKey> to_look_up;
+  registry_->drain_lookups([&](std::string_view app_id, std::string_view ns) {
+    lookups_requested_.fetch_add(1, std::memory_order_relaxed);
+    to_look_up.push_back(key_of(app_id, ns));
+  });
+  if (to_look_up.empty()) return;
+  std::vector<AppKey> ask;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (AppKey& key : to_look_up) {
+      // Already answered (the shard raced a publish and will see it) or already being asked.
+      if (per_app_.contains(key) || absent_.contains(key) || pending_.contains(key)) continue;
+      bool listed = false;
+      for (const snapshot::Instance& i : all_) {
+        if (i.app_id == key.app_id && (key.app_namespace.empty() || i.app_namespace == key.app_namespace)) {
+          listed = true;
+          break;
+        }
+      }
+      if (listed) continue;
+      pending_.emplace(key, now);
+      ask.push_back(std::move(key));
+    }
+  }
+  if (ask.empty()) return;
+  if (lists_) {
+    refresh_requested_.store(true, std::memory_order_release);  // listed again below
     return;
   }
-  if (text == last_error_) return;  // resolvers retry every tick; log each new problem once
-  last_error_ = text;
-  std::fprintf(stderr, "ringside: control plane: %s\n", text.c_str());
+  for (const AppKey& key : ask) resolver_->lookup(key.app_id, key.app_namespace);
+}
+
+void ControlPlane::expire(Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = absent_.begin(); it != absent_.end();) {
+    if (it->second <= now) {
+      absent_.erase(it++);
+      dirty_ = true;
+    } else {
+      ++it;
+    }
+  }
+  // A pushing resolver that never answers: parked calls must not wait past their bound.
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (now - it->second >= options_.lookup_timeout) {
+      absent_[it->first] = now + options_.negative_ttl;
+      pending_.erase(it++);
+      dirty_ = true;
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::vector<snapshot::Instance> ControlPlane::bind_host_names(std::vector<snapshot::Instance> instances) {
+  std::vector<snapshot::Instance> out;
+  out.reserve(instances.size());
+  for (snapshot::Instance& i : instances) {
+    if (!snapshot::needs_dns(i)) {
+      if (i.addr.dialable()) out.push_back(std::move(i));
+      continue;
+    }
+    if (!options_.host_resolver) {
+      log_status("name resolution", absl::FailedPreconditionError(
+                                        "instance " + i.address_text + " has a host name and no DNS resolver is configured"));
+      continue;
+    }
+    // Not answered yet: left out until the host resolver's on_change marks us dirty.
+    for (const snapshot::SocketAddress& a : options_.host_resolver->addresses(i.host_name)) {
+      out.push_back(snapshot::with_resolved_address(i, a));
+    }
+  }
+  return out;
+}
+
+void ControlPlane::rebuild() {
+  std::vector<snapshot::Instance> instances;
+  std::vector<snapshot::InstanceTable::AbsentApp> absent;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!dirty_) return;
+    dirty_ = false;
+    size_t n = all_.size();
+    for (const auto& [key, v] : per_app_) n += v.size();
+    instances.reserve(n);
+    instances = all_;
+    for (const auto& [key, v] : per_app_) instances.insert(instances.end(), v.begin(), v.end());
+    absent.reserve(absent_.size());
+    for (const auto& [key, until] : absent_) absent.push_back({key.app_id, key.app_namespace});
+  }
+  instances = bind_host_names(std::move(instances));
+  std::unique_ptr<snapshot::InstanceTable> table =
+      snapshot::InstanceTable::build(std::move(instances), namespace_aware_, next_version_, std::move(absent));
+  // We are the only publisher, so the current table cannot be freed under us.
+  if (table->same_contents(*registry_->current())) return;
+  ++next_version_;
+  registry_->publish(std::move(table));
+  tables_published_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ControlPlane::run() {
   const milliseconds heartbeat_every = std::max(resolver_->heartbeat_interval(), milliseconds(1));
-  Clock::time_point next_refresh = Clock::now() + refresh_interval_;
+  Clock::time_point next_refresh = Clock::now() + options_.refresh_interval;
   Clock::time_point next_heartbeat = Clock::now() + heartbeat_every;
   while (!stopping_.load(std::memory_order_acquire)) {
-    const Clock::time_point wake_at = std::min(next_refresh, next_heartbeat);
+    Clock::time_point wake_at = next_heartbeat;
+    if (lists_) wake_at = std::min(wake_at, next_refresh);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [key, until] : absent_) wake_at = std::min(wake_at, until);
+      for (const auto& [key, since] : pending_) wake_at = std::min(wake_at, since + options_.lookup_timeout);
+    }
     const auto wait = std::chrono::duration_cast<milliseconds>(wake_at - Clock::now());
     pollfd pfd{wake_fd_, POLLIN, 0};
-    if (wait.count() > 0 && poll(&pfd, 1, static_cast<int>(std::min<int64_t>(wait.count() + 1, 60000))) > 0) {
+    if (poll(&pfd, 1, static_cast<int>(std::clamp<int64_t>(wait.count() + 1, 0, 60000))) > 0) {
       uint64_t drained = 0;
       (void)!read(wake_fd_, &drained, sizeof(drained));
     }
@@ -93,14 +263,17 @@ void ControlPlane::run() {
     Clock::time_point now = Clock::now();
     if (now >= next_heartbeat) {
       absl::Status s = resolver_->heartbeat();
-      if (!s.ok()) log_error("heartbeat", s);
+      if (!s.ok()) log_status("heartbeat", s);
       next_heartbeat = now + heartbeat_every;
     }
-    if (refresh_requested_.exchange(false, std::memory_order_acq_rel) || now >= next_refresh) {
-      absl::Status s = refresh();
-      log_error("refreshing instances", s);
-      next_refresh = Clock::now() + refresh_interval_;
+    take_lookup_requests(now);
+    if (lists_ && (refresh_requested_.exchange(false, std::memory_order_acq_rel) || now >= next_refresh)) {
+      absl::Status s = refresh_listing();
+      log_status("refreshing instances", s);
+      next_refresh = Clock::now() + options_.refresh_interval;
     }
+    expire(Clock::now());
+    rebuild();
     registry_->reclaim();
   }
 }

@@ -1,26 +1,43 @@
 // ControlPlane: owns the resolver and feeds the SnapshotRegistry. Runs on its own std::thread
-// (never on a shard): heartbeats the registration, lists instances every refresh interval
-// (or sooner when a shard asks), publishes a new InstanceTable only when the contents
-// changed, and reclaims tables the shards no longer reference.
+// (never on a shard). It
+// - lists listing resolvers every refresh interval and collects what pushing resolvers report
+//   through the InstanceSink (any thread);
+// - answers the shards' lookup requests for app ids the table lacks: listing resolvers are
+//   listed again, pushing resolvers get lookup(); an app id still unknown afterwards is
+//   published as "looked up, none found" for negative_ttl, so parked calls fail at once;
+// - binds instances whose address is a host name to the addresses a dns::HostResolver returns;
+// - publishes a new InstanceTable only when the contents changed (which wakes every shard) and
+//   reclaims tables the shards no longer reference.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "controlplane/dns/host_resolver.h"
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/snapshot/snapshot_registry.h"
 
 namespace ringside {
 
-class ControlPlane {
+struct ControlPlaneOptions {
+  std::chrono::milliseconds refresh_interval{500};  // listing resolvers are listed this often
+  std::chrono::milliseconds negative_ttl{1000};     // how long "none found" answers stay published
+  std::chrono::milliseconds lookup_timeout{2000};   // a pushing resolver's lookup unanswered this long counts as none found
+  dns::HostResolver* host_resolver = nullptr;       // binds host-name addresses (not owned; nullptr = drop them, logged)
+};
+
+class ControlPlane final : public resolvers::InstanceSink {
  public:
   ControlPlane(std::unique_ptr<resolvers::Resolver> resolver, snapshot::SnapshotRegistry* registry,
-               std::chrono::milliseconds refresh_interval = std::chrono::milliseconds(500));
-  ~ControlPlane();  // stop()
+               ControlPlaneOptions options = {});
+  ~ControlPlane() override;  // stop()
 
   ControlPlane(const ControlPlane&) = delete;
   ControlPlane& operator=(const ControlPlane&) = delete;
@@ -29,8 +46,8 @@ class ControlPlane {
   // table, then starts the thread.
   absl::Status start(const resolvers::SelfRegistration& self);
 
-  // Async nudge from any thread (e.g. a shard saw a connect failure): lock-free; at most one
-  // eventfd write until the control thread has picked the request up.
+  // Async nudge from any thread: list again soon. Lock-free; at most one eventfd write until
+  // the control thread has picked the request up.
   void request_refresh();
 
   // Stops the thread and deregisters. Idempotent.
@@ -38,23 +55,60 @@ class ControlPlane {
 
   // Tables published since construction (for tests and metrics).
   uint64_t tables_published() const { return tables_published_.load(std::memory_order_relaxed); }
+  // Lookup requests received from shards (for tests and metrics).
+  uint64_t lookups_requested() const { return lookups_requested_.load(std::memory_order_relaxed); }
+
+  // resolvers::InstanceSink (any thread)
+  void publish_all(std::vector<snapshot::Instance> instances) override;
+  void publish_app(std::string app_id, std::string ns, std::vector<snapshot::Instance> instances) override;
+  void report_status(const absl::Status& status) override;
 
  private:
-  void run();
-  absl::Status refresh();
-  void log_error(std::string_view what, const absl::Status& status);
+  using Clock = std::chrono::steady_clock;
+  // (app id, namespace) with the namespace cleared when the resolver ignores namespaces.
+  struct AppKey {
+    std::string app_id;         // app id
+    std::string app_namespace;  // namespace ("" = any)
+    friend bool operator==(const AppKey&, const AppKey&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const AppKey& k) {
+      return H::combine(std::move(h), k.app_id, k.app_namespace);
+    }
+  };
 
-  std::unique_ptr<resolvers::Resolver> resolver_;  // the backend; used by the control thread only after start()
+  void run();
+  void wake();
+  absl::Status refresh_listing();
+  void take_lookup_requests(Clock::time_point now);
+  void expire(Clock::time_point now);
+  // Builds a table from what the resolver reported and publishes it when it differs.
+  void rebuild();
+  std::vector<snapshot::Instance> bind_host_names(std::vector<snapshot::Instance> instances);
+  AppKey key_of(std::string_view app_id, std::string_view ns) const;
+  void log_status(std::string_view what, const absl::Status& status);
+
+  std::unique_ptr<resolvers::Resolver> resolver_;  // the backend
   snapshot::SnapshotRegistry* registry_;           // where tables are published (not owned)
-  std::chrono::milliseconds refresh_interval_;     // list() period
-  int wake_fd_ = -1;                               // eventfd: request_refresh()/stop() wake the thread
+  ControlPlaneOptions options_;                    // intervals and the host resolver
+  const bool namespace_aware_;                     // the resolver's namespace awareness
+  const bool lists_;                               // listing resolver (polled) vs pushing
+  int wake_fd_ = -1;                               // eventfd: sink calls, lookups, refresh requests, stop()
   std::atomic<bool> refresh_requested_{false};     // set by request_refresh(), cleared by the thread
   std::atomic<bool> stopping_{false};              // set by stop()
   std::atomic<uint64_t> tables_published_{0};      // see tables_published()
+  std::atomic<uint64_t> lookups_requested_{0};     // see lookups_requested()
   uint64_t next_version_ = 1;                      // version of the next table built
   bool started_ = false;                           // start() succeeded and stop() not yet done
-  std::string last_error_;                         // last logged error, to log changes only
   std::thread thread_;                             // the control-plane thread
+
+  // What the resolver reported; written by sink calls (any thread) and the control thread.
+  std::mutex mu_;
+  std::vector<snapshot::Instance> all_;                                    // listing or publish_all
+  absl::flat_hash_map<AppKey, std::vector<snapshot::Instance>> per_app_;   // publish_app, non-empty
+  absl::flat_hash_map<AppKey, Clock::time_point> absent_;                  // none found, until then
+  absl::flat_hash_map<AppKey, Clock::time_point> pending_;                 // lookups asked, since then
+  bool dirty_ = true;                                                      // rebuild needed
+  std::string last_logged_;                                                // last status text logged
 };
 
 }  // namespace ringside

@@ -13,6 +13,7 @@
 #include "controlplane/config/string_view_compat.h"
 #include "controlplane/config/value_parsers.h"
 #include "controlplane/config/yaml_fields.h"
+#include "controlplane/snapshot/socket_address.h"
 #include "yaml-cpp/yaml.h"
 
 namespace ringside::config {
@@ -151,15 +152,14 @@ absl::Status parse_sqlite(const YAML::Node& cfg, std::string_view base, SqliteOp
   return absl::OkStatus();
 }
 
-// "127.0.0.1:50002" or "localhost:50002": IPv4 literal or localhost, port 1..65535.
+// "127.0.0.1:50002", "[::1]:50002" or "host.name:50002" (resolved by the control plane's DNS).
 bool valid_static_address(std::string_view address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::string host(address.substr(0, colon));
-  auto port = parse_port(address.substr(colon + 1));
-  if (!port || *port == 0) return false;
-  in_addr a;
-  return host == "localhost" || inet_pton(AF_INET, host.c_str(), &a) == 1;
+  std::string_view host;
+  uint16_t port = 0;
+  if (!snapshot::split_host_port(address, &host, &port)) return false;
+  snapshot::SocketAddress literal;
+  if (snapshot::parse_ip_literal(host, port, &literal)) return true;
+  return host.find(':') == std::string_view::npos && host.find('%') == std::string_view::npos;
 }
 
 absl::StatusOr<std::vector<StaticApp>> parse_apps(const YAML::Node& apps, std::string_view base) {
@@ -186,7 +186,7 @@ absl::StatusOr<std::vector<StaticApp>> parse_apps(const YAML::Node& apps, std::s
     if (absl::Status s = text("address", true, &app.address); !s.ok()) return s;
     if (!valid_static_address(app.address))
       return path_error(absl::StrCat(at, ".address"),
-                        absl::StrCat(quoted(app.address), " is not host:port (IPv4 literal or localhost)"));
+                        absl::StrCat(quoted(app.address), " is not host:port (IPv4, [IPv6] or a host name)"));
     if (absl::Status s = text("cluster", false, &app.cluster); !s.ok()) return s;
     if (YAML::Node w = e["weight"]) {
       auto v = int_at(w, absl::StrCat(at, ".weight"), 0, 1000000);

@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+#include "controlplane/config/yaml_fields.h"
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/resolvers/sqlite_resolver.h"
 #include "controlplane/resolvers/static_resolver.h"
@@ -9,7 +10,7 @@ absl::StatusOr<std::unique_ptr<Resolver>> make_resolver(const config::NameResolu
   if (cfg.component == "sqlite") return std::unique_ptr<Resolver>(new SqliteResolver(cfg.sqlite));
   if (cfg.component == "static") return std::unique_ptr<Resolver>(new StaticResolver(cfg.static_options));
   return absl::InvalidArgumentError(absl::StrCat("spec.nameResolution.component: \"", cfg.component,
-                                                 "\" is not supported by ringside (sqlite or static)"));
+                                                 "\" is not supported by ringside (", config::known_resolvers_text(), ")"));
 }
 
 }  // namespace ringside::resolvers

@@ -5,7 +5,7 @@
 
 namespace ringside::snapshot {
 
-std::span<const Instance> InstanceTable::find(std::string_view app_id, std::string_view app_namespace) const {
+const InstanceTable::Range* InstanceTable::range_of(std::string_view app_id, std::string_view app_namespace) const {
   const Range* r = nullptr;
   if (app_namespace.empty() || !namespace_aware_) {
     auto it = by_app_.find(app_id);
@@ -14,6 +14,15 @@ std::span<const Instance> InstanceTable::find(std::string_view app_id, std::stri
     auto it = by_app_ns_.find(AppNamespaceKey{app_id, app_namespace});
     if (it != by_app_ns_.end()) r = &it->second;
   }
+  return r;
+}
+
+bool InstanceTable::answered(std::string_view app_id, std::string_view app_namespace) const {
+  return range_of(app_id, app_namespace) != nullptr;
+}
+
+std::span<const Instance> InstanceTable::find(std::string_view app_id, std::string_view app_namespace) const {
+  const Range* r = range_of(app_id, app_namespace);
   if (r == nullptr) return {};
   return std::span<const Instance>(instances_.data() + r->begin, r->end - r->begin);
 }
@@ -24,11 +33,11 @@ const Instance* InstanceTable::find_by_id(uint64_t id) const {
 }
 
 bool InstanceTable::same_contents(const InstanceTable& other) const {
-  return namespace_aware_ == other.namespace_aware_ && instances_ == other.instances_;
+  return namespace_aware_ == other.namespace_aware_ && instances_ == other.instances_ && absent_ == other.absent_;
 }
 
 std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instances, bool namespace_aware,
-                                                    uint64_t version) {
+                                                    uint64_t version, std::vector<AbsentApp> absent) {
   auto key = [](const Instance& i) {
     return std::tie(i.app_id, i.app_namespace, i.cluster, i.address_text, i.id);
   };
@@ -50,6 +59,24 @@ std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instan
     app.end = i + 1;
     Range& app_ns = t->by_app_ns_.try_emplace(AppNamespaceKey{v[i].app_id, v[i].app_namespace}, Range{i, i}).first->second;
     app_ns.end = i + 1;
+  }
+  // Answered-empty keys the instances do not cover, sorted so equal contents compare equal.
+  std::sort(absent.begin(), absent.end(), [](const AbsentApp& a, const AbsentApp& b) {
+    return std::tie(a.app_id, a.app_namespace) < std::tie(b.app_id, b.app_namespace);
+  });
+  absent.erase(std::unique(absent.begin(), absent.end()), absent.end());
+  for (AbsentApp& a : absent) {
+    const bool covered = a.app_namespace.empty() || !namespace_aware
+                             ? t->by_app_.contains(a.app_id)
+                             : t->by_app_ns_.contains(AppNamespaceKey{a.app_id, a.app_namespace});
+    if (!covered) t->absent_.push_back(std::move(a));
+  }
+  for (const AbsentApp& a : t->absent_) {
+    if (a.app_namespace.empty() || !namespace_aware) {
+      t->by_app_.try_emplace(a.app_id, Range{0, 0});
+    } else {
+      t->by_app_ns_.try_emplace(AppNamespaceKey{a.app_id, a.app_namespace}, Range{0, 0});
+    }
   }
   return t;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,11 @@ class InstanceTable {
   // namespace-aware (sqlite is not). Empty span when unknown. No allocation.
   std::span<const Instance> find(std::string_view app_id, std::string_view app_namespace) const;
 
+  // Whether the table has an answer for app id/namespace (same matching as find()): instances,
+  // or a published "looked up, none found" entry. A call to an app id the table has no answer
+  // for parks while the control plane looks it up. No allocation.
+  bool answered(std::string_view app_id, std::string_view app_namespace) const;
+
   // The instance with this stable id, or nullptr. No allocation.
   const Instance* find_by_id(uint64_t id) const;
 
@@ -33,9 +39,17 @@ class InstanceTable {
   // Same instances (all fields) and namespace awareness; the version is not compared.
   bool same_contents(const InstanceTable& other) const;
 
-  // Sorts, drops duplicate ids (first wins) and indexes the instances.
+  // (app id, namespace) looked up with no instance found.
+  struct AbsentApp {
+    std::string app_id;         // app id
+    std::string app_namespace;  // namespace ("" = any)
+    friend bool operator==(const AbsentApp&, const AbsentApp&) = default;
+  };
+
+  // Sorts, drops duplicate ids (first wins) and indexes the instances; `absent` keys that have
+  // no instance are indexed as answered-empty.
   static std::unique_ptr<InstanceTable> build(std::vector<Instance> instances, bool namespace_aware,
-                                              uint64_t version);
+                                              uint64_t version, std::vector<AbsentApp> absent = {});
 
   InstanceTable(const InstanceTable&) = delete;
   InstanceTable& operator=(const InstanceTable&) = delete;
@@ -59,7 +73,10 @@ class InstanceTable {
     }
   };
 
+  const Range* range_of(std::string_view app_id, std::string_view app_namespace) const;
+
   std::vector<Instance> instances_;                           // sorted, immutable after build
+  std::vector<AbsentApp> absent_;                             // answered-empty keys, immutable after build
   absl::flat_hash_map<std::string_view, Range> by_app_;       // app id -> all its instances
   absl::flat_hash_map<AppNamespaceKey, Range> by_app_ns_;     // (app id, namespace) -> instances
   absl::flat_hash_map<uint64_t, uint32_t> by_id_;             // stable id -> index

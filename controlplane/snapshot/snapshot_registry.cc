@@ -1,5 +1,8 @@
 #include "controlplane/snapshot/snapshot_registry.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -27,9 +30,22 @@ void SnapshotRegistry::Reader::online() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
+bool SnapshotRegistry::Reader::request_lookup(std::string_view app_id, std::string_view ns) {
+  if (!lookups_.push(app_id, ns)) return false;
+  const int fd = registry_->lookup_fd_.load(std::memory_order_acquire);
+  if (fd >= 0) {
+    uint64_t one = 1;
+    (void)!write(fd, &one, sizeof one);  // non-blocking eventfd: never waits
+  }
+  return true;
+}
+
 SnapshotRegistry::SnapshotRegistry(int max_readers)
     : max_readers_(std::max(max_readers, 0)), readers_(new Reader[std::max(max_readers, 0)]) {
-  for (int i = 0; i < max_readers_; ++i) readers_[i].registry_ = this;
+  for (int i = 0; i < max_readers_; ++i) {
+    readers_[i].registry_ = this;
+    readers_[i].wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  }
   current_.store(InstanceTable::build({}, false, 0).release(), std::memory_order_release);
 }
 
@@ -37,6 +53,9 @@ SnapshotRegistry::~SnapshotRegistry() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const Retired& r : retired_) delete r.table;
   delete current_.load(std::memory_order_acquire);
+  for (int i = 0; i < max_readers_; ++i) {
+    if (readers_[i].wake_fd_ >= 0) close(readers_[i].wake_fd_);
+  }
 }
 
 void SnapshotRegistry::publish(std::unique_ptr<const InstanceTable> table) {
@@ -44,6 +63,12 @@ void SnapshotRegistry::publish(std::unique_ptr<const InstanceTable> table) {
   const InstanceTable* old = current_.exchange(table.release(), std::memory_order_seq_cst);
   const uint64_t retired_at = epoch_.fetch_add(1, std::memory_order_seq_cst) + 1;
   retired_.push_back(Retired{old, retired_at});
+  // Wake the shards now rather than at their next timer tick.
+  const int n = reader_count_.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) {
+    uint64_t one = 1;
+    if (readers_[i].wake_fd_ >= 0) (void)!write(readers_[i].wake_fd_, &one, sizeof one);
+  }
 }
 
 SnapshotRegistry::Reader* SnapshotRegistry::register_reader() {

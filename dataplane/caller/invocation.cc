@@ -5,6 +5,7 @@
 #include <span>
 #include <cstdio>
 
+#include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/upstream/peer_choice.h"
 #include "dataplane/mapping/rpc_error_text.h"
 
@@ -19,6 +20,11 @@ Invocation::Invocation(ShardServices* svc)
     : svc_(svc), request_(svc->io.pool), target_(svc->io.pool) {
   retry_timer_.fn = &Invocation::on_retry_timer;
   retry_timer_.owner = this;
+}
+
+Invocation::~Invocation() {
+  if (parked()) svc_->parked->unpark(this);
+  svc_->timers.cancel(&retry_timer_);
 }
 
 bool Invocation::encode_request(const codec::InternalInvokeRequestFields& fields) {
@@ -37,6 +43,7 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
   failed_count_ = 0;
   replayable_ = replayable;
   no_more_retries_ = false;
+  park_deadline_ = 0;
   target_.clear();
   if (!target_.append(app_id) || !target_.append(ns)) {
     fail(8, "out of memory", false);
@@ -59,6 +66,15 @@ void Invocation::attempt() {
   std::string_view ns = target_.view().substr(app_id_len_);
   PeerChoice peer = choose_peer(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_));
   instance_ = peer.instance_id;
+  if (peer.outcome == PeerChoice::Outcome::kUnknown) {
+    // The control plane is looking the app id up; the next table (or the bound) resumes us.
+    if (park_deadline_ == 0) {
+      park_deadline_ = shard::monotonic_ns() + svc_->settings->lookup_wait_ns;
+      shard::ShardCounters::bump(svc_->counters->calls_parked);
+    }
+    svc_->parked->park(this, park_deadline_);
+    return;
+  }
   if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
     fail(-1, "no host found with the given ID", /*retryable=*/false);
     return;
@@ -72,6 +88,8 @@ void Invocation::attempt() {
     fail(14, "connection error: the peer sidecar is not reachable", true);
   }
 }
+
+void Invocation::on_park_timeout() { fail(-1, "no host found with the given ID", /*retryable=*/false); }
 
 void Invocation::on_retry_timer(void* self) { static_cast<Invocation*>(self)->attempt(); }
 
@@ -130,6 +148,7 @@ void Invocation::cancel() {
   if (peer_ && stream_) peer_->cancel(stream_);
   if (app_call_ && svc_->app) svc_->app->cancel(app_call_);
   svc_->timers.cancel(&retry_timer_);
+  svc_->parked->unpark(this);
   peer_ = nullptr;
   stream_ = 0;
   app_call_ = nullptr;

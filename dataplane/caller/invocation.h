@@ -28,9 +28,10 @@ class InvocationOwner {
   virtual void on_invocation_error(int grpc_code, std::string_view error_text) = 0;
 };
 
-class Invocation final : public upstream::PeerCall, public AppCallCompletion {
+class Invocation final : public upstream::PeerCall, public AppCallCompletion, public shard::ParkedCall {
  public:
   explicit Invocation(ShardServices* svc);
+  ~Invocation() override;
   Invocation(const Invocation&) = delete;
   Invocation& operator=(const Invocation&) = delete;
 
@@ -53,6 +54,9 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion {
 
   // upstream::PeerCall
   void on_peer_result(const grpc::UnaryResult& r) override;
+  // shard::ParkedCall (the target app id was being looked up)
+  void on_table_changed() override { attempt(); }
+  void on_park_timeout() override;
   // AppCallCompletion (self-invocation)
   void on_app_response(std::string_view internal_invoke_response) override;
   void on_app_error(int grpc_code, std::string_view message) override;
@@ -80,6 +84,7 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion {
   bool replayable_ = true;               // the body may be sent again
   bool no_more_retries_ = false;         // shutdown: do not schedule retries
   shard::Timer retry_timer_;             // 1 s between attempts
+  int64_t park_deadline_ = 0;            // when waiting for a lookup gives up (0 = not parked yet)
 };
 
 }  // namespace ringside::invoke

@@ -42,6 +42,10 @@ StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, s
   paused_ = false;
   reader_.reset();
   PeerChoice choice = choose_peer(svc_, app_id, ns);
+  if (choice.outcome == PeerChoice::Outcome::kUnknown) {
+    owner_ = nullptr;  // the owner parks and starts again when the table answers
+    return Start::kUnknownApp;
+  }
   if (choice.outcome == PeerChoice::Outcome::kNoInstance) {
     if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, "no host found with the given ID");
     return Start::kFailed;

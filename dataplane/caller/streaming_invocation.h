@@ -52,6 +52,8 @@ class StreamingInvocation final : public upstream::PeerStream {
   enum class Start : uint8_t {
     kStarted,    // message 1 is on its way; callbacks follow
     kUnaryOnly,  // the chosen peer is known not to serve CallLocalStream: nothing was sent
+    kUnknownApp, // the table has no answer for the app id yet; a lookup was requested and
+                 // nothing was sent: start again when the table changes (see shard::ParkedCalls)
     kFailed,     // on_stream_error() already ran
   };
   // Largest payload message sent: larger pieces are split.

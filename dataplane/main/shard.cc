@@ -36,7 +36,24 @@ struct Shard::State {
   io::Ring ring;
   io::BufferRing buffers;
   invoke::ShardServices svc;
+  shard::ParkedCalls parked{&svc.timers};
   invoke::InvokeScratch scratch;
+  // A read kept armed on the registry's wake eventfd: a published table ends the wait at once.
+  io::Operation wake_op;
+  uint64_t wake_value = 0;
+  int wake_fd = -1;
+  bool wake_armed = false;
+  void arm_wake() {
+    if (wake_fd < 0 || wake_armed) return;
+    io_uring_sqe* s = ring.sqe(&wake_op);
+    io_uring_prep_read(s, wake_fd, &wake_value, sizeof wake_value, 0);
+    wake_armed = true;
+  }
+  static void on_wake(void* self, int32_t, uint32_t) {
+    auto* st = static_cast<State*>(self);
+    st->wake_armed = false;
+    st->arm_wake();
+  }
   lb::RoundRobin round_robin;
   std::unique_ptr<upstream::PeerPool> peers;
   std::unique_ptr<invoke::AppChannel> app;
@@ -108,6 +125,8 @@ void Shard::run() {
   svc.counters = setup_.counters;
   svc.settings = setup_.settings;
   svc.snapshots = setup_.snapshots;
+  svc.reader = setup_.reader;
+  svc.parked = &st->parked;
   svc.scratch = &st->scratch;
   svc.deferred = &st->deferred;
   st->scratch.path_size = 2 * size_t{settings.max_header_bytes} + 64;
@@ -142,9 +161,13 @@ void Shard::run() {
         std::make_unique<io::Listener>(&svc.io, setup_.internal_fd, &st->internal_acceptor);
     st->internal_listener->start();
   }
+  st->wake_op = {&State::on_wake, st.get()};
+  st->wake_fd = setup_.reader->wake_fd();
+  st->arm_wake();
   started_.store(1, std::memory_order_release);
 
   snapshot::SnapshotRegistry::Reader* reader = setup_.reader;
+  uint64_t table_version = setup_.snapshots->current()->version();
   int64_t drain_deadline = 0;
   int64_t force_deadline = 0;
   for (;;) {
@@ -180,6 +203,10 @@ void Shard::run() {
     st->ring.submit_and_wait(svc.timers.wait_ns(now, kMaxWaitNs));
     reader->online();
     st->ring.dispatch();
+    if (const uint64_t v = setup_.snapshots->current()->version(); v != table_version) {
+      table_version = v;
+      st->parked.on_new_table();  // calls waiting for a lookup try again
+    }
     // Whatever ended in this turn's callbacks is destroyed now that none of them is running.
     st->deferred.run();
   }

@@ -119,6 +119,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_invoke_errors_total", "Invocations answered with a Dapr error", "counter", &shard::ShardCounters::invoke_errors},
       {"ringside_peer_calls_total", "CallLocal calls sent to peer sidecars (incl. retries)", "counter", &shard::ShardCounters::peer_calls},
       {"ringside_peer_retries_total", "Built-in retries of CallLocal", "counter", &shard::ShardCounters::peer_retries},
+      {"ringside_lookups_requested_total", "App ids a shard asked the control plane to look up (the table had no answer)", "counter", &shard::ShardCounters::lookups_requested},
+      {"ringside_calls_parked_total", "Calls that waited for a lookup of their app id", "counter", &shard::ShardCounters::calls_parked},
       {"ringside_calllocal_served_total", "CallLocal calls served on the internal port", "counter", &shard::ShardCounters::calllocal_served},
       {"ringside_app_calls_total", "Requests sent to the app", "counter", &shard::ShardCounters::app_calls},
       {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
@@ -241,6 +243,9 @@ int run_sidecar(config::Options o) {
   self.app_namespace = o.app_namespace;
   self.address = resolvers::join_host_port(settings.host_ip, internal_port);
   self.http_port = o.dapr_http_port;
+  self.grpc_port = o.dapr_grpc_port;
+  self.internal_port = internal_port;
+  self.host_name = settings.hostname;
   self.app_port = o.app_port ? *o.app_port : 0;
 
   ShardCountersArray counters;

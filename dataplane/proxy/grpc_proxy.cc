@@ -89,6 +89,12 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     authority = settings.app_authority;
   } else {
     PeerChoice peer = choose_peer(svc, app_id, ns);
+    if (peer.outcome == PeerChoice::Outcome::kUnknown) {
+      // A proxied stream is not parked (its messages would need buffering): the lookup is on
+      // its way, so the client's retry finds the app id; UNAVAILABLE tells gRPC clients to retry.
+      server.send_trailers(s.id, 14, "failed to proxy request: the target app id is being looked up, retry", {});
+      return nullptr;
+    }
     if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
       char msg[256];
       int k = snprintf(msg, sizeof msg, "failed to proxy request: no host found with the given ID %.*s",

@@ -13,6 +13,8 @@ struct ShardCounters {
   std::atomic<uint64_t> invoke_errors{0};     // invocations answered with a Dapr error
   std::atomic<uint64_t> peer_calls{0};        // CallLocal calls sent to peers (incl. retries)
   std::atomic<uint64_t> peer_retries{0};      // built-in retries
+  std::atomic<uint64_t> lookups_requested{0}; // app ids this shard asked the control plane to look up
+  std::atomic<uint64_t> calls_parked{0};      // calls that waited for a lookup of their app id
   std::atomic<uint64_t> calllocal_served{0};  // CallLocal calls served on the internal port
   std::atomic<uint64_t> app_calls{0};         // requests sent to our app
   std::atomic<uint64_t> app_errors{0};        // app calls that failed in transport

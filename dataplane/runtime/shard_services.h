@@ -4,13 +4,12 @@
 // both are read-only from the shard's point of view (snapshots via acquire loads).
 #include "dataplane/io/io_context.h"
 #include "dataplane/mem/deferred_release.h"
+#include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/runtime/live_connections.h"
+#include "dataplane/runtime/parked_calls.h"
 #include "dataplane/runtime/shard_counters.h"
 #include "dataplane/runtime/timer_list.h"
 
-namespace ringside::snapshot {
-class SnapshotRegistry;
-}
 namespace ringside::lb {
 class Picker;
 }
@@ -32,6 +31,16 @@ struct ShardServices {
   shard::ShardCounters* counters = nullptr;     // this shard's counters
   const SidecarSettings* settings = nullptr;    // shared, immutable
   snapshot::SnapshotRegistry* snapshots = nullptr;  // instance tables from the control plane
+  snapshot::SnapshotRegistry::Reader* reader = nullptr;  // this shard's slot: lookups to the control plane
+  shard::ParkedCalls* parked = nullptr;         // calls waiting for a lookup of their app id
+  // App ids this shard asked the control plane about, by hash, with the table version then:
+  // a burst of calls to one unknown app id sends one request per table, not one per call.
+  struct AskedLookup {
+    uint64_t app_hash = 0;       // hash of app id + namespace
+    uint64_t table_version = 0;  // table current when asked
+  };
+  AskedLookup asked[16] = {};                   // small ring, overwritten in turn
+  uint32_t asked_next = 0;                      // next slot of `asked` to overwrite
   upstream::PeerPool* peers = nullptr;              // connections to peer sidecars
   AppChannel* app = nullptr;                    // our app (nullptr without --app-port)
   GrpcAppChannel* grpc_app = nullptr;           // the same, when the app speaks gRPC (proxy target)

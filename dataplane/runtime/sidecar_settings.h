@@ -21,6 +21,8 @@ struct SidecarSettings {
   uint32_t max_header_bytes = 4096;    // --read-buffer-size: HTTP head limit
   uint32_t max_app_connections = 1024; // per shard, like daprd's app channel pool
   int64_t graceful_shutdown_ns = 5'000'000'000;  // --dapr-graceful-shutdown-seconds
+  int64_t lookup_wait_ns = 2'000'000'000;  // how long a call to an unknown app id waits for a lookup
+                                           // (daprd's mDNS callers wait up to 2 s)
   std::string metadata_json;     // body of GET /v1.0/metadata (static for the process)
   std::string grpc_metadata_response;  // encoded GetMetadataResponse (gRPC API, static too)
   std::string runtime_version;   // reported in metadata

@@ -1,16 +1,41 @@
 #include "dataplane/upstream/peer_choice.h"
 
+#include <iterator>
+
+#include "absl/hash/hash.h"
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/upstream/lb/picker.h"
 #include "dataplane/upstream/peer_pool.h"
 
 namespace ringside::invoke {
+namespace {
+
+// Asks the control plane to look app_id/ns up unless this shard already asked under the same
+// table. False when the request cannot be queued (then the call fails as unknown at once).
+bool request_lookup(ShardServices* svc, uint64_t table_version, std::string_view app_id, std::string_view ns) {
+  if (!svc->reader) return false;
+  const uint64_t h = absl::HashOf(app_id, ns);
+  for (const ShardServices::AskedLookup& a : svc->asked) {
+    if (a.app_hash == h && a.table_version == table_version) return true;
+  }
+  if (!svc->reader->request_lookup(app_id, ns)) return false;
+  svc->asked[svc->asked_next++ % std::size(svc->asked)] = {h, table_version};
+  shard::ShardCounters::bump(svc->counters->lookups_requested);
+  return true;
+}
+
+}  // namespace
 
 PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_view ns,
                        std::span<const uint64_t> exclude) {
   PeerChoice c;
   const snapshot::InstanceTable* table = svc->snapshots->current();
   std::span<const snapshot::Instance> instances = table->find(app_id, ns);
+  if (instances.empty() && !table->answered(app_id, ns)) {
+    c.outcome = request_lookup(svc, table->version(), app_id, ns) ? PeerChoice::Outcome::kUnknown
+                                                                   : PeerChoice::Outcome::kNoInstance;
+    return c;
+  }
   lb::PickRequest req{.app_id = app_id, .app_namespace = ns, .exclude = exclude};
   const snapshot::Instance* inst = svc->picker->pick(req, instances);
   if (!inst && !exclude.empty()) {

@@ -19,7 +19,8 @@ namespace ringside::invoke {
 struct PeerChoice {
   enum class Outcome {
     kOk,           // conn and authority are set
-    kNoInstance,   // no instance of app_id in namespace ns
+    kNoInstance,   // no instance of app_id in namespace ns (the table says so)
+    kUnknown,      // the table has no answer for app_id yet: a lookup was requested; park and retry
     kUnreachable,  // an instance exists but no connection can be made now (dial back-off)
   };
   Outcome outcome = Outcome::kNoInstance;
@@ -29,6 +30,8 @@ struct PeerChoice {
   uint64_t instance_id = 0;              // the chosen instance (kOk, kUnreachable)
 };
 
+// An app id the table has no answer for yields kUnknown after asking the control plane to
+// look it up (at most once per table per app id; no allocation).
 // `exclude`: instances this call already failed on. They are avoided while another instance
 // exists; with none left, the pick ignores them (a retry to the only instance).
 PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_view ns,

@@ -108,7 +108,7 @@ AppCall* GrpcAppChannel::invoke(const codec::InternalInvokeRequestView& request,
     return nullptr;
   }
   const SidecarSettings& s = *svc_->settings;
-  call->conn = conns_.get(s.app_addr.sin_addr.s_addr, s.app_addr.sin_port);
+  call->conn = conns_.get(snapshot::SocketAddress::ipv4(s.app_addr.sin_addr.s_addr, s.app_addr.sin_port));
   if (call->conn) {
     call->stream = call->conn->start_call(kOnInvokePath, s.app_authority, md, 0,
                                           call->request.view(), call);
@@ -212,7 +212,7 @@ void GrpcAppChannel::shutdown() {
 upstream::PeerConnection* GrpcAppChannel::connection() {
   if (shutting_down_) return nullptr;
   const SidecarSettings& s = *svc_->settings;
-  return conns_.get(s.app_addr.sin_addr.s_addr, s.app_addr.sin_port);
+  return conns_.get(snapshot::SocketAddress::ipv4(s.app_addr.sin_addr.s_addr, s.app_addr.sin_port));
 }
 
 }  // namespace ringside::invoke

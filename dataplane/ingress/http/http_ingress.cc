@@ -109,6 +109,7 @@ void HttpIngressConnection::process() {
         return;
       }
       state_ = State::kBody;
+      lookup_deadline_ = 0;
       if (wants_streaming() && begin_stream()) return;
     }
     if (!body_complete()) {
@@ -454,6 +455,7 @@ void HttpIngressConnection::on_closed(io::ByteStream&, int) {
   shard::ShardCounters::drop(svc_->counters->connections_open);
   invocation_.cancel();
   stream_call_.cancel();
+  svc_->parked->unpark(this);
   svc_->live.remove(this);
   svc_->deferred->release(this);
 }

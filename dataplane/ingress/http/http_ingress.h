@@ -37,7 +37,8 @@ namespace ringside::invoke {
 class HttpIngressConnection final : public io::ByteStream::Handler,
                                     public shard::LiveConnection,
                                     public InvocationOwner,
-                                    public StreamingInvocationOwner {
+                                    public StreamingInvocationOwner,
+                                    public shard::ParkedCall {
  public:
   // Serves an accepted socket; false (fd closed) when it cannot.
   static bool accept(ShardServices* svc, int fd);
@@ -70,7 +71,13 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   explicit HttpIngressConnection(ShardServices* svc);
 
  private:
-  enum class State { kHead, kBody, kStream, kBusy };
+  // kLookup: a streamed request waits (reading paused) for the control plane to look its
+  // target app id up, before any body byte is consumed.
+  enum class State { kHead, kBody, kLookup, kStream, kBusy };
+
+  // shard::ParkedCall (kLookup)
+  void on_table_changed() override;
+  void on_park_timeout() override;
 
   void process();
   bool body_complete();
@@ -123,6 +130,7 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   StreamingInvocation stream_call_;     // CallLocalStream toward the peer
   size_t body_at_ = 0;                  // offset of the body region in in_
   uint64_t body_sent_ = 0;              // payload bytes of the region handed to the stream
+  int64_t lookup_deadline_ = 0;         // kLookup gives up at this time (0 = not waiting yet)
   uint64_t body_dropped_ = 0;           // payload bytes already removed from in_
   bool stream_replayable_ = false;      // in_ still holds the whole request (unary fallback)
   bool response_started_ = false;       // the answer's head is written

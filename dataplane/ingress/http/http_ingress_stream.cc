@@ -50,6 +50,16 @@ bool HttpIngressConnection::begin_stream() {
       return false;
     case StreamingInvocation::Start::kFailed:
       return true;  // on_stream_error() answered
+    case StreamingInvocation::Start::kUnknownApp:
+      // Wait for the lookup with the body unread, so it can still go either way.
+      if (lookup_deadline_ == 0) {
+        lookup_deadline_ = shard::monotonic_ns() + s.lookup_wait_ns;
+        shard::ShardCounters::bump(svc_->counters->calls_parked);
+      }
+      state_ = State::kLookup;
+      tcp_->pause_recv();
+      svc_->parked->park(this, lookup_deadline_);
+      return true;
     case StreamingInvocation::Start::kStarted:
       break;
   }
@@ -208,6 +218,20 @@ void HttpIngressConnection::on_stream_error(int grpc_code, std::string_view erro
   if (state_ == State::kStream) keep_alive_ = false;
   respond_invoke_error(grpc_code == 7 ? 403 : 500, error_text);
   end_streamed_request();
+}
+
+void HttpIngressConnection::on_table_changed() {
+  if (state_ != State::kLookup || !tcp_) return;
+  state_ = State::kBody;
+  tcp_->resume_recv();
+  if (begin_stream()) return;  // streaming, answered, or waiting again
+  if (!in_process_) process();  // the buffered path (e.g. a self-call)
+}
+
+void HttpIngressConnection::on_park_timeout() {
+  if (state_ != State::kLookup || !tcp_) return;
+  state_ = State::kStream;  // the body was never read: the answer closes the connection
+  on_stream_error(-1, "no host found with the given ID");
 }
 
 void HttpIngressConnection::on_stream_unimplemented() {

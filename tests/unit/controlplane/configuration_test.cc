@@ -93,8 +93,8 @@ TEST_F(ConfigurationTest, ErrorsNameTheYamlPath) {
   EXPECT_EQ(error_of(nr + "      disableWAL: perhaps\n"),
             "spec.nameResolution.configuration.disableWAL: \"perhaps\" is not a boolean");
   EXPECT_EQ(error_of(nr + "      timeout: [1, 2]\n"), "spec.nameResolution.configuration.timeout: must be a single value");
-  EXPECT_EQ(error_of("spec:\n  nameResolution:\n    component: mdns\n"),
-            "spec.nameResolution.component: \"mdns\" is not supported by ringside (sqlite or static)");
+  EXPECT_EQ(error_of("spec:\n  nameResolution:\n    component: aws.cloudmap\n"),
+            "spec.nameResolution.component: \"aws.cloudmap\" is not supported by ringside (sqlite, static, mdns, kubernetes, nameformat, consul, etcd)");
   EXPECT_EQ(error_of("kind: Resiliency\n"), "kind: \"Resiliency\" is not Configuration");
   EXPECT_EQ(error_of("apiVersion: v2\n"), "apiVersion: \"v2\" is not dapr.io/v1alpha1");
   EXPECT_EQ(error_of("spec: 3\n"), "spec: must be a map");
@@ -133,10 +133,10 @@ TEST_F(ConfigurationTest, StaticErrors) {
   const std::string st = "spec:\n  nameResolution:\n    component: static\n    configuration:\n";
   EXPECT_EQ(error_of(st + "      apps:\n        - address: 127.0.0.1:1\n"),
             "spec.nameResolution.configuration.apps[0].appId: is required");
-  EXPECT_EQ(error_of(st + "      apps:\n        - appId: b\n          address: example.com:1\n"),
-            "spec.nameResolution.configuration.apps[0].address: \"example.com:1\" is not host:port (IPv4 literal or localhost)");
+  EXPECT_EQ(error_of(st + "      apps:\n        - appId: b\n          address: example.com\n"),
+            "spec.nameResolution.configuration.apps[0].address: \"example.com\" is not host:port (IPv4, [IPv6] or a host name)");
   EXPECT_EQ(error_of(st + "      apps:\n        - appId: b\n          address: 127.0.0.1:99999\n"),
-            "spec.nameResolution.configuration.apps[0].address: \"127.0.0.1:99999\" is not host:port (IPv4 literal or localhost)");
+            "spec.nameResolution.configuration.apps[0].address: \"127.0.0.1:99999\" is not host:port (IPv4, [IPv6] or a host name)");
   EXPECT_EQ(error_of(st + "      apps:\n        - appId: b\n          address: 127.0.0.1:1\n          weight: -2\n"),
             "spec.nameResolution.configuration.apps[0].weight: \"-2\" is not an integer in [0, 1000000]");
   EXPECT_EQ(error_of(st + "      apps: 3\n"), "spec.nameResolution.configuration.apps: must be a list");
@@ -209,7 +209,7 @@ TEST_F(ConfigurationTest, LoadFileReportsPathAndMissingFile) {
   std::string path = dir.write("c.yaml", "spec:\n  nameResolution:\n    component: nope\n");
   absl::StatusOr<Configuration> c = load_configuration(path);
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().message(), path + ": spec.nameResolution.component: \"nope\" is not supported by ringside (sqlite or static)");
+  EXPECT_EQ(c.status().message(), path + ": spec.nameResolution.component: \"nope\" is not supported by ringside (sqlite, static, mdns, kubernetes, nameformat, consul, etcd)");
   EXPECT_FALSE(load_configuration(dir.file("missing.yaml")).ok());
 }
 

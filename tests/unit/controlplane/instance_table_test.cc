@@ -13,18 +13,71 @@ Instance inst(std::string_view app, std::string_view ns, std::string_view addres
 }
 
 TEST(InstanceTest, ParsesDialableAddresses) {
-  uint32_t ip = 0;
-  uint16_t port = 0;
-  ASSERT_TRUE(parse_ipv4_host_port("10.1.2.3:50002", &ip, &port));
-  EXPECT_EQ(ip, inet_addr("10.1.2.3"));
-  EXPECT_EQ(port, htons(50002));
-  ASSERT_TRUE(parse_ipv4_host_port("localhost:1", &ip, &port));
-  EXPECT_EQ(ip, htonl(INADDR_LOOPBACK));
-  for (const char* bad : {"", ":1", "1.2.3.4", "1.2.3.4:", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3:1", "[::1]:1",
-                          "host.example:1", "1.2.3.4:1x", "1.2.3.4.5:1"}) {
-    EXPECT_FALSE(parse_ipv4_host_port(bad, &ip, &port)) << bad;
+  SocketAddress a;
+  ASSERT_TRUE(parse_socket_address("10.1.2.3:50002", &a));
+  EXPECT_EQ(a.family, AF_INET);
+  EXPECT_EQ(a.port_be, htons(50002));
+  EXPECT_EQ(a.to_string(), "10.1.2.3:50002");
+  ASSERT_TRUE(parse_socket_address("localhost:1", &a));
+  EXPECT_EQ(a.to_string(), "127.0.0.1:1");
+  ASSERT_TRUE(parse_socket_address("[::1]:50002", &a));
+  EXPECT_EQ(a.family, AF_INET6);
+  EXPECT_EQ(a.to_string(), "[::1]:50002");
+  ASSERT_TRUE(parse_socket_address("[2001:db8::7]:9", &a));
+  EXPECT_EQ(a.to_string(), "[2001:db8::7]:9");
+  sockaddr_storage ss;
+  EXPECT_EQ(a.to_sockaddr(&ss), sizeof(sockaddr_in6));
+  for (const char* bad : {"", ":1", "1.2.3.4", "1.2.3.4:", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3:1", "::1:5",
+                          "[::1]", "[::1]5", "host.example:1", "1.2.3.4:1x", "1.2.3.4.5:1", "[zz::1]:1"}) {
+    EXPECT_FALSE(parse_socket_address(bad, &a)) << bad;
   }
-  EXPECT_FALSE(make_instance("a", "", "[::1]:5").ok());
+  // Keys: equal addresses share one, v4 and v6 never collide.
+  SocketAddress v4, v6, v4b;
+  ASSERT_TRUE(parse_socket_address("127.0.0.1:5", &v4));
+  ASSERT_TRUE(parse_socket_address("127.0.0.1:5", &v4b));
+  ASSERT_TRUE(parse_socket_address("[::ffff:127.0.0.1]:5", &v6));
+  EXPECT_EQ(v4.key(), v4b.key());
+  EXPECT_NE(v4.key(), v6.key());
+}
+
+TEST(InstanceTest, HostNamesWaitForDnsAndBindPerAddress) {
+  absl::StatusOr<Instance> named = make_instance("a", "ns", "b-dapr.ns.svc.cluster.local:50002");
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_TRUE(needs_dns(*named));
+  EXPECT_EQ(named->host_name, "b-dapr.ns.svc.cluster.local");
+  SocketAddress ip1, ip2;
+  ASSERT_TRUE(parse_socket_address("10.0.0.1:1", &ip1));
+  ASSERT_TRUE(parse_socket_address("[2001:db8::1]:1", &ip2));
+  Instance b1 = with_resolved_address(*named, ip1);
+  Instance b2 = with_resolved_address(*named, ip2);
+  EXPECT_FALSE(needs_dns(b1));
+  EXPECT_EQ(b1.addr.to_string(), "10.0.0.1:50002");  // the registered port, not the lookup's
+  EXPECT_EQ(b2.addr.to_string(), "[2001:db8::1]:50002");
+  EXPECT_NE(b1.id, b2.id);
+  EXPECT_EQ(b1.id, with_resolved_address(*named, ip1).id);
+  EXPECT_FALSE(make_instance("a", "", "[::1:5").ok());
+  EXPECT_FALSE(make_instance("a", "", "no-port").ok());
+  absl::StatusOr<Instance> v6 = make_instance("a", "", "[::1]:5");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_FALSE(needs_dns(*v6));
+}
+
+TEST(InstanceTableTest, AbsentAppsAreAnsweredEmpty) {
+  auto t = InstanceTable::build({inst("b", "", "127.0.0.1:2")}, false, 3,
+                                {{"gone", ""}, {"b", ""}});
+  EXPECT_TRUE(t->answered("b", ""));
+  EXPECT_EQ(t->find("b", "").size(), 1u);  // instances win over an absent entry
+  EXPECT_TRUE(t->answered("gone", ""));
+  EXPECT_TRUE(t->find("gone", "").empty());
+  EXPECT_FALSE(t->answered("never-asked", ""));
+  auto same = InstanceTable::build({inst("b", "", "127.0.0.1:2")}, false, 4, {{"gone", ""}});
+  EXPECT_TRUE(t->same_contents(*same));
+  auto fewer = InstanceTable::build({inst("b", "", "127.0.0.1:2")}, false, 5);
+  EXPECT_FALSE(t->same_contents(*fewer));
+  auto ns = InstanceTable::build({inst("b", "x", "127.0.0.1:2")}, true, 6, {{"b", "y"}});
+  EXPECT_TRUE(ns->answered("b", "y"));
+  EXPECT_TRUE(ns->find("b", "y").empty());
+  EXPECT_FALSE(ns->answered("b", "z"));
 }
 
 TEST(InstanceTest, IdsAreStableAndDistinguishFields) {

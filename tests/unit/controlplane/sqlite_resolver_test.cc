@@ -124,7 +124,9 @@ TEST(SqliteResolverTest, IgnoresRowsOlderThanUpdateInterval) {
   raw.exec("INSERT INTO hosts VALUES ('r3', '[::1]:3', 'v6', '', unixepoch(CURRENT_TIMESTAMP))");
   EXPECT_TRUE(addresses_of(a, "old").empty());
   EXPECT_EQ(addresses_of(a, "fresh"), std::vector<std::string>{"127.0.0.1:2"});
-  EXPECT_TRUE(addresses_of(a, "v6").empty());  // not dialable by the data plane: skipped, not fatal
+  EXPECT_EQ(addresses_of(a, "v6"), std::vector<std::string>{"[::1]:3"});  // IPv6 peers are dialable
+  raw.exec("INSERT INTO hosts VALUES ('r4', 'not an address', 'junk', '', unixepoch(CURRENT_TIMESTAMP))");
+  EXPECT_TRUE(addresses_of(a, "junk").empty());  // skipped, not fatal
 }
 
 TEST(SqliteResolverTest, RegistrationExpiresWithoutHeartbeatAndLivesWithIt) {

@@ -31,7 +31,7 @@ TEST(StaticResolverTest, ReloadsTheFileWhenItChanges) {
   nr.static_options.file = file;
   absl::StatusOr<std::unique_ptr<Resolver>> r = make_resolver(nr);
   ASSERT_TRUE(r.ok()) << r.status();
-  ASSERT_TRUE((*r)->start(SelfRegistration{}).ok());
+  ASSERT_TRUE((*r)->start(SelfRegistration{}, nullptr).ok());
   EXPECT_TRUE((*r)->namespace_aware());
   EXPECT_EQ(listed(**r), std::vector<std::string>{"b/default@127.0.0.1:50002"});
 
@@ -69,10 +69,10 @@ TEST(StaticResolverTest, InlineAppsAndStartErrors) {
 
 TEST(MakeResolverTest, RejectsUnknownComponents) {
   config::NameResolution nr;
-  nr.component = "mdns";
+  nr.component = "aws.cloudmap";
   absl::StatusOr<std::unique_ptr<Resolver>> r = make_resolver(nr);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "spec.nameResolution.component: \"mdns\" is not supported by ringside (sqlite or static)");
+  EXPECT_EQ(r.status().message(), "spec.nameResolution.component: \"aws.cloudmap\" is not supported by ringside (sqlite, static, mdns, kubernetes, nameformat, consul, etcd)");
 }
 
 }  // namespace
