@@ -1,6 +1,6 @@
 // Peer and listen addresses beyond IPv4: a peer registered at an IPv6 address is called over
-// IPv6 (the internal port listens dual-stack by default), and every --dapr-listen-addresses entry
-// is served, IPv6 included. Needs IPv6 on loopback (::1); fails loudly without it.
+// IPv6 (the internal port listens dual-stack by default), every --dapr-listen-addresses entry
+// is served, IPv6 included, and target namespaces select instances where the registry has them. Needs IPv6 on loopback (::1); fails loudly without it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -65,6 +65,40 @@ TEST_F(AddressesTest, APeerRegisteredAtAnIpv6AddressIsCalledOverIpv6) {
   EXPECT_EQ(r->body, "over six");
   // The peer really saw an IPv6 connection: its internal port is the only way in, and the
   // static list names only ::1 (an IPv4-only listener would have refused it).
+}
+
+TEST_F(AddressesTest, TheTargetNamespaceIsHonouredAndDefaultsToTheCallersOwn) {
+  uint16_t app_port = 0;
+  auto app = StartEchoApp(dir_, &app_port);
+  ASSERT_TRUE(app.ok()) << app.status();
+  auto b = StartSidecar({.app_id = "b", .app_port = app_port, .nr_db = dir_.File("b.db")}, dir_);
+  ASSERT_TRUE(b.ok()) << b.status();
+  // b in "default" is the live sidecar; b in "prod" points at a port nobody listens on.
+  const std::string config = dir_.File("a.yaml");
+  std::ofstream(config) << "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: a}\n"
+                           "spec:\n  nameResolution:\n    component: static\n    configuration:\n"
+                           "      apps:\n"
+                           "        - {appId: b, namespace: default, address: \"127.0.0.1:" << b->ports.internal << "\"}\n"
+                           "        - {appId: b, namespace: prod, address: \"127.0.0.1:" << PickFreePort() << "\"}\n";
+  auto a = StartSidecar({.app_id = "a", .nr_db = dir_.File("a.db"), .extra_args = {"--config", config}}, dir_);
+  ASSERT_TRUE(a.ok()) << a.status();
+  // No namespace: the caller's own ("default"), every time (round robin over both would reach
+  // the dead one on every other call).
+  for (int i = 0; i < 6; ++i) {
+    auto r = Invoke(a->ports.http, "POST", "b", "echo", "home");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status(), 200) << r->body;
+  }
+  auto r = Invoke(a->ports.http, "POST", "b.default", "echo", "named");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status(), 200) << r->body;
+  r = Invoke(a->ports.http, "POST", "b.prod", "echo", "elsewhere", {}, 15s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status(), 500) << r->body;  // only the dead prod instance is eligible
+  r = Invoke(a->ports.http, "POST", "b.staging", "echo", "nowhere");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status(), 500);
+  EXPECT_NE(r->body.find("no host found"), std::string::npos) << r->body;
 }
 
 TEST_F(AddressesTest, EveryListenAddressIsServedIpv6Included) {
