@@ -254,6 +254,32 @@ const FlagSpec kFlags[] = {
      [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->sqpoll); }},
     {"sqpoll-cpu", "-1", "ringside: CPU for the SQPOLL thread; -1 = kernel's choice", false,
      [](std::string_view v, Options* o, Placement*) { return int_value(v, -1, &o->sqpoll_cpu); }},
+    {"peer-max-connections", "8", "ringside: HTTP/2 connections per peer sidecar and shard (1-64)", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       std::string e = u32_value(v, 1, &o->peer_max_connections);
+       if (e.empty() && o->peer_max_connections > 64) return absl::StrCat(quoted(v), " is above 64");
+       return e;
+     }},
+    {"peer-max-pending", "1024", "ringside: calls per peer and shard that may wait for a free stream; more fail fast", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 0, &o->peer_max_pending); }},
+    {"peer-idle-timeout", "60s", "ringside: extra peer connections idle this long are closed (duration or seconds)", false,
+     [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1000, &o->peer_idle_timeout); }},
+    {"peer-keepalive-interval", "10s", "ringside: a peer connection with calls in flight and silent this long is PINGed", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       std::string e = millis_value(v, 1000, &o->peer_keepalive_interval);
+       if (e.empty() && o->peer_keepalive_interval.count() <= 0) return "must be positive";
+       return e;
+     }},
+    {"peer-keepalive-timeout", "5s", "ringside: an unanswered PING fails the connection after this long", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       std::string e = millis_value(v, 1000, &o->peer_keepalive_timeout);
+       if (e.empty() && o->peer_keepalive_timeout.count() <= 0) return "must be positive";
+       return e;
+     }},
+    {"peer-call-timeout", "60s", "ringside: deadline of invocations whose caller set none (grpc-timeout); 0 = none", false,
+     [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1000, &o->peer_call_timeout); }},
+    {"internal-max-concurrent-streams", "2048", "ringside: SETTINGS_MAX_CONCURRENT_STREAMS of the internal gRPC port", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->internal_max_concurrent_streams); }},
     // Accepted for daprd command-line compatibility; they configure features ringside lacks.
     {"enable-api-logging", "false", "accepted and ignored", true, ignore},
     {"enable-mtls", "false", "accepted and ignored (no mTLS in ringside yet)", true, ignore},

@@ -60,6 +60,15 @@ struct Options {
   bool sqpoll = false;                         // --sqpoll: IORING_SETUP_SQPOLL
   int sqpoll_cpu = -1;                         // --sqpoll-cpu: CPU for the SQPOLL thread; -1 = kernel picks
 
+  // --- ringside peer connections (docs/peer-connections.md); per shard and peer ---
+  uint32_t peer_max_connections = 8;           // --peer-max-connections: HTTP/2 connections (1..64)
+  uint32_t peer_max_pending = 1024;            // --peer-max-pending: calls waiting for a stream
+  std::chrono::milliseconds peer_idle_timeout{60000};       // --peer-idle-timeout: extra connections
+  std::chrono::milliseconds peer_keepalive_interval{10000}; // --peer-keepalive-interval
+  std::chrono::milliseconds peer_keepalive_timeout{5000};   // --peer-keepalive-timeout
+  std::chrono::milliseconds peer_call_timeout{60000};       // --peer-call-timeout: 0 = none
+  uint32_t internal_max_concurrent_streams = 2048;  // --internal-max-concurrent-streams
+
   // --- environment (spec §8) ---
   std::string app_namespace = "default";       // NAMESPACE: our namespace
   std::string host_ip;                         // DAPR_HOST_IP: address announced to name resolution

@@ -81,11 +81,14 @@ void Invocation::attempt() {
   }
   shard::ShardCounters::bump(svc_->counters->peer_calls);
   peer_ = peer.conn;
-  if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, 0, request_.view(), this);
+  int64_t timeout_ns = 0;
+  if (deadline_ns_) timeout_ns = std::max<int64_t>(deadline_ns_ - shard::monotonic_ns(), 1);
+  if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, timeout_ns, request_.view(), this);
   if (!peer_ || !stream_) {
     peer_ = nullptr;
     stream_ = 0;
-    fail(14, "connection error: the peer sidecar is not reachable", true);
+    // A full queue fails fast: retrying into it would only add load.
+    fail(14, unavailable_text(peer), peer.outcome != PeerChoice::Outcome::kOverloaded);
   }
 }
 
@@ -140,11 +143,13 @@ void Invocation::fail(int grpc_code, std::string_view message, bool retryable) {
 InvocationOwner* Invocation::finish() {
   InvocationOwner* o = owner_;
   owner_ = nullptr;
+  deadline_ns_ = 0;
   return o;
 }
 
 void Invocation::cancel() {
   owner_ = nullptr;
+  deadline_ns_ = 0;
   if (peer_ && stream_) peer_->cancel(stream_);
   if (app_call_ && svc_->app) svc_->app->cancel(app_call_);
   svc_->timers.cancel(&retry_timer_);

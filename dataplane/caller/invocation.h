@@ -45,6 +45,9 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion, pu
              InvocationOwner* owner);
   // The owner lost interest (client gone): nothing is delivered afterwards.
   void cancel();
+  // The caller's deadline (gRPC API grpc-timeout), absolute monotonic ns; 0 = none (the peer
+  // pool's default applies). Each attempt sends what is left of it as grpc-timeout.
+  void set_deadline(int64_t deadline_ns) { deadline_ns_ = deadline_ns; }
   // Stop retrying (shutdown): a pending retry fails at its next decision.
   void stop_retrying() { no_more_retries_ = true; }
   bool active() const { return owner_ != nullptr; }
@@ -84,6 +87,7 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion, pu
   bool replayable_ = true;               // the body may be sent again
   bool no_more_retries_ = false;         // shutdown: do not schedule retries
   shard::Timer retry_timer_;             // 1 s between attempts
+  int64_t deadline_ns_ = 0;              // the caller's deadline (0 = none given)
   int64_t park_deadline_ = 0;            // when waiting for a lookup gives up (0 = not parked yet)
 };
 

@@ -56,7 +56,8 @@ StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, s
   }
   shard::ShardCounters::bump(svc_->counters->peer_calls);
   if (choice.conn) {
-    stream_ = choice.conn->start_stream(kCallLocalStreamPath, choice.authority, {}, 0, this);
+    stream_ = choice.conn->start_stream(kCallLocalStreamPath, choice.authority, {}, 0, this,
+                                        /*default_deadline=*/true);
   }
   if (!stream_) {
     fail(kUnavailable, "connection error: the peer sidecar is not reachable");

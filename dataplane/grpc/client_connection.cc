@@ -14,6 +14,9 @@ namespace {
 
 constexpr int kUnavailable = static_cast<int>(StatusCode::kUnavailable);
 constexpr int kInternal = static_cast<int>(StatusCode::kInternal);
+constexpr int kDeadlineExceeded = static_cast<int>(StatusCode::kDeadlineExceeded);
+// Stream ids are 31 bits; a client's are odd. Past this the connection takes no new calls.
+constexpr int32_t kLastClientStreamId = 0x7ffffffd;
 
 }  // namespace
 
@@ -27,6 +30,7 @@ struct GrpcClientConnection::Call {
   Call* next = nullptr;            // calls_ links (older call)
   int32_t stream_id = 0;           // HTTP/2 stream (assigned at submit)
   void* user = nullptr;            // caller's cookie for on_unary_complete
+  int64_t deadline_ns = 0;         // expire_calls() ends the call from then on; 0 = never
   std::string_view request;        // caller's unframed request bytes
   uint8_t prefix[kMessagePrefixSize] = {};  // its length prefix
   size_t sent = 0;                 // bytes of prefix+request handed to nghttp2
@@ -92,6 +96,10 @@ int GrpcClientConnection::on_data_chunk(int32_t id, std::span<const uint8_t> dat
 }
 
 int GrpcClientConnection::on_frame_recv(const nghttp2_frame& f) {
+  if (f.hd.type == NGHTTP2_SETTINGS && (f.hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+    settings_received_ = true;
+    return 0;
+  }
   if (f.hd.type != NGHTTP2_HEADERS && f.hd.type != NGHTTP2_DATA) return 0;
   Call* c = call_of(f.hd.stream_id);
   if (!c || c->done()) return 0;
@@ -168,6 +176,17 @@ bool GrpcClientConnection::can_start_call() const {
   return active_count_ < peer_max;
 }
 
+bool GrpcClientConnection::accepts_calls() const {
+  return session_.alive() && nghttp2_session_check_request_allowed(session_.get()) != 0 &&
+         nghttp2_session_get_next_stream_id(session_.get()) <= static_cast<uint32_t>(kLastClientStreamId);
+}
+
+uint32_t GrpcClientConnection::peer_max_streams() const {
+  if (!session_.get()) return 0;
+  return nghttp2_session_get_remote_settings(session_.get(),
+                                             NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+}
+
 int32_t GrpcClientConnection::submit_call(std::string_view path, std::string_view authority,
                                           std::string_view content_type,
                                           std::span<const Metadata> metadata, int64_t timeout_ns,
@@ -196,12 +215,14 @@ int32_t GrpcClientConnection::submit_call(std::string_view path, std::string_vie
 
 int32_t GrpcClientConnection::start_unary(std::string_view path, std::string_view authority,
                                           std::span<const Metadata> metadata, int64_t timeout_ns,
-                                          std::string_view message, void* user) {
+                                          std::string_view message, void* user,
+                                          int64_t deadline_ns) {
   if (!session_.alive() || nghttp2_session_check_request_allowed(session_.get()) == 0) return 0;
   if (message.size() > 0xffffffffu) return 0;
   Call* c = acquire_call();
   if (!c) return 0;
   c->user = user;
+  c->deadline_ns = deadline_ns;
   c->request = message;
   write_message_prefix(static_cast<uint32_t>(message.size()), c->prefix);
   return submit_call(path, authority, "application/grpc", metadata, timeout_ns, c,
@@ -210,11 +231,12 @@ int32_t GrpcClientConnection::start_unary(std::string_view path, std::string_vie
 
 int32_t GrpcClientConnection::start_stream(std::string_view path, std::string_view authority,
                                            std::span<const Metadata> metadata, int64_t timeout_ns,
-                                           void* user) {
+                                           void* user, int64_t deadline_ns) {
   if (!session_.alive() || nghttp2_session_check_request_allowed(session_.get()) == 0) return 0;
   Call* c = acquire_call();
   if (!c) return 0;
   c->user = user;
+  c->deadline_ns = deadline_ns;
   c->streaming = true;
   return submit_call(path, authority, "application/grpc+proto", metadata, timeout_ns, c,
                      provider<&GrpcClientConnection::read_stream>(c));
@@ -311,11 +333,38 @@ void GrpcClientConnection::cancel(int32_t stream_id) {
   if (session_.alive()) reset_stream(stream_id, NGHTTP2_CANCEL);
 }
 
-void GrpcClientConnection::on_transport_closed() {
+int64_t GrpcClientConnection::expire_calls(int64_t now, size_t* expired) {
+  size_t n = 0;
+  for (;;) {
+    // Rescan from the start after each completion: the handler may start, cancel or (through
+    // a flush) recycle calls. Expiries are rare; the scan is over calls in flight.
+    Call* due = nullptr;
+    int64_t next = 0;
+    for (Call* c = calls_.first(); c; c = c->next) {
+      if (c->done() || c->deadline_ns == 0) continue;
+      if (c->deadline_ns <= now) {
+        due = c;
+        break;
+      }
+      if (next == 0 || c->deadline_ns < next) next = c->deadline_ns;
+    }
+    if (!due) {
+      if (expired) *expired = n;
+      return next;
+    }
+    ++n;
+    // RST_STREAM(CANCEL) tells the peer to stop (a Go server cancels the handler's context);
+    // a call still waiting for a stream is dropped from nghttp2's queue instead.
+    if (session_.alive()) reset_stream(due->stream_id, NGHTTP2_CANCEL);
+    complete_with(due, kDeadlineExceeded, "context deadline exceeded", false, false);
+  }
+}
+
+void GrpcClientConnection::on_transport_closed(std::string_view reason) {
   // Free nghttp2 first: no callback may run on a call recycled below.
   end_session();
   while (Call* c = calls_.first()) {
-    if (!c->done()) complete_with(c, kUnavailable, "connection closed", !c->headers_sent, true);
+    if (!c->done()) complete_with(c, kUnavailable, reason, !c->headers_sent, true);
     calls_.release(c);
   }
 }

@@ -1,7 +1,9 @@
 #pragma once
 // GrpcClientConnection: the client side of one h2c connection to a peer (sidecar or gRPC app)
 // carrying gRPC calls, driven sans-IO (the shard's io_uring connection pumps bytes through
-// feed()/flush_to()). Deadlines are the caller's job: it arms a timer and calls cancel().
+// feed()/flush_to()). Deadlines: a call may carry an absolute deadline (the caller's clock);
+// the caller arms one timer and calls expire_calls(), which ends overdue calls with
+// DEADLINE_EXCEEDED after RST_STREAM(CANCEL).
 //
 // Unary calls (start_unary): every call started gets exactly one on_unary_complete(), unless
 // the caller cancel()s it: a response, a reset, a GOAWAY that excludes it, or
@@ -88,18 +90,28 @@ class GrpcClientConnection final : public http2::Endpoint {
 
   // Not GOAWAY'd, not failed, below the peer's MAX_CONCURRENT_STREAMS.
   bool can_start_call() const;
+  // Not GOAWAY'd, not failed, stream ids left: a new call would be accepted (and wait in
+  // nghttp2's queue for a free stream when MAX_CONCURRENT_STREAMS is reached).
+  bool accepts_calls() const;
+  // The peer's SETTINGS arrived (before that, peer_max_streams() is nghttp2's assumption, 100).
+  bool settings_received() const { return settings_received_; }
+  // The peer's SETTINGS_MAX_CONCURRENT_STREAMS (as nghttp2 applies it).
+  uint32_t peer_max_streams() const;
   // Starts POST path with content-type application/grpc, te: trailers, grpc-timeout (when
   // timeout_ns > 0) and metadata. message is unframed; the prefix is added here. The bytes of
   // path/authority/metadata are copied; message must stay valid until on_unary_complete().
   // Returns the stream id, or 0 if the call could not be started (no callback then).
+  // deadline_ns: when expire_calls() ends the call (0 = never); timeout_ns is what the peer
+  // is told (grpc-timeout).
   int32_t start_unary(std::string_view path, std::string_view authority,
                       std::span<const Metadata> metadata, int64_t timeout_ns,
-                      std::string_view message, void* user);
+                      std::string_view message, void* user, int64_t deadline_ns = 0);
   // Starts a streaming call: POST path with content-type application/grpc+proto (what daprd's
   // proxy sends), te: trailers, grpc-timeout (when timeout_ns > 0) and metadata (copied).
   // Returns the stream id, or 0 (no callback then).
   int32_t start_stream(std::string_view path, std::string_view authority,
-                       std::span<const Metadata> metadata, int64_t timeout_ns, void* user);
+                       std::span<const Metadata> metadata, int64_t timeout_ns, void* user,
+                       int64_t deadline_ns = 0);
   // Copies gRPC-framed bytes into the call's queue. Keep queued_bytes() under
   // kStreamHighWatermark and wait for on_stream_writable(); false when the call is unknown,
   // ended or half-closed, above kStreamHardQueueLimit, or the pool is empty.
@@ -112,9 +124,13 @@ class GrpcClientConnection final : public http2::Endpoint {
   void consume(int32_t stream_id, size_t n);
   // RST_STREAM(CANCEL) (unary or streaming); no completion callback for this call afterwards.
   void cancel(int32_t stream_id);
-  // The socket is gone: every call in flight completes with transport_error (and
-  // not_processed if its HEADERS never left). The session is freed. Idempotent.
-  void on_transport_closed();
+  // Ends every call whose deadline is at or before now: RST_STREAM(CANCEL), then the handler
+  // gets DEADLINE_EXCEEDED "context deadline exceeded" (the peer may have processed it).
+  // Returns the earliest deadline still pending (0 = none) and how many calls ended.
+  int64_t expire_calls(int64_t now, size_t* expired = nullptr);
+  // The socket is gone: every call in flight completes with transport_error, UNAVAILABLE and
+  // `reason` (and not_processed if its HEADERS never left). The session is freed. Idempotent.
+  void on_transport_closed(std::string_view reason = "connection closed");
   // Calls started and not yet completed or cancelled.
   size_t active_calls() const { return active_count_; }
 
@@ -155,6 +171,7 @@ class GrpcClientConnection final : public http2::Endpoint {
   uint32_t max_message_bytes_;        // response messages above this fail the call
   mem::RecyclingList<Call> calls_{pool_};  // calls not yet recycled, and recycled blocks
   size_t active_count_ = 0;           // calls not yet completed or cancelled
+  bool settings_received_ = false;    // the peer's SETTINGS arrived
 };
 
 }  // namespace ringside::grpc

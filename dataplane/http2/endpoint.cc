@@ -27,11 +27,13 @@ struct Endpoint::Callbacks {
   static int on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
                            size_t len, void* ud) {
     Endpoint* e = self(ud);
+    ++e->frames_received_;
     // The connection window always reopens at once: one slow stream must not stall others.
     e->session_.consume_connection(len);
     return e->on_data_chunk(stream_id, std::span<const uint8_t>(data, len));
   }
   static int on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* ud) {
+    ++self(ud)->frames_received_;
     return self(ud)->on_frame_recv(*f);
   }
   static int on_frame_send(nghttp2_session*, const nghttp2_frame* f, void* ud) {
@@ -81,6 +83,11 @@ bool Endpoint::fire_writable() {
   for (size_t i = 0; i < writable_.size(); ++i) on_writable(writable_[i]);
   writable_.clear();
   return true;
+}
+
+bool Endpoint::send_ping() {
+  if (!session_.alive()) return false;
+  return nghttp2_submit_ping(session_.get(), NGHTTP2_FLAG_NONE, nullptr) == 0;
 }
 
 void Endpoint::end_session() {

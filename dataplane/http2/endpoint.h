@@ -45,6 +45,10 @@ class Endpoint {
   bool flush_to(mem::Buffer* out, size_t max_bytes = SIZE_MAX);
   // The connection should be closed once output is flushed.
   bool wants_close() const { return session_.wants_close(); }
+  // Frames (and DATA chunks) received so far, PING ACKs included: what keepalive watches.
+  uint64_t frames_received() const { return frames_received_; }
+  // Queues a PING (nghttp2 answers the peer's own PINGs itself). False without a session.
+  bool send_ping();
 
  protected:
   // ---- nghttp2 events, forwarded from the session's callbacks (0 or an nghttp2 error) ----
@@ -130,6 +134,7 @@ class Endpoint {
   }
 
   Role role_;                          // client or server side of the connection
+  uint64_t frames_received_ = 0;       // frames and DATA chunks received (liveness)
   mem::PodVector<uint64_t> writable_;  // tokens owed on_writable() after this output round
 };
 

@@ -15,6 +15,11 @@ const nghttp2_option* session_options() {
     nghttp2_option_set_no_auto_window_update(o, 1);
     // Closed streams are not kept around for priority purposes.
     nghttp2_option_set_no_closed_streams(o, 1);
+    // Until the peer's SETTINGS arrive, one stream at a time: calls submitted meanwhile wait
+    // in nghttp2's queue for one round trip instead of being refused (REFUSED_STREAM) by a
+    // peer that allows fewer than nghttp2's default assumption of 100. Server sessions never
+    // open streams, so this only shapes clients.
+    nghttp2_option_set_peer_max_concurrent_streams(o, 1);
     return o;
   }();
   return opt;

@@ -10,9 +10,18 @@
 
 namespace ringside::invoke {
 
-GrpcPortConnection::GrpcPortConnection(ShardServices* svc)
+namespace {
+http2::SessionSettings session_settings(uint32_t max_streams) {
+  http2::SessionSettings s;
+  if (max_streams) s.max_concurrent_streams = max_streams;
+  return s;
+}
+}  // namespace
+
+GrpcPortConnection::GrpcPortConnection(ShardServices* svc, uint32_t max_streams)
     : svc_(svc),
-      grpc_(svc->io.pool, this, static_cast<uint32_t>(svc->settings->max_body_size + 4096)),
+      grpc_(svc->io.pool, this, static_cast<uint32_t>(svc->settings->max_body_size + 4096),
+            session_settings(max_streams)),
       link_(&grpc_, this) {}
 
 bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd) {

@@ -45,7 +45,8 @@ class GrpcPortConnection : public http2::TransportLink::Owner,
   void on_link_closed(int err) override;
 
  protected:
-  explicit GrpcPortConnection(ShardServices* svc);
+  // max_streams: the SETTINGS_MAX_CONCURRENT_STREAMS we advertise (0 = http2's default).
+  explicit GrpcPortConnection(ShardServices* svc, uint32_t max_streams = 0);
   // Starts serving the accepted socket fd with c (made with pool_new). False: c is freed and
   // fd closed.
   static bool serve(ShardServices* svc, GrpcPortConnection* c, int fd);

@@ -125,6 +125,11 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_app_calls_total", "Requests sent to the app", "counter", &shard::ShardCounters::app_calls},
       {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
       {"ringside_connections_open", "Open TCP connections", "gauge", &shard::ShardCounters::connections_open},
+      {"ringside_peer_connections", "Open HTTP/2 connections to peer sidecars (each owned by its shard's pool)", "gauge", &shard::ShardCounters::peer_connections},
+      {"ringside_peer_calls_queued_total", "Peer calls that waited for a free stream (every connection full)", "counter", &shard::ShardCounters::peer_calls_queued},
+      {"ringside_peer_calls_refused_total", "Peer calls failed fast: every connection full and the wait queue full", "counter", &shard::ShardCounters::peer_calls_refused},
+      {"ringside_peer_keepalive_failures_total", "Peer connections closed because a keepalive PING went unanswered", "counter", &shard::ShardCounters::peer_keepalive_failures},
+      {"ringside_peer_deadlines_total", "Peer calls that ended DEADLINE_EXCEEDED", "counter", &shard::ShardCounters::peer_deadlines},
       {"ringside_shard_heap_allocations_total", "Global allocator calls on shard threads (counting builds only; 0 otherwise)", "counter", &shard::ShardCounters::heap_allocations},
   };
   std::string out;
@@ -185,6 +190,13 @@ int run_sidecar(config::Options o) {
   settings.max_header_bytes = static_cast<uint32_t>(o.read_buffer_size + 4096);
   settings.graceful_shutdown_ns = int64_t{o.graceful_shutdown.count()} * 1'000'000'000;
   settings.runtime_version = kVersion;
+  settings.peer_max_connections = o.peer_max_connections;
+  settings.peer_max_pending = o.peer_max_pending;
+  settings.peer_idle_timeout_ns = int64_t{o.peer_idle_timeout.count()} * 1'000'000;
+  settings.peer_keepalive_interval_ns = int64_t{o.peer_keepalive_interval.count()} * 1'000'000;
+  settings.peer_keepalive_timeout_ns = int64_t{o.peer_keepalive_timeout.count()} * 1'000'000;
+  settings.peer_call_timeout_ns = int64_t{o.peer_call_timeout.count()} * 1'000'000;
+  settings.internal_max_concurrent_streams = o.internal_max_concurrent_streams;
   settings.metadata_json = metadata_json(o);
   settings.grpc_metadata_response = grpc_metadata_response(o);
   if (o.app_port) {

@@ -23,6 +23,15 @@ struct SidecarSettings {
   int64_t graceful_shutdown_ns = 5'000'000'000;  // --dapr-graceful-shutdown-seconds
   int64_t lookup_wait_ns = 2'000'000'000;  // how long a call to an unknown app id waits for a lookup
                                            // (daprd's mDNS callers wait up to 2 s)
+  // Peer connections (docs/peer-connections.md): per shard and peer address.
+  uint32_t peer_max_connections = 8;     // --peer-max-connections: HTTP/2 connections per peer
+  uint32_t peer_max_pending = 1024;      // --peer-max-pending: calls waiting for a stream per peer
+  int64_t peer_idle_timeout_ns = 60'000'000'000;       // --peer-idle-timeout: extra connections
+  int64_t peer_keepalive_interval_ns = 10'000'000'000; // --peer-keepalive-interval: silence before PING
+  int64_t peer_keepalive_timeout_ns = 5'000'000'000;   // --peer-keepalive-timeout: PING answer bound
+  int64_t peer_call_timeout_ns = 60'000'000'000;       // --peer-call-timeout: deadline of invocations
+                                                        // without grpc-timeout; 0 = none
+  uint32_t internal_max_concurrent_streams = 2048;     // --internal-max-concurrent-streams (SETTINGS)
   std::string metadata_json;     // body of GET /v1.0/metadata (static for the process)
   std::string grpc_metadata_response;  // encoded GetMetadataResponse (gRPC API, static too)
   std::string runtime_version;   // reported in metadata

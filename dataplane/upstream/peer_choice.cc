@@ -47,11 +47,22 @@ PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_
     inst = svc->picker->pick(req, instances);
   }
   if (!inst) return c;
-  c.conn = svc->peers->get(inst->addr);
+  upstream::PeerPool::Miss miss = upstream::PeerPool::Miss::kNone;
+  c.conn = svc->peers->get(inst->addr, &miss);
   c.authority = inst->address_text;
   c.instance_id = inst->id;
-  c.outcome = c.conn ? PeerChoice::Outcome::kOk : PeerChoice::Outcome::kUnreachable;
+  c.outcome = c.conn                                        ? PeerChoice::Outcome::kOk
+              : miss == upstream::PeerPool::Miss::kRefused ? PeerChoice::Outcome::kOverloaded
+                                                            : PeerChoice::Outcome::kUnreachable;
   return c;
+}
+
+std::string_view unavailable_text(const PeerChoice& c) {
+  if (c.outcome == PeerChoice::Outcome::kOverloaded) {
+    return "connection error: every connection to the peer sidecar is at its stream limit and "
+           "the queue of waiting calls is full";
+  }
+  return "connection error: the peer sidecar is not reachable";
 }
 
 }  // namespace ringside::invoke

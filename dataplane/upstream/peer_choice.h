@@ -22,6 +22,7 @@ struct PeerChoice {
     kNoInstance,   // no instance of app_id in namespace ns (the table says so)
     kUnknown,      // the table has no answer for app_id yet: a lookup was requested; park and retry
     kUnreachable,  // an instance exists but no connection can be made now (dial back-off)
+    kOverloaded,   // every connection to the instance is full and its wait queue too
   };
   Outcome outcome = Outcome::kNoInstance;
   upstream::PeerConnection* conn = nullptr;  // the connection to call on
@@ -37,5 +38,9 @@ struct PeerChoice {
 // exists; with none left, the pick ignores them (a retry to the only instance).
 PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_view ns,
                        std::span<const uint64_t> exclude = {});
+
+// The UNAVAILABLE text for a choice without a connection (kUnreachable, kOverloaded), as the
+// desc of "rpc error: code = Unavailable desc = ...".
+std::string_view unavailable_text(const PeerChoice& c);
 
 }  // namespace ringside::invoke

@@ -3,7 +3,15 @@
 // (or to our gRPC app), multiplexing every call to it as streams: unary CallLocal / OnInvoke
 // (start_call) and streaming calls (start_stream, for CallLocalStream and proxying). The gRPC
 // client endpoint runs on a TCP stream through an http2::TransportLink, which flushes output
-// after every operation. Created and owned by a PeerPool; frees itself when its stream closes.
+// after every operation. Created and owned by a PeerPool (listed in its group for the peer
+// from dial to close); frees itself (deferred) when its stream closes.
+//
+// Liveness and deadlines, on the shard's TimerList (two timers per connection, none per call):
+// - keepalive: while calls are in flight, a connection that received nothing for the pool's
+//   keepalive interval sends a PING; without any frame back within the keepalive timeout it is
+//   closed and its calls fail UNAVAILABLE (a SIGSTOPped or partitioned peer cannot hang them).
+// - deadlines: every call carries one (the caller's, else the pool's default for invocations);
+//   one timer at the earliest ends overdue calls with DEADLINE_EXCEEDED after RST_STREAM(CANCEL).
 #include <netinet/in.h>
 
 #include <cstdint>
@@ -14,6 +22,7 @@
 #include "dataplane/grpc/client_connection.h"
 #include "dataplane/http2/transport_link.h"
 #include "dataplane/runtime/shard_services.h"
+#include "dataplane/runtime/timer_list.h"
 
 namespace ringside::upstream {
 
@@ -43,9 +52,13 @@ class PeerStream {
 class PeerConnection final : public http2::TransportLink::Owner, public grpc::ClientHandler {
  public:
   PeerConnection(PeerPool* pool, invoke::ShardServices* svc, uint64_t key);
+  ~PeerConnection() override;
   bool start(const snapshot::SocketAddress& addr);
+  // Takes new calls: connected or connecting, not GOAWAY'd, stream ids left, not retired.
   bool usable() const;
-  // Returns the stream id or 0 (then no callback will come).
+  // timeout_ns: the caller's deadline from now (sent as grpc-timeout and enforced here);
+  // 0 = the pool's default call timeout. Returns the stream id or 0 (then no callback will
+  // come). The call may wait in nghttp2 for a free stream (the pool bounds how many do).
   int32_t start_call(std::string_view path, std::string_view authority,
                      std::span<const grpc::Metadata> metadata, int64_t timeout_ns,
                      std::string_view message, PeerCall* call);
@@ -53,10 +66,13 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   void close();
 
   // Streaming calls (transparent gRPC proxying): the grpc::GrpcClientConnection stream API,
-  // with this connection's output flushed after every operation.
+  // with this connection's output flushed after every operation. timeout_ns 0 = no deadline
+  // unless `default_deadline` (invocations: CallLocalStream), then the pool's default. A
+  // proxied stream without grpc-timeout keeps none: gRPC streams may live as long as the app
+  // wants (keepalive still ends them if the peer goes silent).
   int32_t start_stream(std::string_view path, std::string_view authority,
                        std::span<const grpc::Metadata> metadata, int64_t timeout_ns,
-                       PeerStream* stream);
+                       PeerStream* stream, bool default_deadline = false);
   bool send_data(int32_t stream_id, std::span<const uint8_t> bytes);
   size_t queued_bytes(int32_t stream_id) const { return grpc_.queued_bytes(stream_id); }
   bool close_send(int32_t stream_id);
@@ -75,6 +91,16 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
                      bool not_processed) override;
 
   uint64_t key() const { return key_; }
+  // Calls started and not yet ended (in flight or waiting for a stream).
+  uint32_t active_calls() const { return static_cast<uint32_t>(grpc_.active_calls()); }
+  // The stream limit the pool plans with (pool_policy.h planning_limit inputs).
+  uint32_t peer_max_streams() const { return grpc_.peer_max_streams(); }
+  bool settings_received() const { return grpc_.settings_received(); }
+  // When the last call ended (monotonic ns); meaningful while active_calls() == 0.
+  int64_t idle_since_ns() const { return idle_since_ns_; }
+  // No new calls from now on (the pool closes it once idle).
+  void retire() { retired_ = true; }
+  bool retired() const { return retired_; }
   // The peer answered CallLocalStream with UNIMPLEMENTED (daprd before 1.10, spec §2.3): later
   // calls on this connection use unary CallLocal. A new connection asks again (peers upgrade).
   bool unary_only() const { return unary_only_; }
@@ -88,6 +114,29 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   http2::TransportLink link_;      // grpc_ on the TCP stream
   bool connected_ = false;         // the TCP connect succeeded (else nothing reached the peer)
   bool unary_only_ = false;        // the peer does not serve CallLocalStream
+
+  // PeerPool's list of the connections to one peer (oldest first).
+  friend class PeerPool;
+  PeerConnection* prev_in_group_ = nullptr;
+  PeerConnection* next_in_group_ = nullptr;
+
+  // Deadline of a call with caller timeout `timeout_ns` (0 = none): absolute, and what the
+  // peer is told.
+  int64_t arm_deadline(int64_t timeout_ns);
+  // After a call started: keepalive ticks while calls are in flight.
+  void on_call_started();
+  // After a call ended (completed or cancelled): remember when the connection fell idle.
+  void on_call_ended();
+  static void on_keepalive_timer(void* self);
+  static void on_deadline_timer(void* self);
+
+  shard::Timer keepalive_;         // next keepalive check (armed while calls are in flight)
+  shard::Timer deadline_;          // the earliest call deadline on this connection
+  uint64_t frames_seen_ = 0;       // grpc_.frames_received() at the last keepalive check
+  bool ping_outstanding_ = false;  // a keepalive PING was sent and nothing came back yet
+  bool retired_ = false;           // takes no new calls (pool decision)
+  int64_t idle_since_ns_ = 0;      // when active calls last dropped to 0
+  std::string_view close_reason_ = "connection closed";  // what failed calls are told
 };
 
 }  // namespace ringside::upstream

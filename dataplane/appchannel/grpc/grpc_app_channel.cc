@@ -57,7 +57,7 @@ static GrpcAppChannel::Call* from_handle(AppCall* c) {
 
 GrpcAppChannel::GrpcAppChannel(ShardServices* svc)
     : svc_(svc),
-      conns_(svc),
+      conns_(svc, upstream::PeerPool::Kind::kApp),
       metadata_(svc->io.pool),
       scratch_(svc->io.pool) {}
 

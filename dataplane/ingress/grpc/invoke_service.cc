@@ -241,6 +241,7 @@ void InvokeServiceCall::start(const grpc::UnaryRequest& req) {
     return;
   }
   if (req.timeout_ns > 0) svc_->timers.arm(&deadline_, shard::monotonic_ns() + req.timeout_ns);
+  invocation_.set_deadline(req.timeout_ns > 0 ? shard::monotonic_ns() + req.timeout_ns : 0);
   // The body is in memory: the built-in retry may resend it.
   invocation_.start(app_id, ns, self_call, /*replayable=*/true, this);
 }

@@ -4,6 +4,7 @@
 // (callee/call_local_stream.h), each delivered to our app over the app channel (spec §2, §4.4);
 // any other method is a call proxied by the peer, delivered to our gRPC app (proxy/).
 #include "dataplane/ingress/grpc_port_connection.h"
+#include "dataplane/runtime/sidecar_settings.h"
 
 namespace ringside::invoke {
 
@@ -11,7 +12,8 @@ class InternalPortConnection final : public GrpcPortConnection {
  public:
   // Serves an accepted socket; false (fd closed) when it cannot.
   static bool accept(ShardServices* svc, int fd);
-  explicit InternalPortConnection(ShardServices* svc) : GrpcPortConnection(svc) {}
+  explicit InternalPortConnection(ShardServices* svc)
+      : GrpcPortConnection(svc, svc->settings->internal_max_concurrent_streams) {}
 
   // grpc::ServerHandler
   grpc::CallMode classify(std::string_view path, std::span<const grpc::Metadata> metadata) override;

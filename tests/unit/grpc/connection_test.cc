@@ -222,20 +222,110 @@ TEST(GrpcPair, GoawayRefusesCallsAboveLastStreamId) {
   EXPECT_TRUE(p.client.wants_close());
 }
 
-TEST(GrpcPair, RefusedStreamIsNotProcessed) {
+TEST(GrpcPair, CallsBeyondThePeersStreamLimitWaitForAStreamInsteadOfBeingRefused) {
   http2::SessionSettings one_stream;
   one_stream.max_concurrent_streams = 1;
   Pair p(4u << 20, one_stream);
-  // Both go out before the server's SETTINGS reach the client.
+  // Both are submitted before the server's SETTINGS reach the client: until then the client
+  // opens one stream at a time, so the second waits instead of being refused.
   p.client.start_unary("/test.Svc/Hold", "a", {}, 0, "a", user(1));
   p.client.start_unary("/test.Svc/Hold", "a", {}, 0, "b", user(2));
   p.pump();
+  EXPECT_TRUE(p.client.settings_received());
+  EXPECT_EQ(p.client.peer_max_streams(), 1u);
   EXPECT_EQ(p.sh.held.size(), 1u);
+  EXPECT_TRUE(p.ch.done.empty());
+  EXPECT_FALSE(p.client.can_start_call());  // peer allows one stream and it is taken
+  EXPECT_TRUE(p.client.accepts_calls());    // but a call may still be queued
+  // The first ends: the second starts on the freed stream.
+  ASSERT_TRUE(p.server.respond(p.sh.held[0], {}, "a", 0, "", {}));
+  p.pump();
+  ASSERT_EQ(p.ch.done.size(), 1u);
+  EXPECT_EQ(p.ch.done[0].user, 1u);
+  ASSERT_EQ(p.sh.held.size(), 2u);
+  ASSERT_TRUE(p.server.respond(p.sh.held[1], {}, "b", 0, "", {}));
+  p.pump();
+  ASSERT_EQ(p.ch.done.size(), 2u);
+  EXPECT_EQ(p.ch.done[1].user, 2u);
+  EXPECT_EQ(p.ch.done[1].grpc_status, kOk);
+}
+
+TEST(GrpcPair, ExpiredDeadlineCancelsTheStreamAndAnswersDeadlineExceeded) {
+  Pair p;
+  int32_t id = p.client.start_unary("/test.Svc/Hold", "a", {}, 1'000'000, "slow", user(1),
+                                    /*deadline_ns=*/5000);
+  ASSERT_GT(id, 0);
+  p.client.start_unary("/test.Svc/Hold", "a", {}, 0, "no deadline", user(2));
+  p.pump();
+  ASSERT_EQ(p.sh.held.size(), 2u);
+  size_t expired = 99;
+  EXPECT_EQ(p.client.expire_calls(4999, &expired), 5000);  // not yet; the next deadline
+  EXPECT_EQ(expired, 0u);
+  EXPECT_EQ(p.client.expire_calls(5000, &expired), 0);     // no deadline left
+  EXPECT_EQ(expired, 1u);
+  ASSERT_EQ(p.ch.done.size(), 1u);
+  EXPECT_EQ(p.ch.done[0].user, 1u);
+  EXPECT_EQ(p.ch.done[0].grpc_status, static_cast<int>(StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(p.ch.done[0].grpc_message, "context deadline exceeded");
+  EXPECT_FALSE(p.ch.done[0].not_processed);
+  EXPECT_FALSE(p.ch.done[0].transport_error);
+  p.pump();
+  // The server saw RST_STREAM: its call was cancelled (what lets the callee stop the app call).
+  ASSERT_EQ(p.sh.cancelled.size(), 1u);
+  EXPECT_EQ(p.sh.cancelled[0], p.sh.held[0]);
+  EXPECT_EQ(p.client.active_calls(), 1u);
+}
+
+TEST(GrpcPair, DeadlineOfACallStillWaitingForAStreamDropsItUnsent) {
+  http2::SessionSettings one_stream;
+  one_stream.max_concurrent_streams = 1;
+  Pair p(4u << 20, one_stream);
+  p.client.start_unary("/test.Svc/Hold", "a", {}, 0, "a", user(1));
+  p.pump();
+  p.client.start_unary("/test.Svc/Hold", "a", {}, 0, "b", user(2), /*deadline_ns=*/10);
+  p.pump();
+  ASSERT_EQ(p.sh.held.size(), 1u);
+  p.client.expire_calls(10);
+  p.pump();
   ASSERT_EQ(p.ch.done.size(), 1u);
   EXPECT_EQ(p.ch.done[0].user, 2u);
-  EXPECT_TRUE(p.ch.done[0].not_processed);
+  EXPECT_EQ(p.ch.done[0].grpc_status, static_cast<int>(StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(p.sh.requests.size(), 1u);  // "b" never reached the server
+  // The held call ends normally afterwards, and nothing else is started.
+  ASSERT_TRUE(p.server.respond(p.sh.held[0], {}, "a", 0, "", {}));
+  p.pump();
+  ASSERT_EQ(p.ch.done.size(), 2u);
+  EXPECT_EQ(p.sh.requests.size(), 1u);
+  EXPECT_EQ(p.client.active_calls(), 0u);
+}
+
+TEST(GrpcPair, PingIsAnsweredAndCountsAsAReceivedFrame) {
+  Pair p;
+  p.pump();
+  uint64_t before = p.client.frames_received();
+  ASSERT_TRUE(p.client.send_ping());
+  p.pump();
+  EXPECT_GT(p.client.frames_received(), before);  // the ACK
+  // A silent peer: the PING goes out, nothing comes back.
+  before = p.client.frames_received();
+  ASSERT_TRUE(p.client.send_ping());
+  mem::Buffer out(&p.pool);
+  ASSERT_TRUE(p.client.flush_to(&out));
+  EXPECT_GT(out.size(), 0u);
+  EXPECT_EQ(p.client.frames_received(), before);
+}
+
+TEST(GrpcPair, TransportClosedCarriesTheGivenReason) {
+  Pair p;
+  p.client.start_unary("/test.Svc/Hold", "a", {}, 0, "sent", user(1));
+  p.pump();
+  p.client.on_transport_closed("keepalive ping failed");
+  ASSERT_EQ(p.ch.done.size(), 1u);
   EXPECT_EQ(p.ch.done[0].grpc_status, static_cast<int>(StatusCode::kUnavailable));
-  EXPECT_FALSE(p.client.can_start_call());  // peer allows one stream and it is taken
+  EXPECT_EQ(p.ch.done[0].grpc_message, "keepalive ping failed");
+  EXPECT_TRUE(p.ch.done[0].transport_error);
+  EXPECT_FALSE(p.ch.done[0].not_processed);
+  p.server.on_transport_closed();
 }
 
 TEST(GrpcPair, TransportClosedMidCallIsTransportErrorNotUnprocessed) {

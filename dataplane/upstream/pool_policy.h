@@ -1,0 +1,52 @@
+#pragma once
+// Where a new call to one peer goes, given the load of the pool's connections to it: the pure
+// bookkeeping of PeerPool (no I/O, no clock), so it is unit-tested on its own.
+//
+// Connections are considered in the order they were dialled. The first one with a free stream
+// takes the call, so load concentrates on the oldest connections and extra ones fall idle (and
+// close after the idle timeout). With every connection full, another one is dialled while the
+// pool holds fewer than max_connections. At the cap, the call waits for a stream (on the
+// connection with the shortest wait) unless max_pending calls already wait; then it is refused.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace ringside::upstream {
+
+// One connection that takes calls, as the policy sees it.
+struct ConnectionLoad {
+  uint32_t active = 0;  // calls started and not ended (in flight and waiting for a stream)
+  uint32_t limit = 0;   // streams the peer allows at once (SETTINGS_MAX_CONCURRENT_STREAMS)
+};
+
+struct Placement {
+  enum class Kind {
+    kUse,     // start the call on connections[index] now (it has a free stream)
+    kQueue,   // start it on connections[index]; it waits there for a free stream
+    kDial,    // dial another connection and start the call on it
+    kRefuse,  // every connection is full and max_pending calls already wait: fail fast
+    kNone,    // no connection and none may be dialled (dial back-off)
+  };
+  Kind kind = Kind::kNone;
+  size_t index = 0;  // for kUse and kQueue
+};
+
+struct PoolLimits {
+  uint32_t max_connections = 8;  // connections per peer that take calls
+  uint32_t max_pending = 1024;   // calls per peer waiting for a stream
+};
+
+// Calls waiting for a stream on these connections (above their limits).
+uint32_t pending_calls(std::span<const ConnectionLoad> connections);
+
+// `may_dial`: a new connection may be dialled now (not in dial back-off).
+Placement place_call(std::span<const ConnectionLoad> connections, const PoolLimits& limits,
+                     bool may_dial);
+
+// The stream limit to plan with for a connection: what its peer advertised once its SETTINGS
+// arrived; before that nghttp2 assumes 100, lowered to what another connection to the same
+// peer already learned (`learned`, 0 = nothing learned), so a burst on a fresh connection does
+// not pile more calls on it than the peer will run.
+uint32_t planning_limit(uint32_t nghttp2_limit, bool settings_received, uint32_t learned);
+
+}  // namespace ringside::upstream
