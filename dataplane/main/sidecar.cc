@@ -126,6 +126,7 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
       {"ringside_connections_open", "Open TCP connections", "gauge", &shard::ShardCounters::connections_open},
       {"ringside_peer_connections", "Open HTTP/2 connections to peer sidecars (each owned by its shard's pool)", "gauge", &shard::ShardCounters::peer_connections},
+      {"ringside_peer_dials_total", "HTTP/2 connections dialled to peer sidecars", "counter", &shard::ShardCounters::peer_dials},
       {"ringside_peer_calls_queued_total", "Peer calls that waited for a free stream (every connection full)", "counter", &shard::ShardCounters::peer_calls_queued},
       {"ringside_peer_calls_refused_total", "Peer calls failed fast: every connection full and the wait queue full", "counter", &shard::ShardCounters::peer_calls_refused},
       {"ringside_peer_keepalive_failures_total", "Peer connections closed because a keepalive PING went unanswered", "counter", &shard::ShardCounters::peer_keepalive_failures},

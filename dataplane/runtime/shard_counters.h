@@ -20,6 +20,7 @@ struct ShardCounters {
   std::atomic<uint64_t> app_errors{0};        // app calls that failed in transport
   std::atomic<uint64_t> connections_open{0};  // open TCP connections (all kinds)
   std::atomic<uint64_t> peer_connections{0};  // open HTTP/2 connections to peer sidecars (owned by the pool)
+  std::atomic<uint64_t> peer_dials{0};        // connections to peer sidecars dialled
   std::atomic<uint64_t> peer_calls_queued{0}; // calls that waited for a free stream (all connections full)
   std::atomic<uint64_t> peer_calls_refused{0};// calls failed fast: every connection full, queue full
   std::atomic<uint64_t> peer_keepalive_failures{0};  // connections failed by an unanswered PING

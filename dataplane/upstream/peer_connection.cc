@@ -41,7 +41,7 @@ bool PeerConnection::start(const snapshot::SocketAddress& addr) {
   io::TcpConnection* tcp = io::TcpConnection::dial(&svc_->io, reinterpret_cast<const sockaddr*>(&sa), len, &link_);
   if (!tcp) return false;
   shard::ShardCounters::bump(svc_->counters->connections_open);
-  if (pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_connections);
+  if (pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_dials);
   idle_since_ns_ = shard::monotonic_ns();
   link_.attach(tcp);
   return true;
@@ -138,7 +138,6 @@ void PeerConnection::on_link_connected(int err) {
 
 void PeerConnection::on_link_closed(int err) {
   shard::ShardCounters::drop(svc_->counters->connections_open);
-  if (pool_->counts_peers()) shard::ShardCounters::drop(svc_->counters->peer_connections);
   svc_->timers.cancel(&keepalive_);
   svc_->timers.cancel(&deadline_);
   retired_ = true;

@@ -120,6 +120,7 @@ void PeerPool::link(Group* g, PeerConnection* c) {
   g->tail = c;
   ++g->count;
   ++connections_;
+  publish_count();
 }
 
 void PeerPool::unlink(Group* g, PeerConnection* c) {
@@ -130,6 +131,13 @@ void PeerPool::unlink(Group* g, PeerConnection* c) {
   c->prev_in_group_ = c->next_in_group_ = nullptr;
   --g->count;
   --connections_;
+  publish_count();
+}
+
+void PeerPool::publish_count() {
+  // The gauge is what the pool lists, not a count the connections keep themselves: a socket
+  // the pool lost track of would show up as a difference from the process's open sockets.
+  if (kind_ == Kind::kPeers) svc_->counters->peer_connections.store(connections_, std::memory_order_relaxed);
 }
 
 void PeerPool::forget(PeerConnection* c, bool dial_failed) {

@@ -79,6 +79,8 @@ class PeerPool {
   PeerConnection* dial(Group* g, const snapshot::SocketAddress& addr);
   void link(Group* g, PeerConnection* c);
   void unlink(Group* g, PeerConnection* c);
+  // ringside_peer_connections = connections_ (peer pools only).
+  void publish_count();
   // Closes idle extra connections and retired idle ones; re-arms while connections exist.
   static void on_sweep(void* self);
   void arm_sweep();

@@ -44,9 +44,9 @@ Placement place_call(std::span<const ConnectionLoad> connections, const PoolLimi
   return p;
 }
 
-uint32_t planning_limit(uint32_t nghttp2_limit, bool settings_received, uint32_t learned) {
-  if (settings_received || learned == 0) return nghttp2_limit;
-  return learned < nghttp2_limit ? learned : nghttp2_limit;
+uint32_t planning_limit(uint32_t advertised, bool settings_received, uint32_t learned) {
+  if (settings_received) return advertised;
+  return learned ? learned : kAssumedPeerStreams;
 }
 
 }  // namespace ringside::upstream

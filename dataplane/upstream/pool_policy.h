@@ -43,10 +43,15 @@ uint32_t pending_calls(std::span<const ConnectionLoad> connections);
 Placement place_call(std::span<const ConnectionLoad> connections, const PoolLimits& limits,
                      bool may_dial);
 
+// Streams a connection is assumed to allow before anything is known about its peer: RFC 9113
+// §6.5.2 recommends no less than 100, and it is nghttp2's own assumption.
+inline constexpr uint32_t kAssumedPeerStreams = 100;
+
 // The stream limit to plan with for a connection: what its peer advertised once its SETTINGS
-// arrived; before that nghttp2 assumes 100, lowered to what another connection to the same
-// peer already learned (`learned`, 0 = nothing learned), so a burst on a fresh connection does
-// not pile more calls on it than the peer will run.
-uint32_t planning_limit(uint32_t nghttp2_limit, bool settings_received, uint32_t learned);
+// arrived; before that, what another connection to the same peer learned (`learned`, 0 =
+// nothing yet), else kAssumedPeerStreams. (On the wire the session opens one stream until
+// SETTINGS arrive, http2/session.cc, so the others wait one round trip instead of being
+// refused by a peer that allows fewer.)
+uint32_t planning_limit(uint32_t advertised, bool settings_received, uint32_t learned);
 
 }  // namespace ringside::upstream

@@ -54,10 +54,19 @@ TEST(PoolPolicy, DialBackOffWithFullConnectionsQueuesInstead) {
 }
 
 TEST(PoolPolicy, PlanningLimitUsesWhatThePeerAdvertised) {
-  EXPECT_EQ(planning_limit(100, /*settings_received=*/false, /*learned=*/0), 100u);
-  EXPECT_EQ(planning_limit(100, false, 4), 4u);   // a fresh connection to a peer known to allow 4
+  EXPECT_EQ(planning_limit(1, /*settings_received=*/false, /*learned=*/0), 100u);  // unknown peer
+  EXPECT_EQ(planning_limit(1, false, 4), 4u);     // a fresh connection to a peer known to allow 4
   EXPECT_EQ(planning_limit(4, true, 8), 4u);      // its own SETTINGS win
   EXPECT_EQ(planning_limit(200, true, 4), 200u);  // the peer raised its limit
+}
+
+TEST(PoolPolicy, OnceTheLimitIsLearnedCallsAboveItCountAsWaiting) {
+  // A burst placed 100 calls on a fresh connection; its SETTINGS then said 4.
+  std::vector<ConnectionLoad> conns{{100, planning_limit(4, true, 0)}};
+  EXPECT_EQ(pending_calls(conns), 96u);
+  EXPECT_EQ(place(conns, 8, 100).kind, Kind::kDial);  // below the cap: another connection
+  EXPECT_EQ(place(conns, 1, 100).kind, Kind::kQueue);
+  EXPECT_EQ(place(conns, 1, 96).kind, Kind::kRefuse);
 }
 
 }  // namespace
