@@ -14,6 +14,11 @@ namespace {
 // grpc-go's words for the same failure (what a daprd caller would see in the error text).
 constexpr std::string_view kKeepaliveFailed =
     "connection error: desc = \"keepalive ping failed to receive ACK within timeout\"";
+// After a PING was answered, silence is the app's business: the next PING of the same silent
+// stretch waits this long. grpc-go servers (daprd peers) count PINGs closer than their
+// keepalive MinTime (default 5 min) while they send nothing, and answer the third such
+// "strike" with GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings").
+constexpr int64_t kAnsweredPingQuietNs = int64_t{300} * 1'000'000'000;
 }  // namespace
 
 PeerConnection::PeerConnection(PeerPool* pool, invoke::ShardServices* svc, uint64_t key)
@@ -180,6 +185,7 @@ void PeerConnection::on_keepalive_timer(void* self) {
   if (frames != c->frames_seen_) {
     // The peer spoke since the last check (a PING ACK included): alive.
     c->frames_seen_ = frames;
+    c->ping_quiet_until_ns_ = c->ping_outstanding_ ? now + kAnsweredPingQuietNs : 0;
     c->ping_outstanding_ = false;
     if (c->grpc_.active_calls() > 0) c->svc_->timers.arm(&c->keepalive_, now + c->pool_->keepalive_interval_ns());
     return;
@@ -192,6 +198,10 @@ void PeerConnection::on_keepalive_timer(void* self) {
     return;
   }
   if (c->grpc_.active_calls() == 0) return;  // idle: nothing can hang; the next call re-arms
+  if (now < c->ping_quiet_until_ns_) {
+    c->svc_->timers.arm(&c->keepalive_, now + c->pool_->keepalive_interval_ns());
+    return;
+  }
   c->ping_outstanding_ = c->grpc_.send_ping();
   c->link_.pump();
   if (c->ping_outstanding_) c->svc_->timers.arm(&c->keepalive_, now + c->pool_->keepalive_timeout_ns());

@@ -134,6 +134,7 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   shard::Timer deadline_;          // the earliest call deadline on this connection
   uint64_t frames_seen_ = 0;       // grpc_.frames_received() at the last keepalive check
   bool ping_outstanding_ = false;  // a keepalive PING was sent and nothing came back yet
+  int64_t ping_quiet_until_ns_ = 0;  // a PING was answered in this silent stretch: none before
   bool retired_ = false;           // takes no new calls (pool decision)
   int64_t idle_since_ns_ = 0;      // when active calls last dropped to 0
   std::string_view close_reason_ = "connection closed";  // what failed calls are told
