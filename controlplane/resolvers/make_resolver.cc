@@ -1,5 +1,7 @@
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/yaml_fields.h"
+#include "controlplane/resolvers/kubernetes/kubernetes_resolver.h"
+#include "controlplane/resolvers/nameformat/nameformat_resolver.h"
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/resolvers/sqlite_resolver.h"
 #include "controlplane/resolvers/static_resolver.h"
@@ -9,6 +11,8 @@ namespace ringside::resolvers {
 absl::StatusOr<std::unique_ptr<Resolver>> make_resolver(const config::NameResolution& cfg) {
   if (cfg.component == "sqlite") return std::unique_ptr<Resolver>(new SqliteResolver(cfg.sqlite));
   if (cfg.component == "static") return std::unique_ptr<Resolver>(new StaticResolver(cfg.static_options));
+  if (cfg.component == "kubernetes") return make_kubernetes_resolver(cfg);
+  if (cfg.component == "nameformat") return make_nameformat_resolver(cfg);
   return absl::InvalidArgumentError(absl::StrCat("spec.nameResolution.component: \"", cfg.component,
                                                  "\" is not supported by ringside (", config::known_resolvers_text(), ")"));
 }
