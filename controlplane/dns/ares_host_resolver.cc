@@ -247,9 +247,11 @@ void AresHostResolver::start_lookup(const std::string& name) {
   lookup->self = this;
   lookup->name = name;
   if (options_.use_hosts_file) {
+    // /etc/hosts spells names without the root's trailing dot.
+    const std::string hosts_name = !name.empty() && name.back() == '.' ? name.substr(0, name.size() - 1) : name;
     for (int family : {AF_INET, AF_INET6}) {
       hostent* h = nullptr;
-      if (ares_gethostbyname_file(as_channel(channel_), name.c_str(), family, &h) != ARES_SUCCESS || !h) continue;
+      if (ares_gethostbyname_file(as_channel(channel_), hosts_name.c_str(), family, &h) != ARES_SUCCESS || !h) continue;
       for (char** p = h->h_addr_list; p && *p; ++p) {
         if (h->h_addrtype == AF_INET) {
           in_addr a;

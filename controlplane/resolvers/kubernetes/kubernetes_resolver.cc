@@ -19,9 +19,10 @@ absl::StatusOr<KubernetesOptions> parse_kubernetes_options(std::string_view conf
   if (!domain.ok()) return domain.status();
   if (!domain->empty()) {  // daprd: an empty value keeps the default
     absl::StatusOr<DnsTarget> probe = dns_target_from_text(absl::StrCat("x.", *domain), 1);
-    if (!probe.ok() || domain->find(':') != std::string::npos)
+    if (!probe.ok() || domain->find(':') != std::string::npos || *domain == ".")
       return config::path_error(at("clusterDomain"), absl::StrCat(config::quoted(*domain), " is not a DNS domain"));
     out.cluster_domain = *domain;
+    if (out.cluster_domain.back() == '.') out.cluster_domain.pop_back();  // we add the root's dot
   }
   absl::StatusOr<std::string> tmpl = optional_string(*cfg, "template");
   if (!tmpl.ok()) return tmpl.status();
@@ -39,8 +40,10 @@ absl::StatusOr<KubernetesOptions> parse_kubernetes_options(std::string_view conf
 absl::StatusOr<DnsTarget> kubernetes_target(const KubernetesOptions& options, std::string_view app_id,
                                             std::string_view ns, const SelfRegistration& self) {
   if (!options.address_template) {
+    // Fully qualified (trailing dot): the name is complete, so the search domains of a pod's
+    // resolv.conf (ndots:5) are not tried first on every lookup and refresh.
     return dns_target_from_text(
-        absl::StrCat(config::to_absl(app_id), "-dapr.", config::to_absl(ns), ".svc.", options.cluster_domain),
+        absl::StrCat(config::to_absl(app_id), "-dapr.", config::to_absl(ns), ".svc.", options.cluster_domain, "."),
         self.internal_port);
   }
   std::string text = options.address_template->render({app_id, ns, self.internal_port, nullptr});
