@@ -1,3 +1,4 @@
+// make_resolver(): the resolver named by spec.nameResolution.component (declared in resolver.h).
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/yaml_fields.h"
 #include "controlplane/resolvers/kubernetes/kubernetes_resolver.h"
