@@ -128,10 +128,15 @@ void DnsAppResolver::on_answer(const std::string& host, const dns::HostAnswer& a
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_host_.find(host);
   if (it == by_host_.end()) return;
+  // One failing name keeps the problem reported; it clears when no name is failing, so names
+  // that answer do not make a failing one be logged again and again.
   if (answer.status.ok() || absl::IsNotFound(answer.status)) {
-    report_locked(absl::OkStatus());
+    failing_.erase(host);
+    if (failing_.empty()) report_locked(absl::OkStatus());
   } else {
-    report_locked(answer.status);
+    const bool first = failing_.empty();
+    failing_.insert(host);
+    if (first || last_status_.empty()) report_locked(answer.status);
   }
   for (Watch& w : it->second) {
     // Failures that keep the last answer change nothing; a first failure answers "none" so

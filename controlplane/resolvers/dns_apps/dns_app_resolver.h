@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "controlplane/dns/ares_host_resolver.h"
 #include "controlplane/dns/dns_options.h"
@@ -51,9 +52,6 @@ class DnsAppResolver final : public Resolver {
   void stop() override;
   bool namespace_aware() const override { return namespace_aware_; }
 
-  // DNS lookups sent so far (for tests).
-  uint64_t dns_lookups() const { return dns_ ? dns_->lookups_started() : 0; }
-
  private:
   // One (app id, namespace) the control plane asked for, resolved through `host`.
   struct Watch {
@@ -79,6 +77,7 @@ class DnsAppResolver final : public Resolver {
 
   std::mutex mu_;                                                // guards the maps and last_status_
   absl::flat_hash_map<std::string, std::vector<Watch>> by_host_;  // DNS name -> apps resolved through it
+  absl::flat_hash_set<std::string> failing_;                     // DNS names whose last lookup failed
   std::string last_status_;                                      // last status text reported ("" = OK)
 };
 
