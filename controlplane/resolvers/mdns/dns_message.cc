@@ -65,12 +65,13 @@ class Writer {
   std::vector<uint8_t> take() { return std::move(out_); }
 
  private:
-  // Length-prefixed lower-case labels from index `from` on: unambiguous even with dots in labels.
+  // Length-prefixed labels from index `from` on: unambiguous even with dots in labels. Exact
+  // bytes, not case-folded: reusing "LOCAL" for "local" would change how a name is spelled.
   static std::string suffix_key(const DnsName& name, size_t from) {
     std::string key;
     for (size_t i = from; i < name.labels.size(); ++i) {
       key.push_back(static_cast<char>(name.labels[i].size()));
-      key += absl::AsciiStrToLower(name.labels[i]);
+      key += name.labels[i];
     }
     return key;
   }
@@ -151,6 +152,7 @@ class Reader {
     return true;
   }
   bool bytes(uint8_t* out, size_t n) {
+    if (n == 0) return true;  // `out` may be null for empty rdata
     if (pos_ + n > data_.size()) return false;
     std::memcpy(out, data_.data() + pos_, n);
     pos_ += n;
