@@ -1,0 +1,138 @@
+// The mdns resolver over real multicast between network namespaces: two resolvers (as two
+// sidecars would run them) on one bridge, and two in one namespace (multicast loop). Needs
+// root for `ip netns`; without it the tests fail, they do not skip.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include <chrono>
+#include <memory>
+
+#include "controlplane/resolvers/mdns/mdns_resolver.h"
+#include "tests/e2e/mdns/netns_helpers.h"
+
+namespace ringside::mdns_test {
+namespace {
+
+using namespace std::chrono_literals;
+using Publish = RecordingSink::Publish;
+
+resolvers::SelfRegistration Self(const std::string& app_id, const std::string& ip, int port, const std::string& host) {
+  resolvers::SelfRegistration self;
+  self.app_id = app_id;
+  self.address = ip + ":" + std::to_string(port);
+  self.internal_port = port;
+  self.host_name = host;
+  return self;
+}
+
+// A resolver started inside namespace `ns` (its sockets stay there).
+std::unique_ptr<mdns::MdnsResolver> StartIn(const std::string& ns, const resolvers::SelfRegistration& self,
+                                            RecordingSink* sink) {
+  InNetns in(ns);
+  EXPECT_TRUE(in.ok()) << in.error();
+  if (!in.ok()) return nullptr;
+  auto r = std::make_unique<mdns::MdnsResolver>(mdns::MdnsOptions{});
+  absl::Status s = r->start(self, sink);
+  EXPECT_TRUE(s.ok()) << s;
+  if (!s.ok()) return nullptr;
+  return r;
+}
+
+auto NonEmpty() {
+  return [](const Publish& p) { return !p.addresses.empty(); };
+}
+auto Empty() {
+  return [](const Publish& p) { return p.addresses.empty(); };
+}
+
+TEST(MdnsResolverNetns, FindsAResolverInAnotherNamespaceAndForgetsItOnGoodbye) {
+  auto lab = NetnsLab::Create(2);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  RecordingSink sink_a, sink_b;
+  auto alpha = StartIn((*lab)->host(1), Self("alpha", NetnsLab::address(1), 50002, "nodeone"), &sink_a);
+  auto beta = StartIn((*lab)->host(2), Self("beta", NetnsLab::address(2), 50003, "nodetwo"), &sink_b);
+  ASSERT_TRUE(alpha && beta);
+
+  const auto asked = std::chrono::steady_clock::now();
+  beta->lookup("alpha", "default");
+  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), 3s);
+  ASSERT_TRUE(found.has_value()) << sink_b.Describe();
+  EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.1:50002"});
+  std::printf("[ MEASURE  ] mdns lookup answered in %.2f ms\n",
+              std::chrono::duration<double, std::milli>(found->at - asked).count());
+
+  alpha->lookup("beta", "");
+  found = sink_a.WaitFor("beta", NonEmpty(), 3s);
+  ASSERT_TRUE(found.has_value()) << sink_a.Describe();
+  EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.2:50003"});
+
+  // Nobody serves "gamma": after the first browse window the answer is "none found".
+  beta->lookup("gamma", "");
+  std::optional<Publish> none = sink_b.WaitFor("gamma", [](const Publish&) { return true; }, 3s);
+  ASSERT_TRUE(none.has_value()) << sink_b.Describe();
+  EXPECT_TRUE(none->addresses.empty());
+
+  // alpha leaves: its goodbye empties beta's view of it at once (not after 60 s).
+  const size_t before = sink_b.count();
+  alpha->stop();
+  std::optional<Publish> gone = sink_b.WaitFor("alpha", Empty(), 3s, before);
+  EXPECT_TRUE(gone.has_value()) << sink_b.Describe();
+  beta->stop();
+}
+
+TEST(MdnsResolverNetns, TwoResolversInOneNamespaceShareThePort) {
+  auto lab = NetnsLab::Create(1);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  RecordingSink sink_a, sink_b;
+  auto alpha = StartIn((*lab)->host(1), Self("alpha", NetnsLab::address(1), 50002, "node"), &sink_a);
+  auto beta = StartIn((*lab)->host(1), Self("beta", NetnsLab::address(1), 50003, "node"), &sink_b);
+  ASSERT_TRUE(alpha && beta);
+  beta->lookup("alpha", "");
+  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), 3s);
+  ASSERT_TRUE(found.has_value()) << sink_b.Describe();
+  EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.1:50002"});
+  alpha->lookup("beta", "");
+  found = sink_a.WaitFor("beta", NonEmpty(), 3s);
+  ASSERT_TRUE(found.has_value()) << sink_a.Describe();
+  EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.1:50003"});
+}
+
+TEST(MdnsResolverNetns, TwoInstancesOfOneAppAreBothPublished) {
+  auto lab = NetnsLab::Create(3);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  RecordingSink sink_1, sink_2, sink_3;
+  // Same host name in both (one machine, two namespaces), different addresses.
+  auto one = StartIn((*lab)->host(1), Self("alpha", NetnsLab::address(1), 50002, "node"), &sink_1);
+  auto two = StartIn((*lab)->host(2), Self("alpha", NetnsLab::address(2), 50002, "node"), &sink_2);
+  auto caller = StartIn((*lab)->host(3), Self("caller", NetnsLab::address(3), 50002, "node"), &sink_3);
+  ASSERT_TRUE(one && two && caller);
+  caller->lookup("alpha", "");
+  // The first answer is published at once; the browse goes on and the second instance follows.
+  std::optional<Publish> both = sink_3.WaitFor("alpha", [](const Publish& p) { return p.addresses.size() == 2; }, 5s);
+  ASSERT_TRUE(both.has_value()) << sink_3.Describe();
+  std::vector<std::string> got = both->addresses;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"198.51.100.1:50002", "198.51.100.2:50002"}));
+}
+
+TEST(MdnsResolverNetns, StartFailsOnAHostNameAddressAndUnknownInterface) {
+  auto lab = NetnsLab::Create(1);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  InNetns in((*lab)->host(1));
+  ASSERT_TRUE(in.ok()) << in.error();
+  RecordingSink sink;
+  mdns::MdnsResolver by_name(mdns::MdnsOptions{});
+  absl::Status s = by_name.start(Self("alpha", "node.example", 50002, "node"), &sink);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("not an IP address"), std::string_view::npos) << s;
+  mdns::MdnsOptions only;
+  only.interfaces = {"eth0", "nosuch0"};
+  mdns::MdnsResolver wrong_if(only);
+  s = wrong_if.start(Self("alpha", NetnsLab::address(1), 50002, "node"), &sink);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("spec.nameResolution.configuration.interfaces[1]"), std::string_view::npos) << s;
+}
+
+}  // namespace
+}  // namespace ringside::mdns_test
