@@ -10,6 +10,7 @@ PACKAGES=(
   libabsl-dev libmimalloc-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
+  avahi-daemon avahi-utils dbus iproute2 python3-dbus python3-gi
 )
 
 missing=()

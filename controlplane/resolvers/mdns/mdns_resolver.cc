@@ -110,8 +110,13 @@ absl::Status MdnsResolver::start(const resolvers::SelfRegistration& self, resolv
                                                    probe.status().message()));
   announcement_ = std::move(a);
 
+  // ADR 0001: a loopback address is announced for sidecars on this host only, so it stays on
+  // the loopback interface (unless the user picked interfaces).
+  const bool loopback = (!announcement_.ipv4.empty() && announcement_.ipv4[0][0] == 127) ||
+                        (!announcement_.ipv6.empty() && announcement_.ipv6[0] == Ipv6Bytes{0, 0, 0, 0, 0, 0, 0, 0,
+                                                                                           0, 0, 0, 0, 0, 0, 0, 1});
   absl::StatusOr<std::vector<NetInterface>> ifaces =
-      select_interfaces(options_.interfaces, "spec.nameResolution.configuration.interfaces");
+      select_interfaces(options_.interfaces, loopback, "spec.nameResolution.configuration.interfaces");
   if (!ifaces.ok()) return ifaces.status();
   if (absl::Status s = sockets_.open(*std::move(ifaces)); !s.ok()) return s;
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -42,7 +42,8 @@ uint16_t Datagram::from_port() const {
   return 0;
 }
 
-absl::StatusOr<std::vector<NetInterface>> select_interfaces(const std::vector<std::string>& only, std::string_view path) {
+absl::StatusOr<std::vector<NetInterface>> select_interfaces(const std::vector<std::string>& only, bool loopback_only,
+                                                            std::string_view path) {
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return errno_error("getifaddrs");
   std::vector<NetInterface> all;       // up, multicast, non-loopback
@@ -80,7 +81,7 @@ absl::StatusOr<std::vector<NetInterface>> select_interfaces(const std::vector<st
     }
     return chosen;
   }
-  if (all.empty()) return loopback;
+  if (all.empty() || loopback_only) return loopback;
   return all;
 }
 

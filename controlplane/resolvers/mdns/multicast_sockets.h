@@ -25,10 +25,13 @@ struct NetInterface {
   bool has_ipv6 = false;  // has at least one IPv6 address
 };
 
-// Up, multicast-capable, non-loopback interfaces; `only` (names) narrows the set and every
-// name in it must exist (the error names `path`). Loopback is used only when it is the only
-// interface (then two sidecars in one namespace still find each other over it).
-absl::StatusOr<std::vector<NetInterface>> select_interfaces(const std::vector<std::string>& only, std::string_view path);
+// Which interfaces to use:
+// - `only` (names) when given; every name must exist (the error names `path`);
+// - else, with `loopback_only`, the loopback interface (a sidecar that announces 127.0.0.1 must
+//   not tell the LAN that its peers live at their own loopback address);
+// - else every up, multicast-capable, non-loopback interface, or loopback when there is none.
+absl::StatusOr<std::vector<NetInterface>> select_interfaces(const std::vector<std::string>& only, bool loopback_only,
+                                                            std::string_view path);
 
 // One received datagram.
 struct Datagram {

@@ -98,6 +98,26 @@ TEST(MdnsResolverNetns, TwoResolversInOneNamespaceShareThePort) {
   EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.1:50003"});
 }
 
+TEST(MdnsResolverNetns, LoopbackAddressesStayOnLoopback) {
+  // The default registered address (ADR 0001) is 127.0.0.1: two sidecars of one host find each
+  // other over the loopback interface, and nothing is announced on the LAN.
+  auto lab = NetnsLab::Create(2);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  RecordingSink sink_a, sink_b, sink_lan;
+  auto alpha = StartIn((*lab)->host(1), Self("alpha", "127.0.0.1", 50002, "node"), &sink_a);
+  auto beta = StartIn((*lab)->host(1), Self("beta", "127.0.0.1", 50003, "node"), &sink_b);
+  auto lan = StartIn((*lab)->host(2), Self("lan", NetnsLab::address(2), 50002, "other"), &sink_lan);
+  ASSERT_TRUE(alpha && beta && lan);
+  beta->lookup("alpha", "");
+  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), 3s);
+  ASSERT_TRUE(found.has_value()) << sink_b.Describe();
+  EXPECT_EQ(found->addresses, std::vector<std::string>{"127.0.0.1:50002"});
+  lan->lookup("alpha", "");
+  std::optional<Publish> from_lan = sink_lan.WaitFor("alpha", [](const Publish&) { return true; }, 3s);
+  ASSERT_TRUE(from_lan.has_value()) << sink_lan.Describe();
+  EXPECT_TRUE(from_lan->addresses.empty()) << "a loopback announcement leaked onto the bridge";
+}
+
 TEST(MdnsResolverNetns, TwoInstancesOfOneAppAreBothPublished) {
   auto lab = NetnsLab::Create(3);
   ASSERT_TRUE(lab.ok()) << lab.status();
