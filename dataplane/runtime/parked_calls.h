@@ -55,7 +55,7 @@ class ParkedCalls {
     timers_->cancel(&c->timer_);
   }
 
-  // The shard loop saw a new table: every call parked before now tries again, in turn. A call
+  // The shard loop saw a new table: every call parked before now tries again, oldest first. A call
   // that parks again waits for the next table; callbacks may unpark or end any other call.
   void on_new_table() {
     while (ParkedCall* c = waiting_) {

@@ -54,9 +54,13 @@ TEST(AllocCountTest, SteadyStateForwardingDoesNotAllocateOnShardThreads) {
   const absl::Status started = topology.Start({.binary = "ringsided-alloccount"});
   ASSERT_TRUE(started.ok()) << started;
 
-  // Warm-up at twice the measured concurrency: the shard pools grow to the high-water mark of
-  // live objects per size class, which the measured phase (fewer concurrent calls) stays under.
-  Drive(topology.a.ports.http, 3000, 8);
+  // Warm-up at four times the measured concurrency, twice over fresh connections: the shard
+  // pools grow to the high-water mark of live objects per size class, which the measured phase
+  // (fewer concurrent calls) stays under. With several shards the kernel spreads connections
+  // by hash, so each shard must see at least the measured concurrency during warm-up: with 16
+  // connections over two shards one gets fewer than 4 with p ~ 1%, over two rounds ~ 1e-4.
+  Drive(topology.a.ports.http, 3000, 16);
+  Drive(topology.a.ports.http, 3000, 16);
   const auto a_before = ReadMetric(topology.a.ports.metrics, kMetric);
   const auto b_before = ReadMetric(topology.b.ports.metrics, kMetric);
   ASSERT_TRUE(a_before.has_value()) << "metric " << kMetric << " missing on a";

@@ -192,6 +192,11 @@ bool WaitForListening(uint16_t port, std::chrono::milliseconds timeout) {
   return false;
 }
 
+std::string E2eShards() {
+  const char* v = std::getenv("RINGSIDE_E2E_SHARDS");
+  return v && *v ? std::string(v) : std::string("1");
+}
+
 absl::StatusOr<Sidecar> StartSidecar(const SidecarOptions& options, const TempDir& dir,
                                      SidecarPorts ports) {
   if (!BinaryExists(options.binary)) {
@@ -206,7 +211,7 @@ absl::StatusOr<Sidecar> StartSidecar(const SidecarOptions& options, const TempDi
       "--dapr-grpc-port", absl::StrCat(ports.grpc),
       "--dapr-internal-grpc-port", absl::StrCat(ports.internal),
       "--metrics-port", absl::StrCat(ports.metrics),
-      "--shards", "1"};
+      "--shards", E2eShards()};
   if (options.app_port.has_value()) {
     args.insert(args.end(), {"--app-port", absl::StrCat(*options.app_port), "--app-protocol", "http"});
   }

@@ -77,6 +77,10 @@ class ChildProcess {
   std::string log_path_;            // file receiving stdout and stderr
 };
 
+// Shards per sidecar in this run: $RINGSIDE_E2E_SHARDS, else "1" (CTest runs every e2e test
+// both ways; the two-shard copies are named shards2.*).
+std::string E2eShards();
+
 // Waits for GET /v1.0/healthz → 204 on `http_port`.
 bool WaitForHealthz(uint16_t http_port, std::chrono::milliseconds timeout);
 // Waits until something accepts TCP connections on `port`.
