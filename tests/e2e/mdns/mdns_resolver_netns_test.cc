@@ -3,9 +3,14 @@
 // root for `ip netns`; without it the tests fail, they do not skip.
 #include <gtest/gtest.h>
 
-#include <algorithm>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 
 #include "controlplane/resolvers/mdns/mdns_resolver.h"
@@ -134,6 +139,48 @@ TEST(MdnsResolverNetns, TwoInstancesOfOneAppAreBothPublished) {
   std::vector<std::string> got = both->addresses;
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{"198.51.100.1:50002", "198.51.100.2:50002"}));
+}
+
+TEST(MdnsResolverNetns, AnswersLegacyUnicastQueries) {
+  // A plain DNS client (`dig -p 5353 @224.0.0.251 alpha.local. PTR`) queries from an ephemeral
+  // port: the answer comes back to that port as ordinary DNS (RFC 6762 §6.7).
+  auto lab = NetnsLab::Create(2);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  RecordingSink sink;
+  auto alpha = StartIn((*lab)->host(1), Self("alpha", NetnsLab::address(1), 50002, "nodeone"), &sink);
+  ASSERT_TRUE(alpha);
+  InNetns in((*lab)->host(2));
+  ASSERT_TRUE(in.ok()) << in.error();
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  timeval tv{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  mdns::DnsMessage query = mdns::browse_query(mdns::service_name_for("alpha"));
+  query.id = 0x4242;
+  absl::StatusOr<std::vector<uint8_t>> bytes = mdns::build_message(query);
+  ASSERT_TRUE(bytes.ok());
+  sockaddr_in group{};
+  group.sin_family = AF_INET;
+  group.sin_port = htons(5353);
+  inet_pton(AF_INET, "224.0.0.251", &group.sin_addr);
+  ASSERT_EQ(sendto(fd, bytes->data(), bytes->size(), 0, reinterpret_cast<sockaddr*>(&group), sizeof(group)),
+            static_cast<ssize_t>(bytes->size()))
+      << std::strerror(errno);
+  std::vector<uint8_t> buf(9000);
+  const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+  close(fd);
+  ASSERT_GT(n, 0) << "no unicast answer: " << std::strerror(errno);
+  absl::StatusOr<mdns::DnsMessage> reply = mdns::parse_message(std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->id, 0x4242);
+  ASSERT_EQ(reply->questions.size(), 1u);
+  EXPECT_EQ(reply->questions[0].name.to_string(), "alpha.local.");
+  ASSERT_FALSE(reply->answers.empty());
+  EXPECT_EQ(reply->answers[0].ptr.to_string(), "nodeone:" + std::to_string(getpid()) + ".alpha.local.");
+  for (const mdns::ResourceRecord& rr : reply->additionals) {
+    EXPECT_LE(rr.ttl, 10u) << rr.name.to_string();
+    EXPECT_FALSE(rr.cache_flush()) << rr.name.to_string();
+  }
 }
 
 TEST(MdnsResolverNetns, StartFailsOnAHostNameAddressAndUnknownInterface) {
