@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,13 +36,21 @@ class EtcdClient {
   // Remaining TTL in seconds; -1 when the lease does not exist (expired or revoked).
   absl::StatusOr<int64_t> time_to_live(int64_t lease_id);
 
-  // The endpoint streams should use now, and its stubs.
+  // One endpoint's channel and stubs. Holders keep it alive while a new one replaces it.
+  struct Connection {
+    std::shared_ptr<grpc::Channel> channel;            // shared by the stubs
+    std::unique_ptr<etcdserverpb::KV::Stub> kv;        // Range, Put, DeleteRange
+    std::unique_ptr<etcdserverpb::Watch::Stub> watch;  // Watch stream
+    std::unique_ptr<etcdserverpb::Lease::Stub> lease;  // Grant, Revoke, KeepAlive, TimeToLive
+  };
+  // The endpoint calls and streams should use now.
   size_t current() const { return current_.load(std::memory_order_relaxed); }
-  etcdserverpb::Watch::Stub& watch_stub(size_t endpoint) { return *endpoints_[endpoint].watch; }
-  etcdserverpb::Lease::Stub& lease_stub(size_t endpoint) { return *endpoints_[endpoint].lease; }
-  const std::string& endpoint_name(size_t endpoint) const { return endpoints_[endpoint].target; }
-  // A call or stream on `endpoint` failed at the transport level: use the next one.
-  void failed(size_t endpoint);
+  std::shared_ptr<Connection> connection(size_t endpoint) const;
+  const std::string& endpoint_name(size_t endpoint) const { return targets_[endpoint]; }
+  // A call or stream on `conn` (of `endpoint`) failed at the transport level: the endpoint gets
+  // a fresh channel (gRPC's own channel, once in TRANSIENT_FAILURE, may sit out a back-off and
+  // then wait idle instead of reconnecting) and calls move on to the next endpoint.
+  void failed(size_t endpoint, const Connection* conn);
 
   // "etcd <endpoint>: <what>: <gRPC code>: <message>"; UNAVAILABLE for transport failures.
   absl::Status to_status(size_t endpoint, std::string_view what, const grpc::Status& s) const;
@@ -49,22 +58,20 @@ class EtcdClient {
   std::chrono::milliseconds call_timeout() const { return call_timeout_; }
 
  private:
-  struct Endpoint {
-    std::string target;                               // host:port as configured
-    std::shared_ptr<grpc::Channel> channel;           // shared by the stubs
-    std::unique_ptr<etcdserverpb::KV::Stub> kv;       // Range, Put, DeleteRange
-    std::unique_ptr<etcdserverpb::Watch::Stub> watch;  // Watch stream
-    std::unique_ptr<etcdserverpb::Lease::Stub> lease;  // Grant, Revoke, KeepAlive, TimeToLive
-  };
   // Unary call on the current endpoint with the call timeout; waits for the channel to connect
   // (within the deadline) instead of failing fast during its reconnect back-off.
-  // `call(endpoint, context, response)` issues the RPC.
+  // `call(connection, context, response)` issues the RPC.
   template <typename Resp, typename Call>
   absl::StatusOr<Resp> unary(std::string_view what, Call call);
 
-  std::vector<Endpoint> endpoints_;               // one per configured endpoint
-  std::atomic<size_t> current_{0};                // index calls use now
-  std::chrono::milliseconds call_timeout_;        // deadline of unary calls
+  std::shared_ptr<Connection> connect(size_t endpoint) const;
+
+  std::vector<std::string> targets_;                     // host:port per configured endpoint
+  mutable std::mutex mu_;                                // guards connections_
+  std::vector<std::shared_ptr<Connection>> connections_;  // one per endpoint
+  std::atomic<size_t> current_{0};                       // index calls use now
+  std::chrono::milliseconds call_timeout_;               // deadline of unary calls
+  std::chrono::milliseconds max_backoff_;                // cap of gRPC's reconnect back-off
 };
 
 // Transport-level failures (the member is down or unreachable), as opposed to answers.

@@ -26,7 +26,13 @@ int InstanceWatcher::lists() const {
 
 void InstanceWatcher::report(const absl::Status& s) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (s.ok() && !reported_error_) return;
+  // One report per outage: the texts of successive failures differ (refused, handshake timed
+  // out...) and each distinct text would be logged again.
+  if (s.ok() != reported_error_) return;
+  if (s.ok()) {
+    std::fprintf(stderr, "ringside: etcd resolver: watch of %s resumed after revision %lld\n", key_prefix_.c_str(),
+                 static_cast<long long>(revision_));
+  }
   reported_error_ = !s.ok();
   sink_->report_status(s);
 }
@@ -61,6 +67,8 @@ absl::Status InstanceWatcher::list() {
     listed_ = true;
     need_list_ = false;
     ++lists_;
+    std::fprintf(stderr, "ringside: etcd resolver: listed %zu instance(s) under %s at revision %lld\n", by_key_.size(),
+                 key_prefix_.c_str(), static_cast<long long>(revision_));
     publish_locked();
     pending.swap(pending_lookups_);
   }
@@ -94,13 +102,27 @@ void InstanceWatcher::lookup(std::string_view app_id, std::string_view ns) {
 bool InstanceWatcher::apply(const mvccpb::Event& event) {
   const mvccpb::KeyValue& kv = event.kv();
   revision_ = std::max(revision_, kv.mod_revision());
-  if (event.type() == mvccpb::Event::DELETE) return by_key_.erase(kv.key()) > 0;
-  std::optional<snapshot::Instance> inst = instance_of(kv.key(), kv.value());
-  if (!inst) return by_key_.erase(kv.key()) > 0;
+  // One line per membership change: operators (and the e2e failover measurement) see when an
+  // instance joined or left this sidecar's view.
+  auto note = [&](const char* what) {
+    std::fprintf(stderr, "ringside: etcd resolver: %s %s (revision %lld)\n", kv.key().c_str(), what,
+                 static_cast<long long>(kv.mod_revision()));
+  };
+  std::optional<snapshot::Instance> inst;
+  if (event.type() == mvccpb::Event::PUT) inst = instance_of(kv.key(), kv.value());
+  if (!inst) {
+    if (by_key_.erase(kv.key()) == 0) return false;
+    note("left");
+    return true;
+  }
   auto [it, inserted] = by_key_.try_emplace(kv.key(), *inst);
-  if (inserted) return true;
+  if (inserted) {
+    note("joined");
+    return true;
+  }
   if (it->second == *inst) return false;
   it->second = *std::move(inst);
+  note("changed");
   return true;
 }
 
@@ -134,13 +156,14 @@ void InstanceWatcher::run() {
 
 absl::Status InstanceWatcher::watch(Backoff& backoff) {
   size_t endpoint = client_->current();
+  std::shared_ptr<EtcdClient::Connection> conn = client_->connection(endpoint);
   grpc::ClientContext ctx;
   {
     std::lock_guard<std::mutex> lock(ctx_mu_);
     if (stop_.stopped()) return absl::OkStatus();
     active_ = &ctx;
   }
-  auto stream = client_->watch_stub(endpoint).Watch(&ctx);
+  auto stream = conn->watch->Watch(&ctx);
   etcdserverpb::WatchRequest req;
   etcdserverpb::WatchCreateRequest* create = req.mutable_create_request();
   create->set_key(key_prefix_);
@@ -187,9 +210,11 @@ absl::Status InstanceWatcher::watch(Backoff& backoff) {
     active_ = nullptr;
   }
   if (stop_.stopped() || ended_by_server) return result;
+  // The stream broke (we cancel only after Read failed, so CANCELLED hides the cause): start
+  // over on a fresh channel, on the next endpoint.
+  client_->failed(endpoint, conn.get());
   if (status.ok() || status.error_code() == grpc::StatusCode::CANCELLED)
     return absl::UnavailableError(absl::StrCat("etcd ", client_->endpoint_name(endpoint), ": watch stream ended"));
-  if (is_transport_failure(status.error_code())) client_->failed(endpoint);
   return client_->to_status(endpoint, "watch", status);
 }
 

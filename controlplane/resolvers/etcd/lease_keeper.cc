@@ -15,10 +15,19 @@ LeaseKeeper::LeaseKeeper(EtcdClient* client, std::string key, std::string value,
       interval_(interval),
       max_backoff_(max_backoff) {}
 
-void LeaseKeeper::log_once(const std::string& text) {
-  if (text == last_log_) return;
-  last_log_ = text;
-  std::fprintf(stderr, "ringside: etcd resolver: %s\n", text.c_str());
+void LeaseKeeper::log(const std::string& text) { std::fprintf(stderr, "ringside: etcd resolver: %s\n", text.c_str()); }
+
+void LeaseKeeper::log_failure(const std::string& text) {
+  // One line per outage: successive failures differ in wording (refused, handshake timed out).
+  if (failing_) return;
+  failing_ = true;
+  log(text);
+}
+
+void LeaseKeeper::log_recovery(const std::string& text) {
+  if (!failing_) return;
+  failing_ = false;
+  log(text);
 }
 
 absl::Status LeaseKeeper::register_now() {
@@ -43,26 +52,28 @@ void LeaseKeeper::run() {
     if (lease_id_.load() == 0) {
       absl::Status s = register_now();
       if (!s.ok()) {
-        log_once(absl::StrCat("cannot register ", key_, " (retrying): ", s.message()));
+        log_failure(absl::StrCat("cannot register ", key_, " (retrying): ", s.message()));
         stop_.sleep_for(backoff.next());
         continue;
       }
-      log_once(absl::StrCat("registered ", key_, " under lease ", lease_id_.load()));
+      failing_ = false;
+      log(absl::StrCat("registered ", key_, " under lease ", lease_id_.load()));
     }
     absl::Status s = keep_alive(backoff);
     if (stop_.stopped()) break;
     if (absl::IsNotFound(s)) {
-      log_once(absl::StrCat("lease of ", key_, " was lost; registering again"));
+      log(absl::StrCat("lease of ", key_, " was lost; registering again"));
       lease_id_.store(0);
       continue;  // at once: we are not in etcd's table any more
     }
-    log_once(absl::StrCat("keep-alive of ", key_, " failed (retrying): ", s.message()));
+    log_failure(absl::StrCat("keep-alive of ", key_, " failed (retrying): ", s.message()));
     stop_.sleep_for(backoff.next());
   }
 }
 
 absl::Status LeaseKeeper::keep_alive(Backoff& backoff) {
   size_t endpoint = client_->current();
+  std::shared_ptr<EtcdClient::Connection> conn = client_->connection(endpoint);
   grpc::ClientContext ctx;
   {
     std::lock_guard<std::mutex> lock(ctx_mu_);
@@ -70,7 +81,7 @@ absl::Status LeaseKeeper::keep_alive(Backoff& backoff) {
     active_ = &ctx;
   }
   std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>>
-      stream = client_->lease_stub(endpoint).LeaseKeepAlive(&ctx);
+      stream = conn->lease->LeaseKeepAlive(&ctx);
   absl::Status result = absl::OkStatus();
   etcdserverpb::LeaseKeepAliveRequest req;
   etcdserverpb::LeaseKeepAliveResponse resp;
@@ -83,7 +94,7 @@ absl::Status LeaseKeeper::keep_alive(Backoff& backoff) {
       break;
     }
     backoff.reset();
-    last_log_.clear();  // the next failure is news again
+    log_recovery(absl::StrCat("keep-alive of ", key_, " resumed on lease ", lease_id_.load()));
     if (!stop_.sleep_for(interval_)) break;
   }
   ctx.TryCancel();
@@ -94,10 +105,11 @@ absl::Status LeaseKeeper::keep_alive(Backoff& backoff) {
   }
   if (lost) return absl::NotFoundError("lease expired");
   if (stop_.stopped()) return absl::OkStatus();
-  if (status.ok() || status.error_code() == grpc::StatusCode::CANCELLED) {
+  // The stream broke (we cancel only after Read failed, so CANCELLED hides the cause): start
+  // over on a fresh channel, on the next endpoint.
+  client_->failed(endpoint, conn.get());
+  if (status.ok() || status.error_code() == grpc::StatusCode::CANCELLED)
     return absl::UnavailableError(absl::StrCat("etcd ", client_->endpoint_name(endpoint), ": keep-alive stream ended"));
-  }
-  if (is_transport_failure(status.error_code())) client_->failed(endpoint);
   return client_->to_status(endpoint, "lease keep-alive", status);
 }
 
@@ -113,7 +125,7 @@ void LeaseKeeper::stop(bool revoke) {
   int64_t id = lease_id_.exchange(0);
   if (revoke && id != 0) {
     absl::Status s = client_->revoke(id);
-    if (!s.ok()) log_once(absl::StrCat("cannot revoke the lease of ", key_, " (it expires in ", ttl_.count(), " s): ", s.message()));
+    if (!s.ok()) log(absl::StrCat("cannot revoke the lease of ", key_, " (it expires in ", ttl_.count(), " s): ", s.message()));
   }
 }
 

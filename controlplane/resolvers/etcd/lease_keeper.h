@@ -41,7 +41,9 @@ class LeaseKeeper {
   // One keep-alive stream until it fails (UNAVAILABLE...), stop() (OK) or the lease is gone
   // (NOT_FOUND).
   absl::Status keep_alive(Backoff& backoff);
-  void log_once(const std::string& text);
+  void log(const std::string& text);
+  void log_failure(const std::string& text);   // first failure of an outage only
+  void log_recovery(const std::string& text);  // after a logged failure only
 
   EtcdClient* client_;                      // shared with the watcher
   std::string key_;                         // <prefix>/<ns>/<app>/<address>
@@ -54,7 +56,7 @@ class LeaseKeeper {
   StopSignal stop_;                         // ends sleeps and the loop
   std::mutex ctx_mu_;                       // guards active_
   grpc::ClientContext* active_ = nullptr;   // the open stream's context, cancelled by stop()
-  std::string last_log_;                    // last line logged (each distinct failure once)
+  bool failing_ = false;                    // a failure was logged and nothing succeeded since
   std::thread thread_;                      // runs run()
   bool stopped_ = false;                    // stop() already ran
 };
