@@ -64,7 +64,9 @@ class EtcdResolverTest : public ::testing::Test {
   void SetUp() override {
     absl::Status s = etcd_.Start();
     ASSERT_TRUE(s.ok()) << "cannot run etcd (install etcd-server: scripts/install-deps.sh): " << s;
-    client_ = std::make_unique<EtcdClient>(std::vector<std::string>{etcd_.endpoint()}, 2000ms, 300ms);
+    // Channel arguments unlike the resolvers': gRPC shares subchannels between channels with
+    // equal arguments, and the test's own calls must not reconnect the resolvers' channels.
+    client_ = std::make_unique<EtcdClient>(std::vector<std::string>{etcd_.endpoint()}, 2500ms, 250ms);
   }
 
   // Keys under the test prefix, read directly from etcd.
@@ -231,8 +233,11 @@ TEST_F(EtcdResolverTest, EtcdCrashKeepsTheLastTableAndUpdatesResumeAfterRestart)
   EXPECT_EQ(a.sink->views().size(), views_before) << "nothing may be published because of an outage";
 
   ASSERT_TRUE(etcd_.Start().ok());
-  // A change after the restart reaches A's resumed watch; A and B kept their leases.
-  Sidecar c = start_sidecar(options_for(etcd_.endpoint()), self("shipping", "127.0.0.1:50005"));
+  // A change after the restart reaches A's resumed watch; A and B kept their leases. It is
+  // written with the test's own client (a resolver started here would share, and so
+  // reconnect, A's gRPC subchannel: A must reconnect on its own).
+  ASSERT_TRUE(client_->put(std::string(kPrefix) + "/default/shipping/127.0.0.1:50005",
+                           R"({"appId":"shipping","address":"127.0.0.1:50005"})", 0).ok());
   EXPECT_TRUE(a.sink->wait_for_view(
       {"billing/default/127.0.0.1:50003", "orders/default/127.0.0.1:50002", "shipping/default/127.0.0.1:50005"}));
   EXPECT_TRUE(a.sink->wait_until([&] { return a.sink->statuses_locked().back().ok(); })) << "the error is cleared";
