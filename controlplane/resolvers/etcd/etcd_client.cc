@@ -73,16 +73,24 @@ absl::Status EtcdClient::to_status(size_t endpoint, std::string_view what, const
 
 template <typename Resp, typename Call>
 absl::StatusOr<Resp> EtcdClient::unary(std::string_view what, Call call) {
-  size_t i = current();
-  std::shared_ptr<Connection> conn = connection(i);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + call_timeout_);
-  ctx.set_wait_for_ready(true);
-  Resp resp;
-  grpc::Status s = call(*conn, &ctx, &resp);
-  if (s.ok()) return resp;
-  if (is_transport_failure(s.error_code())) failed(i, conn.get());
-  return to_status(i, what, s);
+  // Each endpoint at most once: a member that is down costs one call timeout, then the next is
+  // tried. Every call we make is safe to repeat (a Grant whose answer was lost leaves a lease
+  // without keys that expires on its own).
+  absl::Status last;
+  for (size_t attempt = 0; attempt < targets_.size(); ++attempt) {
+    size_t i = current();
+    std::shared_ptr<Connection> conn = connection(i);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + call_timeout_);
+    ctx.set_wait_for_ready(true);
+    Resp resp;
+    grpc::Status s = call(*conn, &ctx, &resp);
+    if (s.ok()) return resp;
+    last = to_status(i, what, s);
+    if (!is_transport_failure(s.error_code())) break;
+    failed(i, conn.get());
+  }
+  return last;
 }
 
 absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::range_prefix(const std::string& prefix) {

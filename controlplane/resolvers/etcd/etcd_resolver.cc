@@ -28,7 +28,14 @@ absl::Status EtcdResolver::start(const SelfRegistration& self, InstanceSink* sin
                                             effective_keep_alive_interval(options_), options_.max_backoff);
     if (absl::Status s = keeper_->register_now(); !s.ok()) return startup_error("register with", s);
   }
-  watcher_ = std::make_unique<InstanceWatcher>(client_.get(), options_.prefix, sink, options_.max_backoff);
+  std::function<void(const std::string&)> on_delete;
+  if (keeper_) {
+    on_delete = [keeper = keeper_.get()](const std::string& key) {
+      if (key == keeper->key()) keeper->key_deleted();
+    };
+  }
+  watcher_ = std::make_unique<InstanceWatcher>(client_.get(), options_.prefix, sink, options_.max_backoff,
+                                               std::move(on_delete));
   if (absl::Status s = watcher_->list(); !s.ok()) {
     if (keeper_) keeper_->stop(true);
     return startup_error("list registrations in", s);

@@ -11,8 +11,13 @@
 namespace ringside::resolvers::etcd {
 
 InstanceWatcher::InstanceWatcher(EtcdClient* client, std::string prefix, InstanceSink* sink,
-                                 std::chrono::milliseconds max_backoff)
-    : client_(client), key_prefix_(key_prefix(prefix)), sink_(sink), max_backoff_(max_backoff) {}
+                                 std::chrono::milliseconds max_backoff,
+                                 std::function<void(const std::string&)> on_delete)
+    : client_(client),
+      key_prefix_(key_prefix(prefix)),
+      sink_(sink),
+      max_backoff_(max_backoff),
+      on_delete_(std::move(on_delete)) {}
 
 int64_t InstanceWatcher::revision() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -87,6 +92,8 @@ void InstanceWatcher::publish_locked() {
 }
 
 void InstanceWatcher::lookup(std::string_view app_id, std::string_view ns) {
+  // The sink is called under mu_ (it only queues), so an answer built from an older view can
+  // never reach the control plane after a newer publish_all.
   std::lock_guard<std::mutex> lock(mu_);
   if (!listed_) {
     pending_lookups_.emplace_back(std::string(app_id), std::string(ns));
@@ -110,6 +117,7 @@ bool InstanceWatcher::apply(const mvccpb::Event& event) {
   };
   std::optional<snapshot::Instance> inst;
   if (event.type() == mvccpb::Event::PUT) inst = instance_of(kv.key(), kv.value());
+  if (event.type() == mvccpb::Event::DELETE && on_delete_) on_delete_(kv.key());
   if (!inst) {
     if (by_key_.erase(kv.key()) == 0) return false;
     note("left");

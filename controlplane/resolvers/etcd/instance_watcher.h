@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <mutex>
@@ -27,7 +28,10 @@ namespace ringside::resolvers::etcd {
 
 class InstanceWatcher {
  public:
-  InstanceWatcher(EtcdClient* client, std::string prefix, InstanceSink* sink, std::chrono::milliseconds max_backoff);
+  // `on_delete(key)` runs on the watch thread for every key deleted under the prefix (the
+  // resolver uses it to notice its own key vanishing); may be empty.
+  InstanceWatcher(EtcdClient* client, std::string prefix, InstanceSink* sink, std::chrono::milliseconds max_backoff,
+                  std::function<void(const std::string&)> on_delete = {});
   ~InstanceWatcher() { stop(); }
 
   // Lists once, synchronously, and publishes (start-up). Error when etcd cannot be read.
@@ -59,6 +63,7 @@ class InstanceWatcher {
   std::string key_prefix_;                          // "<prefix>/"
   InstanceSink* sink_;                              // where views go
   std::chrono::milliseconds max_backoff_;           // reconnect back-off cap
+  std::function<void(const std::string&)> on_delete_;  // see the constructor
   mutable std::mutex mu_;                           // guards the view and the fields below
   std::map<std::string, snapshot::Instance> by_key_;  // the view: etcd key -> instance
   int64_t revision_ = 0;                            // last revision reflected in by_key_

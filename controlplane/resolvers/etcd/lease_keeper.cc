@@ -41,6 +41,7 @@ absl::Status LeaseKeeper::register_now() {
   }
   lease_id_.store(lease->id());
   registrations_.fetch_add(1);
+  rewrite_.store(false);  // the key was just written (its deletion with the old lease is moot)
   return absl::OkStatus();
 }
 
@@ -92,6 +93,14 @@ absl::Status LeaseKeeper::keep_alive(Backoff& backoff) {
     if (resp.ttl() <= 0) {
       lost = true;
       break;
+    }
+    if (rewrite_.exchange(false)) {
+      absl::StatusOr<etcdserverpb::PutResponse> put = client_->put(key_, value_, lease_id_.load());
+      if (put.ok()) {
+        log(absl::StrCat(key_, " was deleted while its lease lived; written again"));
+      } else {
+        rewrite_.store(true);  // next time (a lost lease is caught by the keep-alive answer)
+      }
     }
     backoff.reset();
     log_recovery(absl::StrCat("keep-alive of ", key_, " resumed on lease ", lease_id_.load()));

@@ -32,6 +32,10 @@ class LeaseKeeper {
   // Ends the thread; with `revoke`, revokes the lease (deletes our key). Safe to call twice.
   void stop(bool revoke);
 
+  // Our key was deleted while our lease may still live (an operator's `etcdctl del`): write it
+  // again at the next keep-alive. Any thread.
+  void key_deleted() { rewrite_.store(true); }
+
   int64_t lease_id() const { return lease_id_.load(); }            // 0 = none
   int registrations() const { return registrations_.load(); }      // successful (re)registrations
   const std::string& key() const { return key_; }
@@ -53,6 +57,7 @@ class LeaseKeeper {
   std::chrono::milliseconds max_backoff_;   // reconnect back-off cap
   std::atomic<int64_t> lease_id_{0};        // current lease; 0 = none
   std::atomic<int> registrations_{0};       // grant+put successes
+  std::atomic<bool> rewrite_{false};        // key_deleted() was called: put the key again
   StopSignal stop_;                         // ends sleeps and the loop
   std::mutex ctx_mu_;                       // guards active_
   grpc::ClientContext* active_ = nullptr;   // the open stream's context, cancelled by stop()

@@ -271,6 +271,48 @@ TEST_F(EtcdResolverTest, UnusableValuesAreIgnored) {
   EXPECT_TRUE(a.sink->wait_for_view({"manual/default/192.0.2.7:50002", "orders/default/127.0.0.1:50002"}));
 }
 
+TEST_F(EtcdResolverTest, KeyDeletedByAnOperatorIsWrittenAgain) {
+  Sidecar a = start_sidecar(options_for(etcd_.endpoint(), 3s), self("orders", "127.0.0.1:50002"));
+  ASSERT_TRUE(a.sink->wait_for_view({"orders/default/127.0.0.1:50002"}));
+  int64_t lease = a.resolver->lease_keeper()->lease_id();
+  std::string out = etcd_.Etcdctl(absl::StrCat("del ", kPrefix, "/default/orders/127.0.0.1:50002"));
+  ASSERT_TRUE(absl::StrContains(out, "1")) << out;
+  // Back within one keep-alive interval (1 s), under the same lease.
+  EXPECT_TRUE(a.sink->wait_until([&] {
+    const auto& v = a.sink->views_locked();
+    return v.size() >= 2 && v[v.size() - 2].empty() && v.back() == View{"orders/default/127.0.0.1:50002"};
+  })) << "the deletion and the rewrite were not both seen";
+  ASSERT_TRUE(wait_for_keys(1));
+  absl::StatusOr<etcdserverpb::RangeResponse> r = client_->range_prefix(key_prefix(kPrefix));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->kvs_size(), 1);
+  EXPECT_EQ(r->kvs(0).lease(), lease);
+  EXPECT_EQ(a.resolver->lease_keeper()->registrations(), 1);
+}
+
+TEST_F(EtcdResolverTest, DiscoverOnlyRegistersNothing) {
+  Sidecar b = start_sidecar(options_for(etcd_.endpoint()), self("billing", "127.0.0.1:50003"));
+  EtcdOptions o = options_for(etcd_.endpoint());
+  o.self_register = false;
+  Sidecar a = start_sidecar(o, self("orders", "127.0.0.1:50002"));
+  EXPECT_EQ(a.resolver->lease_keeper(), nullptr);
+  EXPECT_TRUE(a.sink->wait_for_view({"billing/default/127.0.0.1:50003"}));
+  EXPECT_EQ(stored_keys().size(), 1u);
+}
+
+TEST_F(EtcdResolverTest, NextEndpointIsUsedWhenOneIsDown) {
+  uint16_t dead = ringside::testing::pick_free_port();  // nothing listens there
+  EtcdOptions o = options_for(absl::StrCat("127.0.0.1:", dead));
+  o.endpoints.push_back(etcd_.endpoint());
+  o.dial_timeout = 500ms;
+  Sidecar a = start_sidecar(o, self("orders", "127.0.0.1:50002"));
+  EXPECT_TRUE(a.sink->wait_for_view({"orders/default/127.0.0.1:50002"}));
+  EXPECT_EQ(stored_keys().size(), 1u);
+  Sidecar b = start_sidecar(options_for(etcd_.endpoint()), self("billing", "127.0.0.1:50003"));
+  EXPECT_TRUE(a.sink->wait_for_view({"billing/default/127.0.0.1:50003", "orders/default/127.0.0.1:50002"}))
+      << "the watch runs on the live endpoint";
+}
+
 TEST(EtcdResolverStartTest, StartFailsWhenEtcdIsUnreachable) {
   uint16_t port = ringside::testing::pick_free_port();  // nothing listens there
   EtcdOptions o = options_for(absl::StrCat("127.0.0.1:", port));
