@@ -9,6 +9,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libabsl-dev libmimalloc-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   etcd-client etcd-server
+  libc-ares-dev dnsmasq-base
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   avahi-daemon avahi-utils dbus iproute2 python3-dbus python3-gi

@@ -1,7 +1,10 @@
+// make_resolver(): the resolver named by spec.nameResolution.component (declared in resolver.h).
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/yaml_fields.h"
 #include "controlplane/resolvers/mdns/mdns_resolver.h"
 #include "controlplane/resolvers/etcd/etcd_resolver.h"
+#include "controlplane/resolvers/kubernetes/kubernetes_resolver.h"
+#include "controlplane/resolvers/nameformat/nameformat_resolver.h"
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/resolvers/sqlite_resolver.h"
 #include "controlplane/resolvers/static_resolver.h"
@@ -17,6 +20,8 @@ absl::StatusOr<std::unique_ptr<Resolver>> make_resolver(const config::NameResolu
     if (!options.ok()) return options.status();
     return std::unique_ptr<Resolver>(new etcd::EtcdResolver(*std::move(options)));
   }
+  if (cfg.component == "kubernetes") return make_kubernetes_resolver(cfg);
+  if (cfg.component == "nameformat") return make_nameformat_resolver(cfg);
   return absl::InvalidArgumentError(absl::StrCat("spec.nameResolution.component: \"", cfg.component,
                                                  "\" is not supported by ringside (", config::known_resolvers_text(), ")"));
 }
