@@ -88,8 +88,9 @@ std::string build_url(const ClientOptions& client, std::string_view path, const 
 
 ConsulRequest::ConsulRequest(const ClientOptions& client, std::string method, std::string url, std::string body,
                              std::string_view token, std::string_view cache_control,
-                             std::chrono::milliseconds timeout)
-    : body_out_(std::move(body)), what_(absl::StrCat(method, " ", url)) {
+                             std::chrono::milliseconds timeout, std::string_view label)
+    : body_out_(std::move(body)),
+      what_(absl::StrCat(method, " ", label.empty() ? absl::string_view(url) : config::to_absl(label))) {
   global_init();
   curl_ = curl_easy_init();
   if (!curl_) return;

@@ -38,9 +38,12 @@ std::string escape_path_segment(std::string_view s);
 class ConsulRequest {
  public:
   // method "GET" or "PUT"; body "" = none (else sent as application/json). `token` overrides
-  // the client's X-Consul-Token when non-empty. `timeout` bounds the whole request.
+  // the client's X-Consul-Token when non-empty. `timeout` bounds the whole request. `label`
+  // names the request in errors instead of the URL (blocking queries leave out index/wait so
+  // that one outage reads the same on every retry).
   ConsulRequest(const ClientOptions& client, std::string method, std::string url, std::string body,
-                std::string_view token, std::string_view cache_control, std::chrono::milliseconds timeout);
+                std::string_view token, std::string_view cache_control, std::chrono::milliseconds timeout,
+                std::string_view label = {});
   ~ConsulRequest();
   ConsulRequest(const ConsulRequest&) = delete;
   ConsulRequest& operator=(const ConsulRequest&) = delete;

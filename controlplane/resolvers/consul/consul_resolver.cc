@@ -157,6 +157,10 @@ void ConsulResolver::start_due(Clock::time_point now) {
       if (options_.use_cache && p.first == "cached") continue;  // daprd's watcher never uses the agent cache
       params.push_back(p);
     }
+    const std::string path = absl::StrCat("/v1/health/service/", escape_path_segment(t.app_id));
+    Params label_params = params;
+    label_params.emplace_back("passing", "1");
+    const std::string label = build_url(client, path, label_params);
     std::string cache_control = options_.use_cache ? std::string() : q.cache_control;
     if (blocking) {
       params.emplace_back("index", absl::StrCat(t.index));
@@ -166,8 +170,8 @@ void ConsulResolver::start_due(Clock::time_point now) {
       timeout += wait + wait / 16;  // Consul adds up to wait/16 of jitter
     }
     params.emplace_back("passing", "1");
-    const std::string url = build_url(client, absl::StrCat("/v1/health/service/", escape_path_segment(t.app_id)), params);
-    t.in_flight = std::make_unique<ConsulRequest>(client, "GET", url, "", q.token, cache_control, timeout);
+    const std::string url = build_url(client, path, params);
+    t.in_flight = std::make_unique<ConsulRequest>(client, "GET", url, "", q.token, cache_control, timeout, label);
     t.started = now;
     if (!t.in_flight->handle()) {
       complete(t, CURLE_FAILED_INIT, now);
@@ -191,6 +195,11 @@ void ConsulResolver::complete(Tracked& t, int curl_code, Clock::time_point now) 
     t.backoff = t.backoff.count() == 0 ? options_.retry_initial : std::min(t.backoff * 2, options_.retry_max);
     t.next_at = now + t.backoff;
     t.error = std::string(parsed.status().message());
+    // One outage is one report: a blocking query cut by the agent going away ("connection
+    // reset") and the retries that follow ("connection refused") are the same problem.
+    t.error_kind = !r.ok() ? (r.status().message().find(": HTTP ") != absl::string_view::npos ? "http" : "transport")
+                           : "answer";
+    if (!r.ok() && t.error_kind == "http") t.error_kind = t.error;  // a different HTTP answer is news
     if (!t.have_result && t.answer_owed) publish(t, {});  // nothing to serve: fail parked calls now
     report_errors();
     return;
@@ -198,6 +207,7 @@ void ConsulResolver::complete(Tracked& t, int curl_code, Clock::time_point now) 
   const bool was_failing = t.backoff.count() > 0;
   t.backoff = std::chrono::milliseconds(0);
   t.error.clear();
+  t.error_kind.clear();
   if (was_failing) report_errors();
   if (!parsed->skipped.empty()) {
     std::fprintf(stderr, "ringside: consul: %s: skipped %s\n", t.app_id.c_str(),
@@ -232,15 +242,16 @@ void ConsulResolver::publish(Tracked& t, std::vector<std::string> addresses) {
 }
 
 void ConsulResolver::report_errors() {
-  std::string text;
+  std::string text, kind;
   for (const auto& [app, t] : tracked_) {
     if (!t->error.empty()) {
       text = t->error;
+      kind = absl::StrCat(app, "\n", t->error_kind);
       break;
     }
   }
-  if (text == reported_) return;
-  reported_ = text;
+  if (kind == reported_) return;
+  reported_ = kind;
   if (!sink_) return;
   sink_->report_status(text.empty() ? absl::OkStatus() : absl::UnavailableError(text));
 }

@@ -59,6 +59,7 @@ class ConsulResolver final : public Resolver {
     bool answer_owed = false;                  // a lookup waits for an answer
     std::chrono::milliseconds backoff{0};      // current back-off (0 = not failing)
     std::string error;                         // last error text while failing
+    std::string error_kind;                    // "transport", "answer" or the HTTP error text
   };
 
   void run();
@@ -80,7 +81,7 @@ class ConsulResolver final : public Resolver {
   std::deque<std::string> queued_;          // app ids asked by lookup(), not yet taken
 
   absl::flat_hash_map<std::string, std::unique_ptr<Tracked>> tracked_;  // worker thread only
-  std::string reported_;                    // error text last reported ("" = healthy); worker only
+  std::string reported_;                    // app and error kind last reported ("" = healthy); worker only
 };
 
 // Factory entry: parses spec.nameResolution.configuration (errors name the path).

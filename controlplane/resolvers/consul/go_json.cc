@@ -1,5 +1,6 @@
 #include "controlplane/resolvers/consul/go_json.h"
 
+#include <map>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -161,8 +162,10 @@ Json any_json(const YAML::Node& n) {
     return a;
   }
   if (n.IsMap()) {
+    std::map<std::string, Json> sorted;  // Go's encoding/json writes map keys sorted
+    for (const auto& kv : n) sorted[kv.first.Scalar()] = any_json(kv.second);
     Json o = Json::object();
-    for (const auto& kv : n) o[kv.first.Scalar()] = any_json(kv.second);
+    for (auto& [k, v] : sorted) o[k] = std::move(v);
     return o;
   }
   const std::string& s = n.Scalar();
@@ -207,7 +210,7 @@ absl::StatusOr<Json> value_json(const YAML::Node& n, const Field& f, std::string
     case K::kObjectMap: {
       if (n.IsNull()) return Json(nullptr);
       if (!n.IsMap()) return config::path_error(path, "must be a map");
-      Json o = Json::object();
+      std::map<std::string, Json> sorted;  // Go's encoding/json writes map keys sorted
       for (const auto& kv : n) {
         const std::string key = kv.first.Scalar();
         const std::string at = sub(path, key);
@@ -224,8 +227,10 @@ absl::StatusOr<Json> value_json(const YAML::Node& n, const Field& f, std::string
           v = to_go_json(kv.second, *f.schema, at);
         }
         if (!v.ok()) return v.status();
-        o[key] = *std::move(v);
+        sorted[key] = *std::move(v);
       }
+      Json o = Json::object();
+      for (auto& [k, v] : sorted) o[k] = std::move(v);
       return o;
     }
     case K::kObject:

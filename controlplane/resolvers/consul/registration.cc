@@ -1,5 +1,7 @@
 #include "controlplane/resolvers/consul/registration.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/string_view_compat.h"
 
@@ -65,8 +67,13 @@ absl::StatusOr<std::optional<Registration>> build_registration(const ConsulOptio
   }
   // daprd adds the internal gRPC port to the metadata of every registration it sends.
   Json& meta = r.body["Meta"];
-  if (!meta.is_object()) meta = Json::object();
-  meta[o.dapr_port_meta_key] = dapr_port;
+  std::map<std::string, Json> sorted;  // Go's encoding/json writes map keys sorted
+  if (meta.is_object()) {
+    for (auto& [k, v] : meta.items()) sorted[k] = v;
+  }
+  sorted[o.dapr_port_meta_key] = dapr_port;
+  meta = Json::object();
+  for (auto& [k, v] : sorted) meta[k] = std::move(v);
   return std::optional<Registration>(std::move(r));
 }
 
