@@ -133,10 +133,12 @@ void ConsulResolver::take_lookups(Clock::time_point now) {
       continue;
     }
     Tracked& t = *it->second;
-    if (options_.use_cache && t.have_result) {
+    if (t.backoff.count() > 0) {
+      // The agent is failing for this app: answer with the last good answer (or none, which
+      // fails the parked calls now) rather than keep them waiting through the back-off.
+      publish(t, t.have_result ? t.published : std::vector<std::string>{});
+    } else if (options_.use_cache && t.have_result) {
       publish(t, t.published);  // the watch keeps the answer current: answer from it
-    } else if (!t.have_result && t.backoff.count() > 0) {
-      publish(t, {});  // the agent is failing for this app: fail the parked calls now
     } else {
       t.answer_owed = true;
       if (!options_.use_cache && !t.in_flight) t.next_at = now;  // daprd queries on every resolve
@@ -200,7 +202,8 @@ void ConsulResolver::complete(Tracked& t, int curl_code, Clock::time_point now) 
     t.error_kind = !r.ok() ? (r.status().message().find(": HTTP ") != absl::string_view::npos ? "http" : "transport")
                            : "answer";
     if (!r.ok() && t.error_kind == "http") t.error_kind = t.error;  // a different HTTP answer is news
-    if (!t.have_result && t.answer_owed) publish(t, {});  // nothing to serve: fail parked calls now
+    // A lookup waiting for this request gets the last good answer, or none (parked calls fail now).
+    if (t.answer_owed) publish(t, t.have_result ? t.published : std::vector<std::string>{});
     report_errors();
     return;
   }
