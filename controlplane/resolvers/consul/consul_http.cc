@@ -113,7 +113,9 @@ ConsulRequest::ConsulRequest(const ClientOptions& client, std::string method, st
   if (!body_out_.empty() || method == "PUT") {
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body_out_.c_str());
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE, static_cast<long>(body_out_.size()));
-    if (!body_out_.empty()) headers_ = curl_slist_append(headers_, "Content-Type: application/json");
+    // The Go client sets a JSON content type with a body and none without (curl would add a
+    // form content type to an empty PUT).
+    headers_ = curl_slist_append(headers_, body_out_.empty() ? "Content-Type:" : "Content-Type: application/json");
     headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
   }
   if (headers_) curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);

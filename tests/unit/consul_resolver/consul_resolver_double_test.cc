@@ -166,6 +166,10 @@ TEST_F(ConsulResolverDouble, SelfDeregisterRemovesTheServiceOnStop) {
   EXPECT_TRUE(Json::parse(double_.get("/v1/agent/services").body).contains("orders-127.0.0.1-3600"));
   r->stop();
   EXPECT_EQ(Json::parse(double_.get("/_double/deregistrations").body), Json::parse(R"(["orders-127.0.0.1-3600"])"));
+  Json put = requests_to(double_, "/v1/agent/service/deregister/");
+  ASSERT_EQ(put.size(), 1u);
+  EXPECT_EQ(put[0]["method"], "PUT");
+  EXPECT_EQ(put[0]["content_type"], "");  // no body, no content type (as the Go client)
   EXPECT_FALSE(Json::parse(double_.get("/v1/agent/services").body).contains("orders-127.0.0.1-3600"));
 }
 
