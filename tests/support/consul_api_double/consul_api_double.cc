@@ -62,7 +62,8 @@ absl::Status ConsulApiDouble::start() {
   if (dir_.empty()) return absl::InternalError("consul api double: no temp dir");
   const std::string port_file = dir_ + "/port";
   std::filesystem::remove(port_file);
-  std::vector<std::string> args = {"python3", CONSUL_API_DOUBLE_PY, "--port", std::to_string(port_),
+  // -S: no site module (site-packages .pth hooks cost hundreds of ms; the double is stdlib only).
+  std::vector<std::string> args = {"python3", "-S", CONSUL_API_DOUBLE_PY, "--port", std::to_string(port_),
                                    "--port-file", port_file};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   const std::string log = dir_ + "/double.log";
