@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/yaml_fields.h"
 #include "controlplane/resolvers/mdns/mdns_resolver.h"
+#include "controlplane/resolvers/consul/consul_resolver.h"
 #include "controlplane/resolvers/etcd/etcd_resolver.h"
 #include "controlplane/resolvers/kubernetes/kubernetes_resolver.h"
 #include "controlplane/resolvers/nameformat/nameformat_resolver.h"
@@ -22,6 +23,7 @@ absl::StatusOr<std::unique_ptr<Resolver>> make_resolver(const config::NameResolu
   }
   if (cfg.component == "kubernetes") return make_kubernetes_resolver(cfg);
   if (cfg.component == "nameformat") return make_nameformat_resolver(cfg);
+  if (cfg.component == "consul") return consul::make_consul_resolver(cfg.configuration_yaml);
   return absl::InvalidArgumentError(absl::StrCat("spec.nameResolution.component: \"", cfg.component,
                                                  "\" is not supported by ringside (", config::known_resolvers_text(), ")"));
 }
