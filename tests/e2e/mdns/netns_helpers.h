@@ -95,8 +95,8 @@ class RecordingSink final : public resolvers::InstanceSink {
   std::string Describe();  // every publish so far, for failure messages
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
+  std::mutex mu_;                   // guards publishes_
+  std::condition_variable cv_;      // signalled on every publish
   std::vector<Publish> publishes_;  // in arrival order
 };
 
