@@ -1,6 +1,7 @@
 #include "dataplane/proxy/grpc_proxy.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "dataplane/upstream/peer_choice.h"
 #include "dataplane/grpc/stream_flow.h"
@@ -90,10 +91,7 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
   } else {
     PeerChoice peer = choose_peer(svc, app_id, ns);
     if (peer.outcome == PeerChoice::Outcome::kUnknown) {
-      // A proxied stream is not parked (its messages would need buffering): the lookup is on
-      // its way, so the client's retry finds the app id; UNAVAILABLE tells gRPC clients to retry.
-      server.send_trailers(s.id, 14, "failed to proxy request: the target app id is being looked up, retry", {});
-      return nullptr;
+      return park_new(svc, in, s, app_id, ns, std::span<const grpc::Metadata>(md, n));
     }
     if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
       char msg[256];
@@ -126,7 +124,152 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
   return call;
 }
 
+GrpcProxyCall::GrpcProxyCall(ShardServices* svc, grpc::CallHost* in, grpc::CallId id)
+    : grpc::ServedCall(id), svc_(svc), in_(in), in_id_(id), held_head_(svc->io.pool), held_data_(svc->io.pool) {}
+
+GrpcProxyCall::~GrpcProxyCall() {
+  if (parked()) svc_->parked->unpark(this);
+}
+
+namespace {
+
+bool append_u32(mem::Buffer& b, uint32_t v) { return b.append(std::string_view(reinterpret_cast<const char*>(&v), sizeof v)); }
+
+uint32_t read_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+GrpcProxyCall* GrpcProxyCall::park_new(ShardServices* svc, grpc::CallHost* in, const grpc::StreamStart& s,
+                                       std::string_view app_id, std::string_view ns,
+                                       std::span<const grpc::Metadata> md) {
+  grpc::GrpcServerConnection& server = in->server();
+  auto* call = mem::pool_new<GrpcProxyCall>(svc->io.pool, svc, in, s.id);
+  if (!call) {
+    server.send_trailers(s.id, 8, "out of memory", {});
+    return nullptr;
+  }
+  mem::Buffer& h = call->held_head_;
+  bool ok = h.append(s.path) && h.append(app_id) && h.append(ns);
+  for (const grpc::Metadata& m : md) {
+    ok = ok && append_u32(h, static_cast<uint32_t>(m.key.size())) && h.append(m.key) &&
+         append_u32(h, static_cast<uint32_t>(m.value.size())) && h.append(m.value);
+  }
+  if (!ok) {
+    mem::pool_delete(svc->io.pool, call);
+    server.send_trailers(s.id, 8, "out of memory", {});
+    return nullptr;
+  }
+  call->path_len_ = s.path.size();
+  call->app_id_len_ = app_id.size();
+  call->ns_len_ = ns.size();
+  const int64_t now = shard::monotonic_ns();
+  call->call_deadline_ = s.timeout_ns > 0 ? now + s.timeout_ns : 0;
+  call->park_deadline_ = now + svc->settings->lookup_wait_ns;
+  if (call->call_deadline_ && call->call_deadline_ < call->park_deadline_) call->park_deadline_ = call->call_deadline_;
+  shard::ShardCounters::bump(svc->counters->calls_parked);
+  svc->parked->park(call, call->park_deadline_);
+  return call;
+}
+
+void GrpcProxyCall::fail_parked(int grpc_status, std::string_view message) {
+  held_head_.release();
+  held_data_.release();
+  in_->server().send_trailers(in_id_, grpc_status, message, {});
+  in_->flush();
+  finish();
+}
+
+void GrpcProxyCall::on_park_timeout() {
+  std::string_view app_id = held_head_.view().substr(path_len_, app_id_len_);
+  char msg[256];
+  int k = snprintf(msg, sizeof msg, "failed to proxy request: no host found with the given ID %.*s",
+                   static_cast<int>(app_id.size() > 200 ? 200 : app_id.size()), app_id.data());
+  fail_parked(2, std::string_view(msg, k > 0 ? static_cast<size_t>(k) : 0));
+}
+
+void GrpcProxyCall::on_table_changed() {
+  const std::string_view head = held_head_.view();
+  const std::string_view path = head.substr(0, path_len_);
+  const std::string_view app_id = head.substr(path_len_, app_id_len_);
+  const std::string_view ns = head.substr(path_len_ + app_id_len_, ns_len_);
+  PeerChoice peer = choose_peer(svc_, app_id, ns);
+  if (peer.outcome == PeerChoice::Outcome::kUnknown) {
+    svc_->parked->park(this, park_deadline_);
+    return;
+  }
+  if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
+    on_park_timeout();  // the same answer, only sooner
+    return;
+  }
+  if (!peer.conn) {
+    fail_parked(14, "failed to proxy request: the target is not reachable");
+    return;
+  }
+  grpc::Metadata md[kMaxProxyMetadata];
+  size_t n = 0;
+  const uint8_t* p = held_head_.data() + path_len_ + app_id_len_ + ns_len_;
+  const uint8_t* end = held_head_.data() + held_head_.size();
+  while (p < end && n < kMaxProxyMetadata) {
+    uint32_t kl = read_u32(p);
+    std::string_view key(reinterpret_cast<const char*>(p + 4), kl);
+    p += 4 + kl;
+    uint32_t vl = read_u32(p);
+    md[n++] = {key, std::string_view(reinterpret_cast<const char*>(p + 4), vl)};
+    p += 4 + vl;
+  }
+  int64_t timeout_ns = 0;
+  if (call_deadline_) {
+    timeout_ns = call_deadline_ - shard::monotonic_ns();
+    if (timeout_ns <= 0) {
+      fail_parked(4, "failed to proxy request: deadline exceeded while resolving the target");
+      return;
+    }
+  }
+  out_id_ = peer.conn->start_stream(path, peer.authority, std::span<const grpc::Metadata>(md, n), timeout_ns, this);
+  if (!out_id_) {
+    fail_parked(14, "failed to proxy request: cannot open a stream to the target");
+    return;
+  }
+  out_ = peer.conn;
+  shard::ShardCounters::bump(svc_->counters->peer_calls);
+  held_head_.release();
+  if (!held_data_.empty()) {
+    // What the caller sent meanwhile goes now; its window reopens as the backend takes it.
+    const size_t held = held_data_.size();
+    const bool sent = out_->send_data(out_id_, held_data_.span());
+    held_data_.release();
+    if (!sent) {
+      out_->cancel(out_id_);
+      out_ = nullptr;
+      in_->server().send_trailers(in_id_, 8, "proxy send queue overflow", {});
+      in_->flush();
+      finish();
+      return;
+    }
+    if (out_->queued_bytes(out_id_) < grpc::kStreamHighWatermark) {
+      in_->server().consume(in_id_, held);
+      in_->flush();
+    } else {
+      in_unconsumed_ += held;
+    }
+  }
+  if (held_half_close_) out_->close_send(out_id_);
+}
+
 void GrpcProxyCall::on_inbound_data(std::span<const uint8_t> bytes) {
+  if (parked()) {
+    // Held unconsumed: the caller's HTTP/2 window bounds it; --max-body-size caps it.
+    if (held_data_.size() + bytes.size() > svc_->settings->max_body_size ||
+        !held_data_.append(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()))) {
+      svc_->parked->unpark(this);
+      fail_parked(8, "failed to proxy request: too much data while resolving the target");
+    }
+    return;
+  }
   if (!out_) return;
   if (!out_->send_data(out_id_, bytes)) {
     // The backend refuses more (ended, or the caller ignores back-pressure beyond the hard limit).
@@ -144,6 +287,7 @@ void GrpcProxyCall::on_inbound_data(std::span<const uint8_t> bytes) {
 }
 
 void GrpcProxyCall::on_inbound_half_close() {
+  if (parked()) held_half_close_ = true;
   if (out_) out_->close_send(out_id_);
 }
 
@@ -156,6 +300,7 @@ void GrpcProxyCall::on_inbound_writable() {
 }
 
 void GrpcProxyCall::on_inbound_cancelled() {
+  svc_->parked->unpark(this);
   if (out_) out_->cancel(out_id_);
   out_ = nullptr;
   finish();

@@ -11,19 +11,26 @@
 // both sidecars and each call holds at most a window plus a watermark per direction.
 // Headers are relayed when the backend sends them, trailers and status at the end; a cancel on
 // either side resets the other.
+//
+// A call to an app id the table has no answer for parks (shard::ParkedCalls) while the control
+// plane looks it up: its path, metadata and target are copied to the shard pool, the caller's
+// bytes are held unconsumed (so HTTP/2 flow control bounds them, and --max-body-size caps them),
+// and the outbound stream opens when the table answers.
 #include <cstdint>
 #include <span>
 #include <string_view>
 
 #include "dataplane/grpc/served_call.h"
 #include "dataplane/grpc/server_connection.h"
+#include "dataplane/mem/buffer.h"
+#include "dataplane/runtime/parked_calls.h"
 #include "dataplane/upstream/peer_pool.h"
 
 namespace ringside::invoke {
 
 struct ShardServices;
 
-class GrpcProxyCall final : public grpc::ServedCall, public upstream::PeerStream {
+class GrpcProxyCall final : public grpc::ServedCall, public upstream::PeerStream, public shard::ParkedCall {
  public:
   // Routes and opens the outbound stream for a call that arrived on `in` (the API port when
   // `from_api`, else the internal port). Always answers the caller: on failure the inbound
@@ -46,11 +53,22 @@ class GrpcProxyCall final : public grpc::ServedCall, public upstream::PeerStream
                    std::span<const grpc::Metadata> trailers, bool transport_error,
                    bool not_processed) override;
 
-  GrpcProxyCall(ShardServices* svc, grpc::CallHost* in, grpc::CallId id)
-      : grpc::ServedCall(id), svc_(svc), in_(in), in_id_(id) {}
+  // shard::ParkedCall (the target app id was being looked up)
+  void on_table_changed() override;
+  void on_park_timeout() override;
+
+  GrpcProxyCall(ShardServices* svc, grpc::CallHost* in, grpc::CallId id);
+  ~GrpcProxyCall() override;
 
  private:
   void finish();
+  // Parks a new call for app_id/ns with what start() would have sent; answers and returns
+  // nullptr when it cannot.
+  static GrpcProxyCall* park_new(ShardServices* svc, grpc::CallHost* in, const grpc::StreamStart& s,
+                                 std::string_view app_id, std::string_view ns,
+                                 std::span<const grpc::Metadata> md);
+  // Ends a parked call with a status.
+  void fail_parked(int grpc_status, std::string_view message);
 
   ShardServices* svc_;
   grpc::CallHost* in_;                // the caller's connection
@@ -59,6 +77,16 @@ class GrpcProxyCall final : public grpc::ServedCall, public upstream::PeerStream
   int32_t out_id_ = 0;                // the backend stream
   size_t in_unconsumed_ = 0;          // caller bytes forwarded but not yet consumed (back-pressure)
   size_t out_unconsumed_ = 0;         // backend bytes forwarded but not yet consumed
+
+  // While parked (waiting for a lookup): what start() would have sent, in the shard pool.
+  mem::Buffer held_head_;             // path, app id, namespace, then metadata (length-prefixed)
+  mem::Buffer held_data_;             // caller bytes received meanwhile (not yet consumed)
+  size_t path_len_ = 0;               // bytes of the path at the start of held_head_
+  size_t app_id_len_ = 0;             // then the app id
+  size_t ns_len_ = 0;                 // then the namespace; metadata follows
+  int64_t park_deadline_ = 0;         // when the wait gives up
+  int64_t call_deadline_ = 0;         // the caller's grpc-timeout as an absolute time (0 = none)
+  bool held_half_close_ = false;      // the caller finished sending while parked
 };
 
 }  // namespace ringside::invoke
