@@ -212,9 +212,11 @@ void ConsulResolver::complete(Tracked& t, int curl_code, Clock::time_point now) 
   t.error.clear();
   t.error_kind.clear();
   if (was_failing) report_errors();
-  if (!parsed->skipped.empty()) {
-    std::fprintf(stderr, "ringside: consul: %s: skipped %s\n", t.app_id.c_str(),
-                 absl::StrJoin(parsed->skipped, "; ").c_str());
+  // Entries that cannot be dialled are logged when that list changes, not on every answer.
+  std::string skipped = absl::StrJoin(parsed->skipped, "; ");
+  if (skipped != t.skipped_logged) {
+    if (!skipped.empty()) std::fprintf(stderr, "ringside: consul: %s: skipped %s\n", t.app_id.c_str(), skipped.c_str());
+    t.skipped_logged = std::move(skipped);
   }
   if (options_.use_cache) {
     // Consul's blocking-query rules: reset when the index goes backwards, never block on 0.
@@ -235,7 +237,11 @@ void ConsulResolver::publish(Tracked& t, std::vector<std::string> addresses) {
   instances.reserve(addresses.size());
   for (const std::string& a : addresses) {
     absl::StatusOr<snapshot::Instance> i = snapshot::make_instance(t.app_id, "", a);
-    if (i.ok()) instances.push_back(*std::move(i));
+    if (i.ok()) {
+      instances.push_back(*std::move(i));
+    } else {
+      std::fprintf(stderr, "ringside: consul: %s: skipped %s\n", t.app_id.c_str(), std::string(i.status().message()).c_str());
+    }
   }
   if (!addresses.empty() || t.backoff.count() == 0) {
     t.have_result = true;

@@ -60,6 +60,7 @@ class ConsulResolver final : public Resolver {
     std::chrono::milliseconds backoff{0};      // current back-off (0 = not failing)
     std::string error;                         // last error text while failing
     std::string error_kind;                    // "transport", "answer" or the HTTP error text
+    std::string skipped_logged;                // entries skipped in the last answer, as logged
   };
 
   void run();

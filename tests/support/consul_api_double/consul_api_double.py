@@ -29,6 +29,7 @@ Usage: consul_api_double.py --port 0 --port-file FILE [--token T] [--node-addres
 import argparse
 import json
 import re
+import socket
 import threading
 import time
 import urllib.error
@@ -70,6 +71,12 @@ def make_handler(state, token):
 
         def log_message(self, fmt, *args):  # quiet; the tests read /_double/requests
             pass
+
+        def setup(self):
+            super().setup()
+            # Go's net/http (the real agent) sets TCP_NODELAY; without it the header and body
+            # writes meet Nagle plus delayed ACKs (~40 ms per answer).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         # -- plumbing ---------------------------------------------------------------------
         def reply(self, code, body=None, index=None, text=None):
