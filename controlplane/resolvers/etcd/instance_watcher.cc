@@ -177,6 +177,9 @@ absl::Status InstanceWatcher::watch(Backoff& backoff) {
   create->set_key(key_prefix_);
   create->set_range_end(prefix_range_end(key_prefix_));
   create->set_start_revision(revision() + 1);
+  // Periodic empty responses carry the store's revision, so a quiet prefix still advances the
+  // revision we resume from (and is less likely to fall behind a compaction).
+  create->set_progress_notify(true);
   absl::Status result = absl::OkStatus();
   bool ended_by_server = false;  // canceled or compacted: the stream itself is fine
   bool unpublished = false;  // changes applied but not yet published (fragmented revision)
@@ -201,7 +204,14 @@ absl::Status InstanceWatcher::watch(Backoff& backoff) {
         backoff.reset();
         report(absl::OkStatus());
       }
-      if (resp.events_size() == 0) continue;
+      if (resp.events_size() == 0) {
+        // A progress notification: every later event has a higher revision than its header's.
+        if (!resp.created() && !unpublished) {
+          std::lock_guard<std::mutex> lock(mu_);
+          revision_ = std::max(revision_, resp.header().revision());
+        }
+        continue;
+      }
       std::lock_guard<std::mutex> lock(mu_);
       for (const mvccpb::Event& e : resp.events()) unpublished = apply(e) || unpublished;
       // A fragmented revision is published once its last fragment arrived.

@@ -30,7 +30,7 @@ EtcdOptions options_for(const std::string& endpoint, std::chrono::seconds ttl = 
   o.endpoints = {endpoint};
   o.prefix = kPrefix;
   o.lease_ttl = ttl;
-  o.dial_timeout = 2s;
+  o.dial_timeout = 5s;     // generous: sanitizer builds and parallel CI are slow
   o.max_backoff = 300ms;  // reconnect quickly in tests
   return o;
 }
@@ -66,7 +66,7 @@ class EtcdResolverTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << "cannot run etcd (install etcd-server: scripts/install-deps.sh): " << s;
     // Channel arguments unlike the resolvers': gRPC shares subchannels between channels with
     // equal arguments, and the test's own calls must not reconnect the resolvers' channels.
-    client_ = std::make_unique<EtcdClient>(std::vector<std::string>{etcd_.endpoint()}, 2500ms, 250ms);
+    client_ = std::make_unique<EtcdClient>(std::vector<std::string>{etcd_.endpoint()}, 6000ms, 250ms);
   }
 
   // Keys under the test prefix, read directly from etcd.
@@ -304,7 +304,7 @@ TEST_F(EtcdResolverTest, NextEndpointIsUsedWhenOneIsDown) {
   uint16_t dead = ringside::testing::pick_free_port();  // nothing listens there
   EtcdOptions o = options_for(absl::StrCat("127.0.0.1:", dead));
   o.endpoints.push_back(etcd_.endpoint());
-  o.dial_timeout = 500ms;
+  o.dial_timeout = 1500ms;  // what the dead endpoint costs
   Sidecar a = start_sidecar(o, self("orders", "127.0.0.1:50002"));
   EXPECT_TRUE(a.sink->wait_for_view({"orders/default/127.0.0.1:50002"}));
   EXPECT_EQ(stored_keys().size(), 1u);
