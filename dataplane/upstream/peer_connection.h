@@ -115,10 +115,9 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   bool connected_ = false;         // the TCP connect succeeded (else nothing reached the peer)
   bool unary_only_ = false;        // the peer does not serve CallLocalStream
 
-  // PeerPool's list of the connections to one peer (oldest first).
-  friend class PeerPool;
-  PeerConnection* prev_in_group_ = nullptr;
-  PeerConnection* next_in_group_ = nullptr;
+  friend class PeerPool;  // links the connection into its peer's group
+  PeerConnection* prev_in_group_ = nullptr;  // PeerPool group list (older connection)
+  PeerConnection* next_in_group_ = nullptr;  // PeerPool group list (newer connection)
 
   // Deadline of a call with caller timeout `timeout_ns` (0 = none): absolute, and what the
   // peer is told.
