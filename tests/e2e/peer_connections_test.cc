@@ -214,7 +214,9 @@ TEST_F(PeerConnectionsTest, BurstOf1000CallsStaysWithinTheCapAndEverySocketIsOwn
   const double dials = Metric(a_, "ringside_peer_dials_total");
   EXPECT_GT(dials, 1) << "the burst never needed a second connection";
   EXPECT_EQ(Metric(a_, "ringside_peer_calls_refused_total"), refused);
-  if (refused > 0) EXPECT_GT(Metric(a_, "ringside_peer_calls_queued_total"), 0);
+  // More calls were answered than could run at once (4 streams x the cap per shard): the rest
+  // waited for a stream instead of failing.
+  EXPECT_GT(ok, 4 * cap);
 
   // Every socket of a is a listener (counted before the burst) or a connection its pool owns.
   std::string last;
