@@ -244,6 +244,12 @@ absl::Status parse_dataplane(const YAML::Node& dp, DataplaneConfig* out) {
     if (!v.ok()) return v.status();
     out->sqpoll_cpu = static_cast<int>(*v);
   }
+  if (YAML::Node n = dp["peerCallTimeout"]) {
+    auto d = duration_at(n, at("peerCallTimeout"));
+    if (!d.ok()) return d.status();
+    if (d->count() < 0) return path_error(at("peerCallTimeout"), "must not be negative");
+    out->peer_call_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
   if (YAML::Node n = dp["shards"]) {
     auto v = int_at(n, at("shards"), 1, 4096);
     if (!v.ok()) return v.status();
@@ -380,6 +386,7 @@ absl::Status apply_dataplane_config(const DataplaneConfig& dp, Options* o) {
   if (dp.buffer_count && !o->flag_given("buffer-count")) o->buffer_count = *dp.buffer_count;
   if (dp.sqpoll && !o->flag_given("sqpoll")) o->sqpoll = *dp.sqpoll;
   if (dp.sqpoll_cpu && !o->flag_given("sqpoll-cpu")) o->sqpoll_cpu = *dp.sqpoll_cpu;
+  if (dp.peer_call_timeout && !o->flag_given("peer-call-timeout")) o->peer_call_timeout = *dp.peer_call_timeout;
   if ((dp.cpus || dp.shards) && !o->flag_given("cpus") && !o->flag_given("shards")) {
     std::string problem = resolve_shard_cpus(dp.cpus.value_or(std::vector<int>()), dp.shards.value_or(0),
                                              allowed_cpus(), "spec.ringside.dataplane.cpus",

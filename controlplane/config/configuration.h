@@ -63,6 +63,7 @@ struct DataplaneConfig {
   std::optional<int> sqpoll_cpu;         // sqpollCpu
   std::optional<std::vector<int>> cpus;  // cpus ("0-1" or a YAML list)
   std::optional<int> shards;             // shards
+  std::optional<std::chrono::milliseconds> peer_call_timeout;  // peerCallTimeout (0 = none)
 };
 
 struct Configuration {

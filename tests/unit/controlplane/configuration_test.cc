@@ -166,6 +166,7 @@ spec:
       bufferCount: 64
       sqpoll: true
       sqpollCpu: 1
+      peerCallTimeout: 90s
 )yaml");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->dataplane.buffer_size, 32u << 10);
@@ -178,6 +179,14 @@ spec:
   EXPECT_EQ(o.buffer_count, 64u);
   EXPECT_TRUE(o.sqpoll);
   EXPECT_EQ(o.sqpoll_cpu, 1);
+  EXPECT_EQ(o.peer_call_timeout, std::chrono::seconds(90));
+  Options flagged;
+  flagged.peer_call_timeout = std::chrono::seconds(5);
+  flagged.flags_given.insert("peer-call-timeout");
+  ASSERT_TRUE(apply_dataplane_config(c->dataplane, &flagged).ok());
+  EXPECT_EQ(flagged.peer_call_timeout, std::chrono::seconds(5));  // flag wins
+  EXPECT_EQ(error_of("spec:\n  ringside:\n    dataplane:\n      peerCallTimeout: soon\n"),
+            "spec.ringside.dataplane.peerCallTimeout: \"soon\" is not a duration (e.g. 5s, 500ms, 1m)");
 }
 
 TEST_F(ConfigurationTest, DataplaneCpus) {
