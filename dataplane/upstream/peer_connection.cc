@@ -125,7 +125,7 @@ void PeerConnection::on_stream_writable(void* user) {
 void PeerConnection::on_stream_end(void* user, int grpc_status, std::string_view grpc_message,
                                    std::span<const grpc::Metadata> trailers, bool transport_error,
                                    bool not_processed) {
-  if (grpc_status == 4 && !transport_error) shard::ShardCounters::bump(svc_->counters->peer_deadlines);
+  if (grpc_status == 4 && !transport_error && pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_deadlines);
   // Nothing reached the peer if the TCP connect never succeeded.
   static_cast<PeerStream*>(user)->on_peer_end(grpc_status, grpc_message, trailers, transport_error,
                                               not_processed || !connected_);
@@ -155,7 +155,7 @@ void PeerConnection::on_link_closed(int err) {
 }
 
 void PeerConnection::on_unary_complete(void* user, const grpc::UnaryResult& r) {
-  if (r.grpc_status == 4 && !r.transport_error) shard::ShardCounters::bump(svc_->counters->peer_deadlines);
+  if (r.grpc_status == 4 && !r.transport_error && pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_deadlines);
   if (!connected_) {
     // HEADERS may have been serialised into our output, but no byte reached the peer.
     grpc::UnaryResult copy = r;
