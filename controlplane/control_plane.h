@@ -100,6 +100,12 @@ class ControlPlane final : public resolvers::InstanceSink {
   uint64_t next_version_ = 1;                      // version of the next table built
   bool started_ = false;                           // start() succeeded and stop() not yet done
   std::thread thread_;                             // the control-plane thread
+  // Closed by the destructor so a late DNS answer never reaches a destroyed control plane.
+  struct Gate {
+    std::mutex mu;     // held while a callback runs and while closing
+    bool open = true;  // false once we are being destroyed
+  };
+  std::shared_ptr<Gate> dns_gate_ = std::make_shared<Gate>();
 
   // What the resolver reported; written by sink calls (any thread) and the control thread.
   std::mutex mu_;

@@ -12,6 +12,9 @@
 #include "absl/strings/str_format.h"
 #include "controlplane/config/configuration.h"
 #include "controlplane/control_plane.h"
+#include "controlplane/dns/ares_host_resolver.h"
+#include "controlplane/dns/dns_options.h"
+#include "yaml-cpp/yaml.h"
 #include "controlplane/metrics/metrics_server.h"
 #include "controlplane/resolvers/registered_address.h"
 #include "controlplane/resolvers/resolver.h"
@@ -237,8 +240,25 @@ int run_sidecar(config::Options o) {
     log_line(absl::StrCat("name resolution: ", resolver.status().message()));
     return 2;
   }
+  // Host names in registrations (static entries, etcd records, ...) are bound to addresses by
+  // the control plane's DNS client; the resolver's DNS keys (nameservers, ...) apply to it.
+  dns::DnsOptions dns_options;
+  if (!cfg.name_resolution.configuration_yaml.empty()) {
+    absl::StatusOr<dns::DnsOptions> parsed = dns::parse_dns_options(
+        YAML::Load(cfg.name_resolution.configuration_yaml), "spec.nameResolution.configuration");
+    if (!parsed.ok()) {
+      log_line(absl::StrCat("name resolution: ", parsed.status().message()));
+      return 2;
+    }
+    dns_options = *std::move(parsed);
+  }
+  absl::StatusOr<std::unique_ptr<dns::HostResolver>> host_resolver = dns::make_host_resolver(dns_options);
+  if (!host_resolver.ok()) {
+    log_line(absl::StrCat("name resolution: DNS client: ", host_resolver.status().message()));
+    return 1;
+  }
   snapshot::SnapshotRegistry registry(n);
-  ControlPlane control(*std::move(resolver), &registry);
+  ControlPlane control(*std::move(resolver), &registry, {.host_resolver = host_resolver->get()});
   resolvers::SelfRegistration self;
   self.app_id = o.app_id;
   self.app_namespace = o.app_namespace;
