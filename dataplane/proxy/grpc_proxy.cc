@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "dataplane/upstream/peer_choice.h"
+#include "dataplane/upstream/request_hash_key.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/appchannel/grpc/grpc_app_channel.h"
 #include "dataplane/mapping/header_rules.h"
@@ -89,7 +90,9 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     out = svc->grpc_app->connection();
     authority = settings.app_authority;
   } else {
-    PeerChoice peer = choose_peer(svc, app_id, ns);
+    const uint64_t hash_key = upstream::request_hash_key(
+        svc, app_id, ns, [&](std::string_view name) { return find_metadata(s.metadata, name); });
+    PeerChoice peer = choose_peer(svc, app_id, ns, {}, hash_key);
     if (peer.outcome == PeerChoice::Outcome::kUnknown) {
       return park_new(svc, in, s, app_id, ns, std::span<const grpc::Metadata>(md, n));
     }
