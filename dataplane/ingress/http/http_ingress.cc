@@ -16,7 +16,7 @@
 #include "dataplane/mapping/dapr_error.h"
 #include "dataplane/mapping/metadata_headers.h"
 #include "dataplane/mapping/header_rules.h"
-#include "dataplane/upstream/request_hash_key.h"
+#include "dataplane/ingress/http/http_hash_key.h"
 #include "dataplane/mapping/invoke_scratch.h"
 #include "dataplane/mapping/rpc_error_text.h"
 #include "dataplane/runtime/sidecar_settings.h"
@@ -287,12 +287,7 @@ void HttpIngressConnection::invoke() {
     finish_request();
     return;
   }
-  invocation_.set_hash_key(upstream::request_hash_key(svc_, t.app_id, t.app_namespace, [&](std::string_view name) {
-    for (size_t i = 0; i < head_.header_count; ++i) {
-      if (iequals(head_.headers[i].name, name)) return head_.headers[i].value;
-    }
-    return std::string_view();
-  }));
+  invocation_.set_hash_key(http_hash_key(svc_, t.app_id, t.app_namespace, head_));
   // A chunked (unknown-length) request is not replayable: no built-in retry (spec §4.1).
   invocation_.start(t.app_id, t.app_namespace, self_call,
                     head_.body_kind != http1::BodyKind::kChunked, this);
