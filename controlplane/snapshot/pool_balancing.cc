@@ -95,10 +95,14 @@ std::vector<RingPoint> build_ring(std::span<const Instance> instances) {
   constexpr uint64_t kPointsPerWeight = 128;
   constexpr uint64_t kMaxPoints = uint64_t{1} << 20;
   std::vector<uint64_t> w = effective_weights(instances, kMaxPoints / kPointsPerWeight);
+  auto points_of = [&](size_t i) { return std::max<uint64_t>(1, std::min(kPointsPerWeight * w[i], kMaxPoints)); };
+  uint64_t total = 0;
+  for (size_t i = 0; i < w.size(); ++i) total += points_of(i);
   std::vector<RingPoint> ring;
+  ring.reserve(total);
   for (uint32_t i = 0; i < instances.size(); ++i) {
-    const uint64_t points = std::max<uint64_t>(1, std::min(kPointsPerWeight * w[i], kMaxPoints));
-    for (uint64_t p = 0; p < points; ++p) ring.push_back({mix64(instances[i].id ^ mix64(p)), i});
+    const uint64_t points = points_of(i);
+    for (uint64_t p = 0; p < points; ++p) ring.push_back({static_cast<uint32_t>(mix64(instances[i].id ^ mix64(p)) >> 32), i});
   }
   std::sort(ring.begin(), ring.end(), [](const RingPoint& a, const RingPoint& b) {
     return a.hash != b.hash ? a.hash < b.hash : a.index < b.index;
@@ -122,8 +126,9 @@ int64_t PoolBalancing::hash_index(uint64_t key, uint32_t probe) const {
     return maglev[k % maglev.size()];
   }
   if (!ring.empty()) {
-    auto it = std::lower_bound(ring.begin(), ring.end(), key,
-                               [](const RingPoint& p, uint64_t k) { return p.hash < k; });
+    const uint32_t k32 = static_cast<uint32_t>(key >> 32);
+    auto it = std::lower_bound(ring.begin(), ring.end(), k32,
+                               [](const RingPoint& p, uint32_t k) { return p.hash < k; });
     size_t pos = static_cast<size_t>(it - ring.begin());
     return ring[(pos + probe) % ring.size()].index;
   }

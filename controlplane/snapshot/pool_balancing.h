@@ -17,8 +17,9 @@ namespace ringside::snapshot {
 // (their entries are 16-bit indices); they are still reachable by the unweighted policies.
 inline constexpr size_t kMaxBalancedInstances = 65535;
 
+// 8 bytes: a 32-bit position (ketama's width) keeps a 1,280-point ring in 10 KiB.
 struct RingPoint {
-  uint64_t hash;    // position on the ring
+  uint32_t hash;    // position on the ring (compared with the key's top 32 bits)
   uint32_t index;   // instance index within the pool
 };
 
