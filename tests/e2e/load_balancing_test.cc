@@ -187,5 +187,19 @@ TEST_F(LoadBalancingTest, KilledInstanceCostsNoRetryWaitAndComesBackAfterRestart
   EXPECT_GT(served, 0) << "the restarted instance got no call within 20 s";
 }
 
+TEST(LoadBalancingConfigTest, BadPolicyExitsTwoNamingThePath) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string config = dir.File("config.yaml");
+  std::ofstream(config) << "spec:\n  ringside:\n    loadBalancing:\n      apps:\n        b: {policy: maglev}\n";
+  auto p = ChildProcess::Spawn(BinPath("ringsided"), {"--app-id", "x", "--config", config},
+                               {"RINGSIDE_NR_SQLITE=" + dir.File("nr.db")}, dir.File("x.log"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)->WaitExit(10s), 2);
+  EXPECT_NE((*p)->Log().find("spec.ringside.loadBalancing.apps.b.hashHeader: is required by the ringHash and maglev policies"),
+            std::string::npos)
+      << (*p)->Log();
+}
+
 }  // namespace
 }  // namespace ringside::e2e

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <string_view>
 
-#include "dataplane/http1/char_class.h"
 #include "dataplane/http1/request_parser.h"
 #include "dataplane/upstream/request_hash_key.h"
 
@@ -12,11 +11,9 @@ namespace ringside::invoke {
 
 inline uint64_t http_hash_key(const ShardServices* svc, std::string_view app_id, std::string_view ns,
                               const http1::RequestHead& head) {
-  return upstream::request_hash_key(svc, app_id, ns, [&](std::string_view name) {
-    for (size_t i = 0; i < head.header_count; ++i) {
-      if (http1::iequals(head.headers[i].name, name)) return head.headers[i].value;
-    }
-    return std::string_view();
+  return upstream::request_hash_key(svc, app_id, ns, [&](std::string_view lower_name) {
+    const http1::Header* h = head.find(lower_name);
+    return h ? h->value : std::string_view();
   });
 }
 
