@@ -15,6 +15,8 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "dapr/proto/runtime/v1/dapr.grpc.pb.h"
+#include "tests/e2e/grpc_helpers.h"
 #include "tests/e2e/harness.h"
 
 namespace ringside::e2e {
@@ -128,6 +130,40 @@ TEST_F(LoadBalancingTest, MaglevSendsEachHeaderValueToOneInstance) {
       const int got = after[i] - before[i];
       if (got == 0) continue;
       EXPECT_EQ(got, 5) << user << " split over callees";
+      owner = i;
+    }
+    ASSERT_GE(owner, 0);
+    ++owners[owner];
+  }
+  EXPECT_GE(owners.size(), 2u) << "12 users all hashed to one instance";
+}
+
+TEST_F(LoadBalancingTest, MaglevHashesGrpcMetadataOfInvokeService) {
+  StartAll("      apps:\n        b: {policy: maglev, hashHeader: x-user}\n");
+  auto dapr = dapr::proto::runtime::v1::Dapr::NewStub(LocalChannel(a_.ports.grpc));
+  std::map<int, int> owners;  // callee -> users it owns
+  for (int u = 0; u < 12; ++u) {
+    const std::string user = absl::StrCat("user-", u);
+    const auto before = ServedAll();
+    for (int k = 0; k < 4; ++k) {
+      grpc::ClientContext context;
+      SetTimeout(&context, 10s);
+      context.AddMetadata("x-user", user);
+      dapr::proto::runtime::v1::InvokeServiceRequest request;
+      request.set_id("b");
+      request.mutable_message()->set_method("echo");
+      request.mutable_message()->mutable_data()->set_value("x");
+      request.mutable_message()->mutable_http_extension()->set_verb(dapr::proto::common::v1::HTTPExtension::POST);
+      dapr::proto::common::v1::InvokeResponse response;
+      const grpc::Status status = dapr->InvokeService(&context, request, &response);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+    const auto after = ServedAll();
+    int owner = -1;
+    for (int i = 0; i < kCallees; ++i) {
+      const int got = after[i] - before[i];
+      if (got == 0) continue;
+      EXPECT_EQ(got, 4) << user << " split over callees";
       owner = i;
     }
     ASSERT_GE(owner, 0);
