@@ -127,9 +127,8 @@ int64_t PoolBalancing::hash_index(uint64_t key, uint32_t probe) const {
   }
   if (!ring.empty()) {
     const uint32_t k32 = static_cast<uint32_t>(key >> 32);
-    auto it = std::lower_bound(ring.begin(), ring.end(), k32,
-                               [](const RingPoint& p, uint32_t k) { return p.hash < k; });
-    size_t pos = static_cast<size_t>(it - ring.begin());
+    size_t pos = ring_buckets[k32 >> ring_bucket_shift];
+    while (pos < ring.size() && ring[pos].hash < k32) ++pos;
     return ring[(pos + probe) % ring.size()].index;
   }
   return -1;
@@ -143,7 +142,20 @@ PoolBalancing build_pool_balancing(std::span<const Instance> instances, const Ap
   out.schedule = build_schedule(instances);
   const bool hashed = !config.hash_header.empty();
   if (hashed && config.policy == LbPolicy::kMaglev) out.maglev = build_maglev(instances);
-  if (hashed && config.policy == LbPolicy::kRingHash) out.ring = build_ring(instances);
+  if (hashed && config.policy == LbPolicy::kRingHash) {
+    out.ring = build_ring(instances);
+    // About one ring point per bucket.
+    uint32_t bits = 1;
+    while (bits < 24 && (size_t{1} << bits) < out.ring.size()) ++bits;
+    out.ring_bucket_shift = 32 - bits;
+    out.ring_buckets.resize(size_t{1} << bits);
+    size_t pos = 0;
+    for (size_t j = 0; j < out.ring_buckets.size(); ++j) {
+      const uint64_t start = uint64_t{j} << out.ring_bucket_shift;
+      while (pos < out.ring.size() && out.ring[pos].hash < start) ++pos;
+      out.ring_buckets[j] = static_cast<uint32_t>(pos);
+    }
+  }
   return out;
 }
 

@@ -29,6 +29,9 @@ struct PoolBalancing {
                                     // indices; empty when every weight is equal
   std::vector<uint16_t> maglev;     // Maglev lookup table (prime size) of instance indices; maglev only
   std::vector<RingPoint> ring;      // sorted hash ring; ringHash only
+  std::vector<uint32_t> ring_buckets;  // first ring position of each key range of 2^(32-shift)
+                                       // values: a lookup is one bucket load plus ~1 step
+  uint32_t ring_bucket_shift = 31;     // key >> 32 >> shift = bucket
 
   // Index of the instance a key maps to, or -1 when there is no hash table. `probe` = 0 is the
   // key's own instance; 1, 2, ... walk on to the next distinct entries (used when the first is

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,20 @@ TEST(PoolBalancing, MaglevTableSizeIsAPrimeAboutHundredTimesTheInstances) {
   EXPECT_EQ(maglev_table_size(100000), 65521u);
   auto pool = instances(10);
   EXPECT_EQ(build_pool_balancing(pool, hashed(LbPolicy::kMaglev)).maglev.size(), 1021u);
+}
+
+TEST(PoolBalancing, RingBucketsFindTheSamePointAsABinarySearch) {
+  auto pool = instances(7, "b", {1, 2, 3, 1, 1, 5, 1});
+  PoolBalancing b = build_pool_balancing(pool, hashed(LbPolicy::kRingHash));
+  ASSERT_FALSE(b.ring.empty());
+  for (uint64_t k = 0; k < 20000; ++k) {
+    const uint64_t key = mix64(k);
+    const uint32_t k32 = static_cast<uint32_t>(key >> 32);
+    auto it = std::lower_bound(b.ring.begin(), b.ring.end(), k32,
+                               [](const RingPoint& p, uint32_t v) { return p.hash < v; });
+    const RingPoint& want = it == b.ring.end() ? b.ring.front() : *it;
+    ASSERT_EQ(b.hash_index(key), want.index) << k;
+  }
 }
 
 TEST(PoolBalancing, OnlyWhatThePolicyNeedsIsBuilt) {
