@@ -44,14 +44,16 @@ int64_t PolicyPicker::pick_in_stage(const PickRequest& req, std::span<const snap
   switch (policy) {
     case LbPolicy::kRingHash:
     case LbPolicy::kMaglev: {
-      if (req.hash_key == 0 || b->hash_index(req.hash_key) < 0) break;  // no key: round robin
-      // The key's instance, else its next choices (consistent too), else the first usable.
+      const int64_t home = req.hash_key == 0 ? -1 : b->hash_index(req.hash_key);
+      if (home < 0) break;  // no key (or no table): round robin
+      if (static_cast<size_t>(home) < n && passes(req, instances[home], stage)) return home;
+      // The key's next choices (consistent too), else the first usable after its own.
       const uint32_t probes = n < 16 ? static_cast<uint32_t>(2 * n) : 32;
-      for (uint32_t p = 0; p < probes; ++p) {
+      for (uint32_t p = 1; p < probes; ++p) {
         const int64_t i = b->hash_index(req.hash_key, p);
         if (i >= 0 && static_cast<size_t>(i) < n && passes(req, instances[i], stage)) return i;
       }
-      return first_passing_from(req, instances, static_cast<size_t>(b->hash_index(req.hash_key)) % n, stage);
+      return first_passing_from(req, instances, static_cast<size_t>(home) % n, stage);
     }
     case LbPolicy::kRandom: {
       return first_passing_from(req, instances, sample(b, n), stage);
