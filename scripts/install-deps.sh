@@ -7,9 +7,12 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates python3
   liburing-dev libnghttp2-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-  libabsl-dev libmimalloc-dev libyaml-cpp-dev libsqlite3-dev sqlite3
+  libabsl-dev libmimalloc-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nlohmann-json3-dev
+  etcd-client etcd-server
+  libc-ares-dev dnsmasq-base
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
+  avahi-daemon avahi-utils dbus iproute2 python3-dbus python3-gi
 )
 
 missing=()

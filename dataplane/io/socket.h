@@ -15,7 +15,8 @@ bool parse_ipv4(std::string_view host, uint32_t* addr_be);
 // Parses "host:port".
 bool parse_host_port(std::string_view text, sockaddr_in* out);
 
-// A listening TCP socket with SO_REUSEPORT (so every shard can own one on the same port).
+// A listening TCP socket with SO_REUSEPORT (so every shard can own one on the same port) on an
+// IPv4 or IPv6 literal ("[::1]" allowed); "" or "*" = every address (dual-stack where IPv6 exists).
 // port 0 picks a free port. `first`: this is the first socket of the port's group, so check
 // that no other process holds the port (SO_REUSEPORT would otherwise let us share it).
 // Errors: AlreadyExists when the port is in use (message names it).

@@ -57,7 +57,8 @@ struct Shard::State {
   lb::PolicyPicker picker{static_cast<uint64_t>(monotonic_ns())};  // every LB policy, outlier ejection
   std::unique_ptr<upstream::PeerPool> peers;
   std::unique_ptr<invoke::AppChannel> app;
-  std::unique_ptr<io::Listener> http_listener, grpc_listener, internal_listener;
+  std::vector<std::unique_ptr<io::Listener>> api_listeners;  // HTTP and gRPC API, every address
+  std::unique_ptr<io::Listener> internal_listener;
 
   // One per port: hands each accepted socket to the connection class serving that port (which
   // closes it when it cannot).
@@ -149,13 +150,13 @@ void Shard::run() {
   st->http_acceptor.svc = &svc;
   st->grpc_acceptor.svc = &svc;
   st->internal_acceptor.svc = &svc;
-  if (setup_.http_fd >= 0) {
-    st->http_listener = std::make_unique<io::Listener>(&svc.io, setup_.http_fd, &st->http_acceptor);
-    st->http_listener->start();
+  for (int fd : setup_.http_fds) {
+    st->api_listeners.push_back(std::make_unique<io::Listener>(&svc.io, fd, &st->http_acceptor));
+    st->api_listeners.back()->start();
   }
-  if (setup_.grpc_fd >= 0) {
-    st->grpc_listener = std::make_unique<io::Listener>(&svc.io, setup_.grpc_fd, &st->grpc_acceptor);
-    st->grpc_listener->start();
+  for (int fd : setup_.grpc_fds) {
+    st->api_listeners.push_back(std::make_unique<io::Listener>(&svc.io, fd, &st->grpc_acceptor));
+    st->api_listeners.back()->start();
   }
   if (setup_.internal_fd >= 0) {
     st->internal_listener =
@@ -178,8 +179,7 @@ void Shard::run() {
       // Graceful stop: no new connections, idle ones closed, busy ones after their response.
       svc.draining = true;
       drain_deadline = now + settings.graceful_shutdown_ns;
-      if (st->http_listener) st->http_listener->stop();
-      if (st->grpc_listener) st->grpc_listener->stop();
+      for (auto& l : st->api_listeners) l->stop();
       if (st->internal_listener) st->internal_listener->stop();
       svc.live.for_each([](LiveConnection* c) { c->drain(); });
     }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "controlplane/snapshot/snapshot_registry.h"
@@ -21,8 +22,8 @@ struct ShardSetup {
   io::RingOptions ring;           // io_uring sizes and SQPOLL
   unsigned buffer_count = 1024;   // provided receive buffers (power of two)
   unsigned buffer_size = 16384;   // bytes per receive buffer
-  int http_fd = -1;               // listening sockets owned by this shard (-1: none)
-  int grpc_fd = -1;
+  std::vector<int> http_fds;      // listening sockets owned by this shard, one per
+  std::vector<int> grpc_fds;      //   --dapr-listen-addresses entry
   int internal_fd = -1;
   const invoke::SidecarSettings* settings = nullptr;
   snapshot::SnapshotRegistry* snapshots = nullptr;

@@ -206,22 +206,25 @@ int run_sidecar(config::Options o) {
   // Listeners: one SO_REUSEPORT socket per shard and port, bound before anything starts so a
   // busy port fails fast (exit 1, naming it).
   const int n = o.shards;
-  std::string http_addr = o.dapr_listen_addresses.empty() ? "127.0.0.1" : o.dapr_listen_addresses[0];
-  if (o.dapr_listen_addresses.size() > 1) {
-    log_line("note: --dapr-listen-addresses: only the first address is served for now");
-  }
+  std::vector<std::string> api_addrs = o.dapr_listen_addresses;
+  if (api_addrs.empty()) api_addrs.push_back("127.0.0.1");
+  const std::string& http_addr = api_addrs[0];  // the one named in the start-up line
   std::vector<shard::ShardSetup> setups(n);
   uint16_t internal_port = o.dapr_internal_grpc_port;
   for (int i = 0; i < n; ++i) {
-    auto http = io::listen_tcp(http_addr, o.dapr_http_port, i == 0);
-    if (!http.ok()) {
-      log_line(absl::StrCat("--dapr-http-port: ", http.status().message()));
-      return 1;
-    }
-    auto grpc = io::listen_tcp(http_addr, o.dapr_grpc_port, i == 0);
-    if (!grpc.ok()) {
-      log_line(absl::StrCat("--dapr-grpc-port: ", grpc.status().message()));
-      return 1;
+    for (const std::string& addr : api_addrs) {
+      auto http = io::listen_tcp(addr, o.dapr_http_port, i == 0);
+      if (!http.ok()) {
+        log_line(absl::StrCat("--dapr-http-port: ", http.status().message()));
+        return http.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+      }
+      auto grpc = io::listen_tcp(addr, o.dapr_grpc_port, i == 0);
+      if (!grpc.ok()) {
+        log_line(absl::StrCat("--dapr-grpc-port: ", grpc.status().message()));
+        return 1;
+      }
+      setups[i].http_fds.push_back(*http);
+      setups[i].grpc_fds.push_back(*grpc);
     }
     auto internal = io::listen_tcp(o.dapr_internal_grpc_listen_address, internal_port, i == 0);
     if (!internal.ok()) {
@@ -229,8 +232,6 @@ int run_sidecar(config::Options o) {
       return 1;
     }
     if (internal_port == 0) internal_port = io::bound_port(*internal);
-    setups[i].http_fd = *http;
-    setups[i].grpc_fd = *grpc;
     setups[i].internal_fd = *internal;
   }
 

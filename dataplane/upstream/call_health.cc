@@ -1,6 +1,7 @@
 #include "dataplane/upstream/call_health.h"
 
 #include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/runtime/timer_list.h"
 #include "dataplane/upstream/peer_pool.h"
 
@@ -23,6 +24,7 @@ void note_call_end(invoke::ShardServices* svc, uint64_t instance_id, lb::CallOut
 bool another_instance_usable(invoke::ShardServices* svc, std::string_view app_id, std::string_view ns,
                              std::span<const uint64_t> exclude) {
   const int64_t now = shard::monotonic_ns();
+  if (ns.empty() && svc->settings) ns = svc->settings->app_namespace;  // as choose_peer
   for (const snapshot::Instance& inst : svc->snapshots->current()->find(app_id, ns)) {
     bool failed_here = false;
     for (uint64_t x : exclude) failed_here = failed_here || x == inst.id;

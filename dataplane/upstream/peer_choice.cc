@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "absl/hash/hash.h"
+#include "dataplane/runtime/sidecar_settings.h"
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/upstream/lb/picker.h"
 #include "dataplane/upstream/peer_pool.h"
@@ -30,6 +31,9 @@ bool request_lookup(ShardServices* svc, uint64_t table_version, std::string_view
 PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_view ns,
                        std::span<const uint64_t> exclude, uint64_t hash_key) {
   PeerChoice c;
+  // A target without a namespace means the caller's own, as in daprd (namespace-aware
+  // registries hold the same app id in several namespaces).
+  if (ns.empty()) ns = svc->settings->app_namespace;
   const snapshot::InstanceTable* table = svc->snapshots->current();
   const snapshot::InstanceTable::Pool pool = table->find_pool(app_id, ns);
   std::span<const snapshot::Instance> instances = pool.instances;

@@ -30,6 +30,7 @@ struct PeerChoice {
   uint64_t instance_id = 0;              // the chosen instance (kOk, kUnreachable)
 };
 
+// `ns` empty = the caller's own namespace.
 // An app id the table has no answer for yields kUnknown after asking the control plane to
 // look it up (at most once per table per app id; no allocation).
 // `exclude`: instances this call already failed on. They are avoided while another instance
