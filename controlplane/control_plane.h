@@ -31,6 +31,7 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds negative_ttl{1000};     // how long "none found" answers stay published
   std::chrono::milliseconds lookup_timeout{2000};   // a pushing resolver's lookup unanswered this long counts as none found
   dns::HostResolver* host_resolver = nullptr;       // binds host-name addresses (not owned; nullptr = drop them, logged)
+  snapshot::LoadBalancing load_balancing;           // per-app policies built into every table (spec.ringside.loadBalancing)
 };
 
 class ControlPlane final : public resolvers::InstanceSink {

@@ -124,6 +124,10 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_peer_retries_total", "Built-in retries of CallLocal", "counter", &shard::ShardCounters::peer_retries},
       {"ringside_lookups_requested_total", "App ids a shard asked the control plane to look up (the table had no answer)", "counter", &shard::ShardCounters::lookups_requested},
       {"ringside_calls_parked_total", "Calls that waited for a lookup of their app id", "counter", &shard::ShardCounters::calls_parked},
+      {"ringside_lb_ejections_total", "Peer instances ejected by outlier detection (consecutive failures)", "counter", &shard::ShardCounters::lb_ejections},
+      {"ringside_lb_panic_picks_total", "Picks made with every instance ejected or in dial back-off (all used)", "counter", &shard::ShardCounters::lb_panic_picks},
+      {"ringside_lb_skipped_instances_total", "Ejected or backing-off instances passed over by a pick", "counter", &shard::ShardCounters::lb_skipped_instances},
+      {"ringside_lb_fast_retries_total", "Built-in retries sent without the 1 s wait (another usable instance existed)", "counter", &shard::ShardCounters::lb_fast_retries},
       {"ringside_calllocal_served_total", "CallLocal calls served on the internal port", "counter", &shard::ShardCounters::calllocal_served},
       {"ringside_app_calls_total", "Requests sent to the app", "counter", &shard::ShardCounters::app_calls},
       {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
@@ -258,7 +262,10 @@ int run_sidecar(config::Options o) {
     return 1;
   }
   snapshot::SnapshotRegistry registry(n);
-  ControlPlane control(*std::move(resolver), &registry, {.host_resolver = host_resolver->get()});
+  ControlPlaneOptions control_options;
+  control_options.load_balancing = cfg.load_balancing;  // per-app policies go into every table
+  control_options.host_resolver = host_resolver->get();
+  ControlPlane control(*std::move(resolver), &registry, control_options);
   resolvers::SelfRegistration self;
   self.app_id = o.app_id;
   self.app_namespace = o.app_namespace;

@@ -19,6 +19,10 @@ struct ShardCounters {
   std::atomic<uint64_t> app_calls{0};         // requests sent to our app
   std::atomic<uint64_t> app_errors{0};        // app calls that failed in transport
   std::atomic<uint64_t> connections_open{0};  // open TCP connections (all kinds)
+  std::atomic<uint64_t> lb_ejections{0};          // instances ejected by outlier detection
+  std::atomic<uint64_t> lb_panic_picks{0};        // picks made with every instance ejected/backing off
+  std::atomic<uint64_t> lb_skipped_instances{0};  // unhealthy instances passed over by a pick
+  std::atomic<uint64_t> lb_fast_retries{0};       // built-in retries sent at once to another instance
   std::atomic<uint64_t> heap_allocations{0};  // global allocator calls on this thread (counting builds)
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
