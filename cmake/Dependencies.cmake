@@ -6,6 +6,7 @@ if(RINGSIDE_FUZZ)
   # Fuzz builds need only the pure parsers and codecs plus libprotobuf for cross-checks.
   find_package(Protobuf REQUIRED)
   find_package(absl REQUIRED)
+  find_package(yaml-cpp REQUIRED)  # the loadBalancing config parser
   return()
 endif()
 

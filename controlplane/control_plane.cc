@@ -22,6 +22,10 @@ ControlPlane::ControlPlane(std::unique_ptr<resolvers::Resolver> resolver, snapsh
 }
 
 ControlPlane::~ControlPlane() {
+  {
+    std::lock_guard<std::mutex> lock(dns_gate_->mu);
+    dns_gate_->open = false;
+  }
   stop();
   registry_->set_lookup_listener(-1);
   if (wake_fd_ >= 0) close(wake_fd_);
@@ -30,7 +34,11 @@ ControlPlane::~ControlPlane() {
 absl::Status ControlPlane::start(const resolvers::SelfRegistration& self) {
   if (wake_fd_ < 0) return absl::InternalError("control plane: cannot create eventfd");
   if (options_.host_resolver) {
-    options_.host_resolver->set_on_change([this] {
+    // The DNS client may outlive us: its thread reaches us only through the gate, which the
+    // destructor closes.
+    options_.host_resolver->set_on_change([this, gate = dns_gate_] {
+      std::lock_guard<std::mutex> open(gate->mu);
+      if (!gate->open) return;
       {
         std::lock_guard<std::mutex> lock(mu_);
         dirty_ = true;
@@ -232,7 +240,8 @@ void ControlPlane::rebuild() {
   }
   instances = bind_host_names(std::move(instances));
   std::unique_ptr<snapshot::InstanceTable> table =
-      snapshot::InstanceTable::build(std::move(instances), namespace_aware_, next_version_, std::move(absent));
+      snapshot::InstanceTable::build(std::move(instances), namespace_aware_, next_version_, std::move(absent),
+                                     &options_.load_balancing);
   // We are the only publisher, so the current table cannot be freed under us.
   if (table->same_contents(*registry_->current())) return;
   ++next_version_;

@@ -31,6 +31,7 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds negative_ttl{1000};     // how long "none found" answers stay published
   std::chrono::milliseconds lookup_timeout{2000};   // a pushing resolver's lookup unanswered this long counts as none found
   dns::HostResolver* host_resolver = nullptr;       // binds host-name addresses (not owned; nullptr = drop them, logged)
+  snapshot::LoadBalancing load_balancing;           // per-app policies built into every table (spec.ringside.loadBalancing)
 };
 
 class ControlPlane final : public resolvers::InstanceSink {
@@ -100,6 +101,12 @@ class ControlPlane final : public resolvers::InstanceSink {
   uint64_t next_version_ = 1;                      // version of the next table built
   bool started_ = false;                           // start() succeeded and stop() not yet done
   std::thread thread_;                             // the control-plane thread
+  // Closed by the destructor so a late DNS answer never reaches a destroyed control plane.
+  struct Gate {
+    std::mutex mu;     // held while a callback runs and while closing
+    bool open = true;  // false once we are being destroyed
+  };
+  std::shared_ptr<Gate> dns_gate_ = std::make_shared<Gate>();
 
   // What the resolver reported; written by sink calls (any thread) and the control thread.
   std::mutex mu_;

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "controlplane/config/load_balancing_config.h"
 #include "controlplane/config/string_view_compat.h"
 #include "controlplane/config/value_parsers.h"
 #include "controlplane/config/yaml_fields.h"
@@ -326,6 +327,9 @@ absl::StatusOr<Configuration> parse_document(const YAML::Node& root) {
   if (const YAML::Node rs = spec["ringside"]) {
     if (!rs.IsMap()) return path_error("spec.ringside", "must be a map");
     if (absl::Status s = parse_dataplane(rs["dataplane"], &out.dataplane); !s.ok()) return s;
+    if (absl::Status s = parse_load_balancing(rs["loadBalancing"], "spec.ringside.loadBalancing", &out.load_balancing);
+        !s.ok())
+      return s;
   }
   return out;
 }

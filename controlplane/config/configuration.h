@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "controlplane/config/options.h"
+#include "controlplane/snapshot/load_balancing.h"
 
 namespace ringside::config {
 
@@ -69,6 +70,7 @@ struct DataplaneConfig {
 struct Configuration {
   NameResolution name_resolution;  // spec.nameResolution
   DataplaneConfig dataplane;       // spec.ringside.dataplane
+  snapshot::LoadBalancing load_balancing;  // spec.ringside.loadBalancing (load_balancing_config.h)
 };
 
 // Parses a Configuration document. Errors name the YAML path, e.g.

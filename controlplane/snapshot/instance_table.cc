@@ -27,17 +27,25 @@ std::span<const Instance> InstanceTable::find(std::string_view app_id, std::stri
   return std::span<const Instance>(instances_.data() + r->begin, r->end - r->begin);
 }
 
+InstanceTable::Pool InstanceTable::find_pool(std::string_view app_id, std::string_view app_namespace) const {
+  const Range* r = range_of(app_id, app_namespace);
+  if (r == nullptr || r->balancing == kNoBalancing) return {};
+  return Pool{std::span<const Instance>(instances_.data() + r->begin, r->end - r->begin), &balancing_[r->balancing]};
+}
+
 const Instance* InstanceTable::find_by_id(uint64_t id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &instances_[it->second];
 }
 
 bool InstanceTable::same_contents(const InstanceTable& other) const {
-  return namespace_aware_ == other.namespace_aware_ && instances_ == other.instances_ && absent_ == other.absent_;
+  return namespace_aware_ == other.namespace_aware_ && instances_ == other.instances_ && absent_ == other.absent_ &&
+         load_balancing_ == other.load_balancing_;
 }
 
 std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instances, bool namespace_aware,
-                                                    uint64_t version, std::vector<AbsentApp> absent) {
+                                                    uint64_t version, std::vector<AbsentApp> absent,
+                                                    const LoadBalancing* load_balancing) {
   auto key = [](const Instance& i) {
     return std::tie(i.app_id, i.app_namespace, i.cluster, i.address_text, i.id);
   };
@@ -60,6 +68,8 @@ std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instan
     Range& app_ns = t->by_app_ns_.try_emplace(AppNamespaceKey{v[i].app_id, v[i].app_namespace}, Range{i, i}).first->second;
     app_ns.end = i + 1;
   }
+  if (load_balancing != nullptr) t->load_balancing_ = *load_balancing;
+  t->index_balancing();
   // Answered-empty keys the instances do not cover, sorted so equal contents compare equal.
   std::sort(absent.begin(), absent.end(), [](const AbsentApp& a, const AbsentApp& b) {
     return std::tie(a.app_id, a.app_namespace) < std::tie(b.app_id, b.app_namespace);
@@ -79,6 +89,32 @@ std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instan
     }
   }
   return t;
+}
+
+void InstanceTable::index_balancing() {
+  const LoadBalancing& lb = load_balancing_;
+  auto hashed = [](const AppLoadBalancing& a) {
+    return !a.hash_header.empty() && (a.policy == LbPolicy::kMaglev || a.policy == LbPolicy::kRingHash);
+  };
+  any_hash_policy_ = hashed(lb.defaults);
+  for (const auto& [app, a] : lb.apps) any_hash_policy_ = any_hash_policy_ || hashed(a);
+  balancing_.reserve(by_app_.size() + (namespace_aware_ ? by_app_ns_.size() : 0));
+  auto add = [&](Range& r) {
+    if (r.begin == r.end) return;
+    std::span<const Instance> pool(instances_.data() + r.begin, r.end - r.begin);
+    r.balancing = static_cast<uint32_t>(balancing_.size());
+    balancing_.push_back(build_pool_balancing(pool, lb.for_app(pool[0].app_id)));
+  };
+  for (auto& [app, r] : by_app_) add(r);
+  if (!namespace_aware_) return;
+  for (auto& [key, r] : by_app_ns_) {
+    const Range& whole = by_app_.find(key.app_id)->second;
+    if (whole.begin == r.begin && whole.end == r.end) {
+      r.balancing = whole.balancing;  // one namespace: share the app's tables
+    } else {
+      add(r);
+    }
+  }
 }
 
 }  // namespace ringside::snapshot

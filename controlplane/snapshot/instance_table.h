@@ -12,6 +12,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "controlplane/snapshot/instance.h"
+#include "controlplane/snapshot/load_balancing.h"
+#include "controlplane/snapshot/pool_balancing.h"
 
 namespace ringside::snapshot {
 
@@ -20,6 +22,19 @@ class InstanceTable {
   // Instances for an app id. The namespace is ignored when empty or when the table is not
   // namespace-aware (sqlite is not). Empty span when unknown. No allocation.
   std::span<const Instance> find(std::string_view app_id, std::string_view app_namespace) const;
+
+  // The instances of an app id with the balancing data the control plane built for them
+  // (balancing is nullptr when there are no instances). One lookup, no allocation.
+  struct Pool {
+    std::span<const Instance> instances;        // as find()
+    const PoolBalancing* balancing = nullptr;   // policy and tables for exactly these instances
+  };
+  Pool find_pool(std::string_view app_id, std::string_view app_namespace) const;
+
+  // Passive-health settings the shards apply (spec.ringside.loadBalancing.outlierDetection).
+  const OutlierDetection& outlier_detection() const { return load_balancing_.outlier; }
+  // Whether any app id uses a hash policy with a header (callers skip extracting a key otherwise).
+  bool any_hash_policy() const { return any_hash_policy_; }
 
   // Whether the table has an answer for app id/namespace (same matching as find()): instances,
   // or a published "looked up, none found" entry. A call to an app id the table has no answer
@@ -49,7 +64,8 @@ class InstanceTable {
   // Sorts, drops duplicate ids (first wins) and indexes the instances; `absent` keys that have
   // no instance are indexed as answered-empty.
   static std::unique_ptr<InstanceTable> build(std::vector<Instance> instances, bool namespace_aware,
-                                              uint64_t version, std::vector<AbsentApp> absent = {});
+                                              uint64_t version, std::vector<AbsentApp> absent = {},
+                                              const LoadBalancing* load_balancing = nullptr);
 
   InstanceTable(const InstanceTable&) = delete;
   InstanceTable& operator=(const InstanceTable&) = delete;
@@ -61,7 +77,9 @@ class InstanceTable {
   struct Range {
     uint32_t begin;  // first index
     uint32_t end;    // one past the last index
+    uint32_t balancing = kNoBalancing;  // index into balancing_
   };
+  static constexpr uint32_t kNoBalancing = 0xffffffff;
   // (app id, namespace) key; views point into instances_, which never changes after build.
   struct AppNamespaceKey {
     std::string_view app_id;         // app id
@@ -73,6 +91,8 @@ class InstanceTable {
     }
   };
 
+  // Builds balancing_ for every non-empty range (the ranges no longer change).
+  void index_balancing();
   const Range* range_of(std::string_view app_id, std::string_view app_namespace) const;
 
   std::vector<Instance> instances_;                           // sorted, immutable after build
@@ -80,6 +100,9 @@ class InstanceTable {
   absl::flat_hash_map<std::string_view, Range> by_app_;       // app id -> all its instances
   absl::flat_hash_map<AppNamespaceKey, Range> by_app_ns_;     // (app id, namespace) -> instances
   absl::flat_hash_map<uint64_t, uint32_t> by_id_;             // stable id -> index
+  std::vector<PoolBalancing> balancing_;                      // per range, immutable after build
+  LoadBalancing load_balancing_;                              // the configuration it was built with
+  bool any_hash_policy_ = false;                              // see any_hash_policy()
   uint64_t version_ = 0;                                      // see version()
   bool namespace_aware_ = false;                              // see namespace_aware()
 };

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/upstream/call_health.h"
 #include "dataplane/upstream/peer_choice.h"
 #include "dataplane/mapping/rpc_error_text.h"
 
@@ -64,7 +65,7 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
 
 void Invocation::attempt() {
   std::string_view ns = target_.view().substr(app_id_len_);
-  PeerChoice peer = choose_peer(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_));
+  PeerChoice peer = choose_peer(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_), hash_key_);
   instance_ = peer.instance_id;
   if (peer.outcome == PeerChoice::Outcome::kUnknown) {
     // The control plane is looking the app id up; the next table (or the bound) resumes us.
@@ -84,7 +85,12 @@ void Invocation::attempt() {
   int64_t timeout_ns = 0;
   if (deadline_ns_) timeout_ns = std::max<int64_t>(deadline_ns_ - shard::monotonic_ns(), 1);
   if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, timeout_ns, request_.view(), this);
+  if (peer_) {
+    upstream::note_call_start(svc_, instance_);
+    call_noted_ = true;
+  }
   if (!peer_ || !stream_) {
+    end_noted_call(lb::CallOutcome::kFailure);
     peer_ = nullptr;
     stream_ = 0;
     // A full queue fails fast: retrying into it would only add load.
@@ -96,9 +102,16 @@ void Invocation::on_park_timeout() { fail(-1, "no host found with the given ID",
 
 void Invocation::on_retry_timer(void* self) { static_cast<Invocation*>(self)->attempt(); }
 
+void Invocation::end_noted_call(lb::CallOutcome outcome) {
+  if (!call_noted_) return;
+  call_noted_ = false;
+  upstream::note_call_end(svc_, instance_, outcome);
+}
+
 void Invocation::on_peer_result(const grpc::UnaryResult& r) {
   peer_ = nullptr;
   stream_ = 0;
+  end_noted_call(upstream::outcome_of_grpc_status(r.grpc_status));
   if (r.grpc_status == 0) {
     if (InvocationOwner* o = finish()) o->on_invocation_response(r.message);
     return;
@@ -125,7 +138,12 @@ void Invocation::fail(int grpc_code, std::string_view message, bool retryable) {
     ++retries_;
     if (failed_count_ < std::size(failed_)) failed_[failed_count_++] = instance_;
     shard::ShardCounters::bump(svc_->counters->peer_retries);
-    svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + kRetryBackoffNs);
+    // Another usable instance takes the retry at once (next loop turn); the 1 s wait stays for
+    // a retry to the same or only instance (spec §6.1).
+    std::string_view ns = target_.view().substr(app_id_len_);
+    const bool elsewhere = upstream::another_instance_usable(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_));
+    if (elsewhere) shard::ShardCounters::bump(svc_->counters->lb_fast_retries);
+    svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + (elsewhere ? 0 : kRetryBackoffNs));
     return;
   }
   char rpc[1024];
@@ -149,6 +167,7 @@ InvocationOwner* Invocation::finish() {
 
 void Invocation::cancel() {
   owner_ = nullptr;
+  end_noted_call(lb::CallOutcome::kAbandoned);
   deadline_ns_ = 0;
   if (peer_ && stream_) peer_->cancel(stream_);
   if (app_call_ && svc_->app) svc_->app->cancel(app_call_);

@@ -12,6 +12,7 @@
 #include "dataplane/appchannel/app_channel.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/mem/buffer.h"
+#include "dataplane/upstream/lb/picker.h"
 #include "dataplane/upstream/peer_pool.h"
 #include "dataplane/runtime/timer_list.h"
 
@@ -43,6 +44,9 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion, pu
   // sent again (known-length body). The outcome may be delivered before start() returns.
   void start(std::string_view app_id, std::string_view ns, bool self_call, bool replayable,
              InvocationOwner* owner);
+  // The consistent-hash key of the next start() (upstream/request_hash_key.h; 0 = none). Set
+  // before every start(): it is kept across the call's retries, not reset by start().
+  void set_hash_key(uint64_t key) { hash_key_ = key; }
   // The owner lost interest (client gone): nothing is delivered afterwards.
   void cancel();
   // The caller's deadline (gRPC API grpc-timeout), absolute monotonic ns; 0 = none (the peer
@@ -66,6 +70,8 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion, pu
 
  private:
   void attempt();
+  // Tells the picker the call to instance_ ended (once per noted start).
+  void end_noted_call(lb::CallOutcome outcome);
   static void on_retry_timer(void* self);
   void fail(int grpc_code, std::string_view message, bool retryable);
   InvocationOwner* finish();
@@ -84,6 +90,8 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion, pu
   uint64_t failed_[4] = {};              // instances earlier attempts failed on (the picker
                                          // avoids them while another one exists)
   size_t failed_count_ = 0;              // entries of failed_ in use
+  uint64_t hash_key_ = 0;                // consistent-hash key (set_hash_key)
+  bool call_noted_ = false;              // the picker counts a call to instance_ in flight
   bool replayable_ = true;               // the body may be sent again
   bool no_more_retries_ = false;         // shutdown: do not schedule retries
   shard::Timer retry_timer_;             // 1 s between attempts

@@ -41,7 +41,7 @@ StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, s
   have_head_ = false;
   paused_ = false;
   reader_.reset();
-  PeerChoice choice = choose_peer(svc_, app_id, ns);
+  PeerChoice choice = choose_peer(svc_, app_id, ns, {}, hash_key_);
   if (choice.outcome == PeerChoice::Outcome::kUnknown) {
     owner_ = nullptr;  // the owner parks and starts again when the table answers
     return Start::kUnknownApp;

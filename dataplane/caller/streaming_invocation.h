@@ -63,6 +63,8 @@ class StreamingInvocation final : public upstream::PeerStream {
   StreamingInvocation(const StreamingInvocation&) = delete;
   StreamingInvocation& operator=(const StreamingInvocation&) = delete;
 
+  // The consistent-hash key of the next start() (upstream/request_hash_key.h; 0 = none).
+  void set_hash_key(uint64_t key) { hash_key_ = key; }
   // Resolves app_id in namespace ns and sends {request: head} (head.message.data empty).
   Start start(std::string_view app_id, std::string_view ns,
               const codec::InternalInvokeRequestFields& head, StreamingInvocationOwner* owner);
@@ -105,6 +107,7 @@ class StreamingInvocation final : public upstream::PeerStream {
   int32_t stream_ = 0;                         // its stream id (0: none)
   grpc::MessageStreamReader reader_;           // splits response DATA into messages
   mem::Buffer out_;                            // one encoded outbound message
+  uint64_t hash_key_ = 0;                      // consistent-hash key (set_hash_key)
   uint64_t send_seq_ = 0;                      // seq of the next request payload
   uint64_t recv_seq_ = 0;                      // seq the next response payload must carry
   size_t unconsumed_ = 0;                      // received while paused, not yet acknowledged

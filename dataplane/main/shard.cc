@@ -20,7 +20,7 @@
 #include "dataplane/mem/deferred_release.h"
 #include "dataplane/mem/shard_pool.h"
 #include "dataplane/runtime/shard_services.h"
-#include "dataplane/upstream/lb/round_robin.h"
+#include "dataplane/upstream/lb/policy_picker.h"
 #include "dataplane/upstream/peer_pool.h"
 
 namespace ringside::shard {
@@ -54,7 +54,7 @@ struct Shard::State {
     st->wake_armed = false;
     st->arm_wake();
   }
-  lb::RoundRobin round_robin;
+  lb::PolicyPicker picker{static_cast<uint64_t>(monotonic_ns())};  // every LB policy, outlier ejection
   std::unique_ptr<upstream::PeerPool> peers;
   std::unique_ptr<invoke::AppChannel> app;
   std::vector<std::unique_ptr<io::Listener>> api_listeners;  // HTTP and gRPC API, every address
@@ -133,7 +133,8 @@ void Shard::run() {
   st->scratch.path_size = 2 * size_t{settings.max_header_bytes} + 64;
   st->scratch.path = static_cast<char*>(st->pool.allocate(st->scratch.path_size));
   st->scratch.json.set_pool(&st->pool);
-  svc.picker = &st->round_robin;
+  st->picker.set_counters(setup_.counters);
+  svc.picker = &st->picker;
   st->peers = std::make_unique<upstream::PeerPool>(&svc);
   svc.peers = st->peers.get();
   if (settings.has_app) {

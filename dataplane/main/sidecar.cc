@@ -12,6 +12,9 @@
 #include "absl/strings/str_format.h"
 #include "controlplane/config/configuration.h"
 #include "controlplane/control_plane.h"
+#include "controlplane/dns/ares_host_resolver.h"
+#include "controlplane/dns/dns_options.h"
+#include "yaml-cpp/yaml.h"
 #include "controlplane/metrics/metrics_server.h"
 #include "controlplane/resolvers/registered_address.h"
 #include "controlplane/resolvers/resolver.h"
@@ -121,6 +124,10 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_peer_retries_total", "Built-in retries of CallLocal", "counter", &shard::ShardCounters::peer_retries},
       {"ringside_lookups_requested_total", "App ids a shard asked the control plane to look up (the table had no answer)", "counter", &shard::ShardCounters::lookups_requested},
       {"ringside_calls_parked_total", "Calls that waited for a lookup of their app id", "counter", &shard::ShardCounters::calls_parked},
+      {"ringside_lb_ejections_total", "Peer instances ejected by outlier detection (consecutive failures)", "counter", &shard::ShardCounters::lb_ejections},
+      {"ringside_lb_panic_picks_total", "Picks made with every instance ejected or in dial back-off (all used)", "counter", &shard::ShardCounters::lb_panic_picks},
+      {"ringside_lb_skipped_instances_total", "Ejected or backing-off instances passed over by a pick", "counter", &shard::ShardCounters::lb_skipped_instances},
+      {"ringside_lb_fast_retries_total", "Built-in retries sent without the 1 s wait (another usable instance existed)", "counter", &shard::ShardCounters::lb_fast_retries},
       {"ringside_calllocal_served_total", "CallLocal calls served on the internal port", "counter", &shard::ShardCounters::calllocal_served},
       {"ringside_app_calls_total", "Requests sent to the app", "counter", &shard::ShardCounters::app_calls},
       {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
@@ -250,8 +257,28 @@ int run_sidecar(config::Options o) {
     log_line(absl::StrCat("name resolution: ", resolver.status().message()));
     return 2;
   }
+  // Host names in registrations (static entries, etcd records, ...) are bound to addresses by
+  // the control plane's DNS client; the resolver's DNS keys (nameservers, ...) apply to it.
+  dns::DnsOptions dns_options;
+  if (!cfg.name_resolution.configuration_yaml.empty()) {
+    absl::StatusOr<dns::DnsOptions> parsed = dns::parse_dns_options(
+        YAML::Load(cfg.name_resolution.configuration_yaml), "spec.nameResolution.configuration");
+    if (!parsed.ok()) {
+      log_line(absl::StrCat("name resolution: ", parsed.status().message()));
+      return 2;
+    }
+    dns_options = *std::move(parsed);
+  }
+  absl::StatusOr<std::unique_ptr<dns::HostResolver>> host_resolver = dns::make_host_resolver(dns_options);
+  if (!host_resolver.ok()) {
+    log_line(absl::StrCat("name resolution: DNS client: ", host_resolver.status().message()));
+    return 1;
+  }
   snapshot::SnapshotRegistry registry(n);
-  ControlPlane control(*std::move(resolver), &registry);
+  ControlPlaneOptions control_options;
+  control_options.load_balancing = cfg.load_balancing;  // per-app policies go into every table
+  control_options.host_resolver = host_resolver->get();
+  ControlPlane control(*std::move(resolver), &registry, control_options);
   resolvers::SelfRegistration self;
   self.app_id = o.app_id;
   self.app_namespace = o.app_namespace;

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "dataplane/upstream/peer_choice.h"
+#include "dataplane/upstream/call_health.h"
+#include "dataplane/upstream/request_hash_key.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/appchannel/grpc/grpc_app_channel.h"
 #include "dataplane/mapping/header_rules.h"
@@ -78,6 +80,7 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
 
   upstream::PeerConnection* out = nullptr;
   std::string_view authority;
+  uint64_t instance = 0;  // the peer instance (remote targets)
   if (local) {
     if (!svc->grpc_app) {
       server.send_trailers(s.id, 14,
@@ -89,7 +92,9 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     out = svc->grpc_app->connection();
     authority = settings.app_authority;
   } else {
-    PeerChoice peer = choose_peer(svc, app_id, ns);
+    const uint64_t hash_key = upstream::request_hash_key(
+        svc, app_id, ns, [&](std::string_view name) { return find_metadata(s.metadata, name); });
+    PeerChoice peer = choose_peer(svc, app_id, ns, {}, hash_key);
     if (peer.outcome == PeerChoice::Outcome::kUnknown) {
       return park_new(svc, in, s, app_id, ns, std::span<const grpc::Metadata>(md, n));
     }
@@ -102,6 +107,7 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     }
     out = peer.conn;
     authority = peer.authority;
+    instance = peer.instance_id;
   }
   if (!out) {
     server.send_trailers(s.id, 14, "failed to proxy request: the target is not reachable", {});
@@ -121,6 +127,10 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     return nullptr;
   }
   shard::ShardCounters::bump(svc->counters->peer_calls);
+  if (instance) {
+    call->instance_ = instance;
+    upstream::note_call_start(svc, instance);
+  }
   return call;
 }
 
@@ -129,6 +139,7 @@ GrpcProxyCall::GrpcProxyCall(ShardServices* svc, grpc::CallHost* in, grpc::CallI
 
 GrpcProxyCall::~GrpcProxyCall() {
   if (parked()) svc_->parked->unpark(this);
+  end_instance_call(lb::CallOutcome::kAbandoned);
 }
 
 namespace {
@@ -236,6 +247,8 @@ void GrpcProxyCall::on_table_changed() {
   }
   out_ = peer.conn;
   shard::ShardCounters::bump(svc_->counters->peer_calls);
+  instance_ = peer.instance_id;
+  upstream::note_call_start(svc_, instance_);
   held_head_.release();
   if (!held_data_.empty()) {
     // What the caller sent meanwhile goes now; its window reopens as the backend takes it.
@@ -342,6 +355,8 @@ void GrpcProxyCall::on_peer_end(int grpc_status, std::string_view grpc_message,
                                 std::span<const grpc::Metadata> trailers, bool transport_error,
                                 bool not_processed) {
   out_ = nullptr;
+  // Only a transport failure speaks about the peer sidecar: statuses come from its app.
+  end_instance_call(transport_error ? lb::CallOutcome::kFailure : lb::CallOutcome::kSuccess);
   if (transport_error) {
     char msg[160];
     int n = snprintf(msg, sizeof msg, "failed to proxy request: %.*s",
@@ -357,6 +372,15 @@ void GrpcProxyCall::on_peer_end(int grpc_status, std::string_view grpc_message,
   finish();
 }
 
-void GrpcProxyCall::finish() { in_->release(this); }
+void GrpcProxyCall::end_instance_call(lb::CallOutcome outcome) {
+  if (!instance_) return;
+  upstream::note_call_end(svc_, instance_, outcome);
+  instance_ = 0;
+}
+
+void GrpcProxyCall::finish() {
+  end_instance_call(lb::CallOutcome::kAbandoned);
+  in_->release(this);
+}
 
 }  // namespace ringside::invoke

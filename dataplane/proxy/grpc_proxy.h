@@ -24,6 +24,7 @@
 #include "dataplane/grpc/server_connection.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/runtime/parked_calls.h"
+#include "dataplane/upstream/lb/picker.h"
 #include "dataplane/upstream/peer_pool.h"
 
 namespace ringside::invoke {
@@ -62,6 +63,8 @@ class GrpcProxyCall final : public grpc::ServedCall, public upstream::PeerStream
 
  private:
   void finish();
+  // Tells the picker the call to instance_ ended (least-request counts, outlier detection).
+  void end_instance_call(lb::CallOutcome outcome);
   // Parks a new call for app_id/ns with what start() would have sent; answers and returns
   // nullptr when it cannot.
   static GrpcProxyCall* park_new(ShardServices* svc, grpc::CallHost* in, const grpc::StreamStart& s,
@@ -87,6 +90,7 @@ class GrpcProxyCall final : public grpc::ServedCall, public upstream::PeerStream
   int64_t park_deadline_ = 0;         // when the wait gives up
   int64_t call_deadline_ = 0;         // the caller's grpc-timeout as an absolute time (0 = none)
   bool held_half_close_ = false;      // the caller finished sending while parked
+  uint64_t instance_ = 0;             // peer instance whose call the picker counts (0 = none)
 };
 
 }  // namespace ringside::invoke

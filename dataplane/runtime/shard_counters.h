@@ -25,6 +25,10 @@ struct ShardCounters {
   std::atomic<uint64_t> peer_calls_refused{0};// calls failed fast: every connection full, queue full
   std::atomic<uint64_t> peer_keepalive_failures{0};  // connections failed by an unanswered PING
   std::atomic<uint64_t> peer_deadlines{0};    // peer calls ended by their deadline (DEADLINE_EXCEEDED)
+  std::atomic<uint64_t> lb_ejections{0};          // instances ejected by outlier detection
+  std::atomic<uint64_t> lb_panic_picks{0};        // picks made with every instance ejected/backing off
+  std::atomic<uint64_t> lb_skipped_instances{0};  // unhealthy instances passed over by a pick
+  std::atomic<uint64_t> lb_fast_retries{0};       // built-in retries sent at once to another instance
   std::atomic<uint64_t> heap_allocations{0};  // global allocator calls on this thread (counting builds)
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {

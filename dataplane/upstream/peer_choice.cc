@@ -7,6 +7,7 @@
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/upstream/lb/picker.h"
 #include "dataplane/upstream/peer_pool.h"
+#include "dataplane/upstream/pool_dial_state.h"
 
 namespace ringside::invoke {
 namespace {
@@ -28,19 +29,22 @@ bool request_lookup(ShardServices* svc, uint64_t table_version, std::string_view
 }  // namespace
 
 PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_view ns,
-                       std::span<const uint64_t> exclude) {
+                       std::span<const uint64_t> exclude, uint64_t hash_key) {
   PeerChoice c;
   // A target without a namespace means the caller's own, as in daprd (namespace-aware
   // registries hold the same app id in several namespaces).
   if (ns.empty()) ns = svc->settings->app_namespace;
   const snapshot::InstanceTable* table = svc->snapshots->current();
-  std::span<const snapshot::Instance> instances = table->find(app_id, ns);
+  const snapshot::InstanceTable::Pool pool = table->find_pool(app_id, ns);
+  std::span<const snapshot::Instance> instances = pool.instances;
   if (instances.empty() && !table->answered(app_id, ns)) {
     c.outcome = request_lookup(svc, table->version(), app_id, ns) ? PeerChoice::Outcome::kUnknown
                                                                    : PeerChoice::Outcome::kNoInstance;
     return c;
   }
-  lb::PickRequest req{.app_id = app_id, .app_namespace = ns, .exclude = exclude};
+  const upstream::PoolDialState dial(svc->peers);
+  lb::PickRequest req{.app_id = app_id, .app_namespace = ns, .hash_key = hash_key, .exclude = exclude,
+                      .balancing = pool.balancing, .dial = &dial, .now_ns = shard::monotonic_ns()};
   const snapshot::Instance* inst = svc->picker->pick(req, instances);
   if (!inst && !exclude.empty()) {
     req.exclude = {};

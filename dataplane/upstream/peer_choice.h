@@ -36,8 +36,9 @@ struct PeerChoice {
 // look it up (at most once per table per app id; no allocation).
 // `exclude`: instances this call already failed on. They are avoided while another instance
 // exists; with none left, the pick ignores them (a retry to the only instance).
+// `hash_key`: the call's consistent-hash key (upstream/request_hash_key.h; 0 = none).
 PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_view ns,
-                       std::span<const uint64_t> exclude = {});
+                       std::span<const uint64_t> exclude = {}, uint64_t hash_key = 0);
 
 // The UNAVAILABLE text for a choice without a connection (kUnreachable, kOverloaded), as the
 // desc of "rpc error: code = Unavailable desc = ...".

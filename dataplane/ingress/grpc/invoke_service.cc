@@ -13,6 +13,7 @@
 #include "dataplane/http1/method_normalize.h"
 #include "dataplane/http1/reason_phrase.h"
 #include "dataplane/mapping/grpc_metadata_map.h"
+#include "dataplane/upstream/request_hash_key.h"
 #include "dataplane/mapping/header_rules.h"
 #include "dataplane/mapping/invoke_scratch.h"
 #include "dataplane/runtime/sidecar_settings.h"
@@ -242,6 +243,12 @@ void InvokeServiceCall::start(const grpc::UnaryRequest& req) {
   }
   if (req.timeout_ns > 0) svc_->timers.arm(&deadline_, shard::monotonic_ns() + req.timeout_ns);
   invocation_.set_deadline(req.timeout_ns > 0 ? shard::monotonic_ns() + req.timeout_ns : 0);
+  invocation_.set_hash_key(upstream::request_hash_key(svc_, app_id, ns, [&](std::string_view name) {
+    for (const grpc::Metadata& m : req.metadata) {
+      if (m.key == name) return m.value;
+    }
+    return std::string_view();
+  }));
   // The body is in memory: the built-in retry may resend it.
   invocation_.start(app_id, ns, self_call, /*replayable=*/true, this);
 }

@@ -16,6 +16,7 @@
 #include "dataplane/mapping/dapr_error.h"
 #include "dataplane/mapping/metadata_headers.h"
 #include "dataplane/mapping/header_rules.h"
+#include "dataplane/ingress/http/http_hash_key.h"
 #include "dataplane/mapping/invoke_scratch.h"
 #include "dataplane/mapping/rpc_error_text.h"
 #include "dataplane/runtime/sidecar_settings.h"
@@ -286,6 +287,7 @@ void HttpIngressConnection::invoke() {
     finish_request();
     return;
   }
+  invocation_.set_hash_key(http_hash_key(svc_, t.app_id, t.app_namespace, head_));
   // A chunked (unknown-length) request is not replayable: no built-in retry (spec §4.1).
   invocation_.start(t.app_id, t.app_namespace, self_call,
                     head_.body_kind != http1::BodyKind::kChunked, this);

@@ -3,6 +3,7 @@
 // arriving, and the answer is written back as it comes.
 #include <cstdio>
 
+#include "dataplane/ingress/http/http_hash_key.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/http1/writer.h"
 #include "dataplane/ingress/http/http_ingress.h"
@@ -44,6 +45,7 @@ bool HttpIngressConnection::begin_stream() {
   body_dropped_ = 0;
   stream_replayable_ = true;
   state_ = State::kStream;
+  stream_call_.set_hash_key(http_hash_key(svc_, t.app_id, t.app_namespace, head_));
   switch (stream_call_.start(t.app_id, t.app_namespace, fields, this)) {
     case StreamingInvocation::Start::kUnaryOnly:
       state_ = State::kBody;  // an old peer: collect the body, then CallLocal

@@ -1,26 +1,47 @@
 #pragma once
 // Picker: the load-balancer seam. Given the instances of the target app id (from the current
-// InstanceTable) and what this call is (app id, namespace, a hash key, the instances it already
-// failed on), a policy names the instance to call. Picking has no side effect beyond the
-// policy's own per-shard state: connections (dialling, back-off) are the caller's business
-// (upstream/peer_choice.h). Policies keep their state keyed by app id or stable instance id,
-// never by pointers into a table, so it survives table swaps.
+// InstanceTable) with the balancing data the control plane built for them, and what this call
+// is (app id, namespace, a hash key, the instances it already failed on), a policy names the
+// instance to call. Connections (dialling, back-off) are the caller's business
+// (upstream/peer_choice.h); the picker only asks whether an address is in dial back-off.
+// Policies keep their state keyed by app id or stable instance id, never by pointers into a
+// table, so it survives table swaps.
 //
-// Round-robin (round_robin.h) is the only policy today; random, least-request and consistent
-// hash plug in here.
+// RoundRobin (round_robin.h) is the plain cursor; PolicyPicker (policy_picker.h) is the shard's
+// picker: every policy, outlier ejection, least-request counts.
 #include <cstdint>
 #include <span>
 #include <string_view>
 
 #include "controlplane/snapshot/instance.h"
+#include "controlplane/snapshot/load_balancing.h"
+#include "controlplane/snapshot/pool_balancing.h"
 
 namespace ringside::lb {
+
+// Whether an address is in dial back-off (implemented over the shard's PeerPool).
+class DialState {
+ public:
+  virtual ~DialState() = default;
+  virtual bool backing_off(const snapshot::SocketAddress& addr) const = 0;
+};
 
 struct PickRequest {
   std::string_view app_id;             // the target app id
   std::string_view app_namespace;      // its namespace ("" = the caller's)
   uint64_t hash_key = 0;               // request hash for hash-based policies; 0 = none
   std::span<const uint64_t> exclude;   // instance ids this call already failed on
+  const snapshot::PoolBalancing* balancing = nullptr;  // policy and tables of these instances
+                                                       // (nullptr = unweighted round robin)
+  const DialState* dial = nullptr;     // dial back-off of addresses (nullptr = none known)
+  int64_t now_ns = 0;                  // CLOCK_MONOTONIC now (ejection deadlines)
+};
+
+// How a call to an instance ended, as passive health sees it.
+enum class CallOutcome {
+  kSuccess,    // the peer sidecar answered (whatever the app said)
+  kFailure,    // connect failure, UNAVAILABLE or INTERNAL from the peer sidecar
+  kAbandoned,  // cancelled or ended without a verdict on the peer's health
 };
 
 class Picker {
@@ -29,6 +50,19 @@ class Picker {
   // The instance to call, or nullptr when instances is empty or every one is excluded.
   virtual const snapshot::Instance* pick(const PickRequest& req,
                                          std::span<const snapshot::Instance> instances) = 0;
+  // Whether the picker would call this instance now (not ejected). Dial back-off is separate.
+  virtual bool healthy(uint64_t /*instance_id*/, int64_t /*now_ns*/) const { return true; }
+  // A call to instance_id started / ended (least-request counts, outlier detection).
+  virtual void on_call_start(uint64_t /*instance_id*/) {}
+  virtual void on_call_end(uint64_t /*instance_id*/, CallOutcome /*outcome*/, int64_t /*now_ns*/,
+                           const snapshot::OutlierDetection& /*settings*/) {}
 };
+
+inline bool excluded(const PickRequest& req, uint64_t id) {
+  for (uint64_t x : req.exclude) {
+    if (x == id) return true;
+  }
+  return false;
+}
 
 }  // namespace ringside::lb

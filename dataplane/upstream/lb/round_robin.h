@@ -32,13 +32,6 @@ class RoundRobin final : public Picker {
   }
 
  private:
-  static bool excluded(const PickRequest& req, uint64_t id) {
-    for (uint64_t x : req.exclude) {
-      if (x == id) return true;
-    }
-    return false;
-  }
-
   absl::flat_hash_map<uint64_t, uint32_t> cursors_;  // app id hash → next position
 };
 
