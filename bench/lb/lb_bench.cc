@@ -74,7 +74,7 @@ void BM_LookupAndPick(benchmark::State& state) {
     // Strided over app ids so consecutive calls touch different cache lines, as real traffic does.
     const std::string& app = apps[(k * 7919) % hot_apps];
     const snapshot::InstanceTable::Pool pool = table->find_pool(app, "");
-    lb::PickRequest req{.app_id = app, .app_namespace = "", .balancing = pool.balancing, .now_ns = 1};
+    lb::PickRequest req{.app_id = app, .app_namespace = "", .exclude = {}, .balancing = pool.balancing, .dial = nullptr, .now_ns = 1};
     if (hashed) req.hash_key = snapshot::stable_hash(users[k & 4095]);
     const snapshot::Instance* inst = picker.pick(req, pool.instances);
     sink += inst->id;

@@ -21,6 +21,7 @@
 #include "controlplane/snapshot/socket_address.h"
 #include "dataplane/grpc/client_connection.h"
 #include "dataplane/http2/transport_link.h"
+#include "dataplane/upstream/legacy_peers.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/runtime/timer_list.h"
 
@@ -102,9 +103,12 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   void retire() { retired_ = true; }
   bool retired() const { return retired_; }
   // The peer answered CallLocalStream with UNIMPLEMENTED (daprd before 1.10, spec §2.3): later
-  // calls on this connection use unary CallLocal. A new connection asks again (peers upgrade).
-  bool unary_only() const { return unary_only_; }
-  void set_unary_only() { unary_only_ = true; }
+  // calls to its address, from every shard and connection, use unary CallLocal (legacy_peers.h).
+  bool unary_only() const { return unary_only_ || g_legacy_peers.contains(key_); }
+  void set_unary_only() {
+    unary_only_ = true;
+    g_legacy_peers.insert(key_);
+  }
 
  private:
   PeerPool* pool_;                 // the shard's pool this connection belongs to

@@ -294,7 +294,8 @@ TEST_F(InvokeStreamTest, PeerWithoutCallLocalStreamGetsUnaryCallLocal) {
   EXPECT_EQ(peer.calls.load(), calls_before + 1);
   EXPECT_EQ(peer.last_body_size.load(), body.size());
 
-  // From now on the large body goes unary right away (the connection remembers the peer).
+  // From now on the large body goes unary right away: every shard of the sidecar remembers the
+  // peer (with two shards the call may land on a shard that never called it).
   const std::string large = RandomBytes(kLargeBody, 8);
   auto r = Invoke(a_port(), "POST", "old", "m", large, {}, 30s);
   ASSERT_TRUE(r.ok()) << r.status();
