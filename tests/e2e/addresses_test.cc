@@ -42,22 +42,35 @@ std::string HealthzOverIpv6(uint16_t port) {
 
 class AddressesTest : public ::testing::Test {
  protected:
+  // The echo app and sidecar b in front of it, registered in b's own sqlite file (a never reads
+  // it): a knows b only from the static list each test writes.
+  void StartAppAndB() {
+    uint16_t app_port = 0;
+    auto app = StartEchoApp(dir_, &app_port);
+    ASSERT_TRUE(app.ok()) << app.status();
+    app_ = *std::move(app);
+    auto b = StartSidecar({.app_id = "b", .app_port = app_port, .nr_db = dir_.File("b.db")}, dir_);
+    ASSERT_TRUE(b.ok()) << b.status();
+    b_ = *std::move(b);
+  }
+  // Starts sidecar a with a static registry listing `apps_yaml` (the `apps:` entries).
+  absl::StatusOr<Sidecar> StartCaller(const std::string& apps_yaml) {
+    const std::string config = dir_.File("a.yaml");
+    std::ofstream(config) << "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: a}\n"
+                             "spec:\n  nameResolution:\n    component: static\n    configuration:\n"
+                             "      apps:\n"
+                          << apps_yaml;
+    return StartSidecar({.app_id = "a", .nr_db = dir_.File("a.db"), .extra_args = {"--config", config}}, dir_);
+  }
+
   TempDir dir_;
+  std::unique_ptr<ChildProcess> app_;  // the echo app behind b
+  Sidecar b_;                          // sidecar b
 };
 
 TEST_F(AddressesTest, APeerRegisteredAtAnIpv6AddressIsCalledOverIpv6) {
-  uint16_t app_port = 0;
-  auto app = StartEchoApp(dir_, &app_port);
-  ASSERT_TRUE(app.ok()) << app.status();
-  // b registers in its own sqlite file (a never reads it): a only knows b from the static list.
-  auto b = StartSidecar({.app_id = "b", .app_port = app_port, .nr_db = dir_.File("b.db")}, dir_);
-  ASSERT_TRUE(b.ok()) << b.status();
-  const std::string config = dir_.File("a.yaml");
-  std::ofstream(config) << "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: a}\n"
-                           "spec:\n  nameResolution:\n    component: static\n    configuration:\n"
-                           "      apps:\n        - appId: b\n          address: \"[::1]:"
-                        << b->ports.internal << "\"\n";
-  auto a = StartSidecar({.app_id = "a", .nr_db = dir_.File("a.db"), .extra_args = {"--config", config}}, dir_);
+  ASSERT_NO_FATAL_FAILURE(StartAppAndB());
+  auto a = StartCaller(absl::StrCat("        - {appId: b, address: \"[::1]:", b_.ports.internal, "\"}\n"));
   ASSERT_TRUE(a.ok()) << a.status();
   auto r = Invoke(a->ports.http, "POST", "b", "echo", "over six");
   ASSERT_TRUE(r.ok()) << r.status();
@@ -68,19 +81,11 @@ TEST_F(AddressesTest, APeerRegisteredAtAnIpv6AddressIsCalledOverIpv6) {
 }
 
 TEST_F(AddressesTest, TheTargetNamespaceIsHonouredAndDefaultsToTheCallersOwn) {
-  uint16_t app_port = 0;
-  auto app = StartEchoApp(dir_, &app_port);
-  ASSERT_TRUE(app.ok()) << app.status();
-  auto b = StartSidecar({.app_id = "b", .app_port = app_port, .nr_db = dir_.File("b.db")}, dir_);
-  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_NO_FATAL_FAILURE(StartAppAndB());
   // b in "default" is the live sidecar; b in "prod" points at a port nobody listens on.
-  const std::string config = dir_.File("a.yaml");
-  std::ofstream(config) << "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: a}\n"
-                           "spec:\n  nameResolution:\n    component: static\n    configuration:\n"
-                           "      apps:\n"
-                           "        - {appId: b, namespace: default, address: \"127.0.0.1:" << b->ports.internal << "\"}\n"
-                           "        - {appId: b, namespace: prod, address: \"127.0.0.1:" << PickFreePort() << "\"}\n";
-  auto a = StartSidecar({.app_id = "a", .nr_db = dir_.File("a.db"), .extra_args = {"--config", config}}, dir_);
+  auto a = StartCaller(absl::StrCat(
+      "        - {appId: b, namespace: default, address: \"127.0.0.1:", b_.ports.internal, "\"}\n",
+      "        - {appId: b, namespace: prod, address: \"127.0.0.1:", PickFreePort(), "\"}\n"));
   ASSERT_TRUE(a.ok()) << a.status();
   // No namespace: the caller's own ("default"), every time (round robin over both would reach
   // the dead one on every other call).

@@ -63,6 +63,16 @@ void EtcdClient::failed(size_t endpoint, const Connection* conn) {
   current_.compare_exchange_strong(expected, (endpoint + 1) % targets_.size());
 }
 
+absl::Status EtcdClient::stream_broke(size_t endpoint, const Connection* conn, std::string_view what,
+                                      const grpc::Status& status) {
+  failed(endpoint, conn);
+  if (status.ok() || status.error_code() == grpc::StatusCode::CANCELLED) {
+    return absl::UnavailableError(
+        absl::StrCat("etcd ", targets_[endpoint], ": ", config::to_absl(what), " stream ended"));
+  }
+  return to_status(endpoint, what, status);
+}
+
 absl::Status EtcdClient::to_status(size_t endpoint, std::string_view what, const grpc::Status& s) const {
   std::string text = absl::StrCat("etcd ", targets_[endpoint], ": ", config::to_absl(what), ": ",
                                   s.error_message().empty() ? "failed" : s.error_message(), " (gRPC code ",

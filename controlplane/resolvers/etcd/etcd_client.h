@@ -52,6 +52,12 @@ class EtcdClient {
   // then wait idle instead of reconnecting) and calls move on to the next endpoint.
   void failed(size_t endpoint, const Connection* conn);
 
+  // A watch or keep-alive stream on `conn` ended without being asked to: the endpoint gets a
+  // fresh channel (failed()) and the error says why ("<what> stream ended" when gRPC's status
+  // hides the cause, since we cancel only after a Read failed).
+  absl::Status stream_broke(size_t endpoint, const Connection* conn, std::string_view what,
+                            const grpc::Status& status);
+
   // "etcd <endpoint>: <what>: <gRPC code>: <message>"; UNAVAILABLE for transport failures.
   absl::Status to_status(size_t endpoint, std::string_view what, const grpc::Status& s) const;
 

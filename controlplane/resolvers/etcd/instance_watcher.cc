@@ -166,11 +166,7 @@ absl::Status InstanceWatcher::watch(Backoff& backoff) {
   size_t endpoint = client_->current();
   std::shared_ptr<EtcdClient::Connection> conn = client_->connection(endpoint);
   grpc::ClientContext ctx;
-  {
-    std::lock_guard<std::mutex> lock(ctx_mu_);
-    if (stop_.stopped()) return absl::OkStatus();
-    active_ = &ctx;
-  }
+  if (!active_.begin(&ctx)) return absl::OkStatus();
   auto stream = conn->watch->Watch(&ctx);
   etcdserverpb::WatchRequest req;
   etcdserverpb::WatchCreateRequest* create = req.mutable_create_request();
@@ -223,27 +219,16 @@ absl::Status InstanceWatcher::watch(Backoff& backoff) {
   }
   ctx.TryCancel();
   grpc::Status status = stream->Finish();
-  {
-    std::lock_guard<std::mutex> lock(ctx_mu_);
-    active_ = nullptr;
-  }
+  active_.end();
   if (stop_.stopped() || ended_by_server) return result;
-  // The stream broke (we cancel only after Read failed, so CANCELLED hides the cause): start
-  // over on a fresh channel, on the next endpoint.
-  client_->failed(endpoint, conn.get());
-  if (status.ok() || status.error_code() == grpc::StatusCode::CANCELLED)
-    return absl::UnavailableError(absl::StrCat("etcd ", client_->endpoint_name(endpoint), ": watch stream ended"));
-  return client_->to_status(endpoint, "watch", status);
+  // The stream broke: start over on a fresh channel, on the next endpoint.
+  return client_->stream_broke(endpoint, conn.get(), "watch", status);
 }
 
 void InstanceWatcher::stop() {
   if (stopped_) return;
   stopped_ = true;
-  {
-    std::lock_guard<std::mutex> lock(ctx_mu_);
-    stop_.stop();
-    if (active_ != nullptr) active_->TryCancel();
-  }
+  active_.stop_and_cancel();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "controlplane/resolvers/etcd/etcd_client.h"
+#include "controlplane/resolvers/etcd/active_stream.h"
 #include "controlplane/resolvers/etcd/stop_signal.h"
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/snapshot/instance.h"
@@ -74,8 +75,7 @@ class InstanceWatcher {
   bool reported_error_ = false;                     // the sink holds an error (clear it on success)
   std::string last_bad_value_;                      // last unusable value logged (log each once)
   StopSignal stop_;                                 // ends sleeps and the loop
-  std::mutex ctx_mu_;                               // guards active_
-  grpc::ClientContext* active_ = nullptr;           // the open watch's context, cancelled by stop()
+  ActiveStream active_{&stop_};                    // the open stream, cancelled by stop()
   std::thread thread_;                              // runs run()
   bool stopped_ = false;                            // stop() already ran
 };

@@ -76,11 +76,7 @@ absl::Status LeaseKeeper::keep_alive(Backoff& backoff) {
   size_t endpoint = client_->current();
   std::shared_ptr<EtcdClient::Connection> conn = client_->connection(endpoint);
   grpc::ClientContext ctx;
-  {
-    std::lock_guard<std::mutex> lock(ctx_mu_);
-    if (stop_.stopped()) return absl::OkStatus();
-    active_ = &ctx;
-  }
+  if (!active_.begin(&ctx)) return absl::OkStatus();
   std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>>
       stream = conn->lease->LeaseKeepAlive(&ctx);
   absl::Status result = absl::OkStatus();
@@ -108,28 +104,17 @@ absl::Status LeaseKeeper::keep_alive(Backoff& backoff) {
   }
   ctx.TryCancel();
   grpc::Status status = stream->Finish();
-  {
-    std::lock_guard<std::mutex> lock(ctx_mu_);
-    active_ = nullptr;
-  }
+  active_.end();
   if (lost) return absl::NotFoundError("lease expired");
   if (stop_.stopped()) return absl::OkStatus();
-  // The stream broke (we cancel only after Read failed, so CANCELLED hides the cause): start
-  // over on a fresh channel, on the next endpoint.
-  client_->failed(endpoint, conn.get());
-  if (status.ok() || status.error_code() == grpc::StatusCode::CANCELLED)
-    return absl::UnavailableError(absl::StrCat("etcd ", client_->endpoint_name(endpoint), ": keep-alive stream ended"));
-  return client_->to_status(endpoint, "lease keep-alive", status);
+  // The stream broke: start over on a fresh channel, on the next endpoint.
+  return client_->stream_broke(endpoint, conn.get(), "lease keep-alive", status);
 }
 
 void LeaseKeeper::stop(bool revoke) {
   if (stopped_) return;
   stopped_ = true;
-  {
-    std::lock_guard<std::mutex> lock(ctx_mu_);
-    stop_.stop();
-    if (active_ != nullptr) active_->TryCancel();
-  }
+  active_.stop_and_cancel();
   if (thread_.joinable()) thread_.join();
   int64_t id = lease_id_.exchange(0);
   if (revoke && id != 0) {

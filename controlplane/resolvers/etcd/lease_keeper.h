@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "controlplane/resolvers/etcd/etcd_client.h"
+#include "controlplane/resolvers/etcd/active_stream.h"
 #include "controlplane/resolvers/etcd/stop_signal.h"
 
 namespace ringside::resolvers::etcd {
@@ -59,8 +60,7 @@ class LeaseKeeper {
   std::atomic<int> registrations_{0};       // grant+put successes
   std::atomic<bool> rewrite_{false};        // key_deleted() was called: put the key again
   StopSignal stop_;                         // ends sleeps and the loop
-  std::mutex ctx_mu_;                       // guards active_
-  grpc::ClientContext* active_ = nullptr;   // the open stream's context, cancelled by stop()
+  ActiveStream active_{&stop_};                    // the open stream, cancelled by stop()
   bool failing_ = false;                    // a failure was logged and nothing succeeded since
   std::thread thread_;                      // runs run()
   bool stopped_ = false;                    // stop() already ran
