@@ -75,8 +75,11 @@ struct Exchange {
 
 // Sends `chunks` to the internal port `port`, half-closes, reads the whole answer (bounded by a
 // 20 s deadline and a message count), as daprd's caller side does.
-Exchange RunCall(uint16_t port, const std::vector<internals::InternalInvokeRequestStream>& chunks) {
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+// Over `channel` when one is given (calls that must share one connection, and so one
+// shard of the callee); otherwise over a channel of its own.
+Exchange RunCall(uint16_t port, const std::vector<internals::InternalInvokeRequestStream>& chunks,
+                 std::shared_ptr<grpc::Channel> channel = nullptr) {
+  if (!channel) channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
   auto stub = internals::ServiceInvocation::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + 20s);
@@ -734,13 +737,14 @@ class ScriptedAppTest : public ::testing::Test {
   void TearDown() override {
     if (HasFailure() && b_) std::cerr << b_->process->LogTail();
   }
-  static Exchange Call(const std::string& method, const std::string& body) {
+  static Exchange Call(const std::string& method, const std::string& body,
+                       std::shared_ptr<grpc::Channel> channel = nullptr) {
     auto first = Leading(method);
     std::vector<internals::InternalInvokeRequestStream> chunks{first};
     for (size_t off = 0, seq = 0; off < body.size(); off += 2048, ++seq) {
       chunks.push_back(Payload(body.substr(off, 2048), seq));
     }
-    return RunCall(b_->ports.internal, chunks);
+    return RunCall(b_->ports.internal, chunks, std::move(channel));
   }
 
   static TempDir* dir_;
@@ -757,8 +761,12 @@ absl::Status* ScriptedAppTest::start_status_ = nullptr;
 TEST_F(ScriptedAppTest, ChunkedAnswerArrivesWholeAndKeepsTheConnection) {
   const std::string body = RandomBytes(1u << 20, 7);
   std::string on_conn;
+  // One connection to b for both rounds: with several shards, a second connection may be
+  // accepted by another shard, whose app pool has its own connections.
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", b_->ports.internal),
+                                     grpc::InsecureChannelCredentials());
   for (int round = 0; round < 2; ++round) {
-    Exchange ex = Call("chunked", body);
+    Exchange ex = Call("chunked", body, channel);
     ASSERT_TRUE(ex.status.ok()) << ex.status.error_code() << ": " << ex.status.error_message();
     ASSERT_FALSE(ex.messages.empty());
     EXPECT_EQ(ex.messages[0].response().status().code(), 200);
