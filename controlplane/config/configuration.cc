@@ -330,6 +330,9 @@ absl::StatusOr<Configuration> parse_document(const YAML::Node& root) {
     if (absl::Status s = parse_load_balancing(rs["loadBalancing"], "spec.ringside.loadBalancing", &out.load_balancing);
         !s.ok())
       return s;
+    if (absl::Status s = parse_multi_cluster(rs["multiCluster"], "spec.ringside.multiCluster", &out.multi_cluster);
+        !s.ok())
+      return s;
   }
   return out;
 }

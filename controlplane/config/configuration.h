@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "controlplane/config/multi_cluster_config.h"
 #include "controlplane/config/options.h"
 #include "controlplane/snapshot/load_balancing.h"
 
@@ -71,6 +72,7 @@ struct Configuration {
   NameResolution name_resolution;  // spec.nameResolution
   DataplaneConfig dataplane;       // spec.ringside.dataplane
   snapshot::LoadBalancing load_balancing;  // spec.ringside.loadBalancing (load_balancing_config.h)
+  MultiCluster multi_cluster;              // spec.ringside.multiCluster (multi_cluster_config.h)
 };
 
 // Parses a Configuration document. Errors name the YAML path, e.g.
