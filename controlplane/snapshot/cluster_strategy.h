@@ -48,4 +48,16 @@ struct ClusterStrategies {
   friend bool operator==(const ClusterStrategies&, const ClusterStrategies&) = default;
 };
 
+// What a table needs to know about clusters: which one is ours and the strategies. Built into
+// every InstanceTable by the control plane (spec.ringside.multiCluster).
+struct ClusterSettings {
+  std::string local_cluster;      // own cluster name ("" = single cluster: every instance is local)
+  ClusterStrategies strategies;   // default and per-app strategy
+  bool multi_cluster = false;     // a synchronizer is configured (strategies apply)
+
+  // Whether an instance is in our own cluster: untagged, or tagged with our name.
+  bool is_local(std::string_view cluster) const { return cluster.empty() || cluster == local_cluster; }
+  friend bool operator==(const ClusterSettings&, const ClusterSettings&) = default;
+};
+
 }  // namespace ringside::snapshot

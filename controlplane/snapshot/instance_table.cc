@@ -40,12 +40,13 @@ const Instance* InstanceTable::find_by_id(uint64_t id) const {
 
 bool InstanceTable::same_contents(const InstanceTable& other) const {
   return namespace_aware_ == other.namespace_aware_ && instances_ == other.instances_ && absent_ == other.absent_ &&
-         load_balancing_ == other.load_balancing_;
+         load_balancing_ == other.load_balancing_ && clusters_ == other.clusters_;
 }
 
 std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instances, bool namespace_aware,
                                                     uint64_t version, std::vector<AbsentApp> absent,
-                                                    const LoadBalancing* load_balancing) {
+                                                    const LoadBalancing* load_balancing,
+                                                    const ClusterSettings* clusters) {
   auto key = [](const Instance& i) {
     return std::tie(i.app_id, i.app_namespace, i.cluster, i.address_text, i.id);
   };
@@ -69,6 +70,7 @@ std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instan
     app_ns.end = i + 1;
   }
   if (load_balancing != nullptr) t->load_balancing_ = *load_balancing;
+  if (clusters != nullptr) t->clusters_ = *clusters;
   t->index_balancing();
   // Answered-empty keys the instances do not cover, sorted so equal contents compare equal.
   std::sort(absent.begin(), absent.end(), [](const AbsentApp& a, const AbsentApp& b) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "controlplane/snapshot/cluster_strategy.h"
 #include "controlplane/snapshot/instance.h"
 #include "controlplane/snapshot/load_balancing.h"
 #include "controlplane/snapshot/pool_balancing.h"
@@ -33,6 +34,8 @@ class InstanceTable {
 
   // Passive-health settings the shards apply (spec.ringside.loadBalancing.outlierDetection).
   const OutlierDetection& outlier_detection() const { return load_balancing_.outlier; }
+  // Own cluster and cluster strategies (spec.ringside.multiCluster).
+  const ClusterSettings& clusters() const { return clusters_; }
   // Whether any app id uses a hash policy with a header (callers skip extracting a key otherwise).
   bool any_hash_policy() const { return any_hash_policy_; }
 
@@ -65,7 +68,8 @@ class InstanceTable {
   // no instance are indexed as answered-empty.
   static std::unique_ptr<InstanceTable> build(std::vector<Instance> instances, bool namespace_aware,
                                               uint64_t version, std::vector<AbsentApp> absent = {},
-                                              const LoadBalancing* load_balancing = nullptr);
+                                              const LoadBalancing* load_balancing = nullptr,
+                                              const ClusterSettings* clusters = nullptr);
 
   InstanceTable(const InstanceTable&) = delete;
   InstanceTable& operator=(const InstanceTable&) = delete;
@@ -102,6 +106,7 @@ class InstanceTable {
   absl::flat_hash_map<uint64_t, uint32_t> by_id_;             // stable id -> index
   std::vector<PoolBalancing> balancing_;                      // per range, immutable after build
   LoadBalancing load_balancing_;                              // the configuration it was built with
+  ClusterSettings clusters_;                                  // own cluster and strategies
   bool any_hash_policy_ = false;                              // see any_hash_policy()
   uint64_t version_ = 0;                                      // see version()
   bool namespace_aware_ = false;                              // see namespace_aware()
