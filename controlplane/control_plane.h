@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "controlplane/dns/host_resolver.h"
 #include "controlplane/resolvers/resolver.h"
+#include "controlplane/snapshot/cluster_strategy.h"
 #include "controlplane/snapshot/snapshot_registry.h"
 
 namespace ringside {
@@ -32,6 +33,7 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds lookup_timeout{2000};   // a pushing resolver's lookup unanswered this long counts as none found
   dns::HostResolver* host_resolver = nullptr;       // binds host-name addresses (not owned; nullptr = drop them, logged)
   snapshot::LoadBalancing load_balancing;           // per-app policies built into every table (spec.ringside.loadBalancing)
+  snapshot::ClusterSettings clusters;               // own cluster and strategies built into every table (spec.ringside.multiCluster)
 };
 
 class ControlPlane final : public resolvers::InstanceSink {
