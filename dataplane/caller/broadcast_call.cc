@@ -32,10 +32,18 @@ bool app_succeeded(std::string_view internal_invoke_response) {
   const int32_t code = r.status.code;
   return code == 0 || (code >= 200 && code < 300);
 }
+
+// Broadcasts of this shard that answered with legs in flight. One shard is one thread: a plain
+// thread-local counter, no atomics.
+thread_local uint32_t t_trailing_broadcasts = 0;
 }  // namespace
 
 BroadcastCall::BroadcastCall(ShardServices* svc, mem::Buffer&& request, BroadcastOwner* owner)
-    : svc_(svc), request_(std::move(request)), first_answer_(svc->io.pool), owner_(owner) {}
+    : svc_(svc),
+      request_(std::move(request)),
+      first_answer_(svc->io.pool),
+      held_success_(svc->io.pool),
+      owner_(owner) {}
 
 BroadcastCall* BroadcastCall::start(ShardServices* svc, std::span<const snapshot::Instance* const> targets,
                                     mem::Buffer&& request, int64_t deadline_ns, BroadcastOwner* owner,
@@ -104,7 +112,19 @@ void BroadcastCall::on_leg_result(Leg* leg, const grpc::UnaryResult& r) {
   if (r.grpc_status == 0) {
     leg->received = true;
     if (app_succeeded(r.message)) {
-      if (BroadcastOwner* o = take_owner()) o->on_broadcast_response(r.message, received());
+      if (owner_ && pending_ > 1 && !starting_ && t_trailing_broadcasts >= kMaxTrailingBroadcasts) {
+        // Too many broadcasts of this shard still have legs in flight: this one answers when
+        // its last leg ends (back-pressure toward the slowest instance).
+        if (held_success_.empty() && !held_success_.append(r.message)) {
+          note_failure(*leg, 8, "out of memory keeping the app's answer");
+        }
+      } else if (BroadcastOwner* o = take_owner()) {
+        if (pending_ > 1 || starting_) {
+          trailing_ = true;
+          ++t_trailing_broadcasts;
+        }
+        o->on_broadcast_response(r.message, received());
+      }
     } else if (first_answer_.empty() && !first_answer_.append(r.message)) {
       note_failure(*leg, 8, "out of memory keeping the app's answer");
     }
@@ -134,8 +154,11 @@ void BroadcastCall::note_failure(const Leg& leg, int grpc_code, std::string_view
 
 void BroadcastCall::leg_done() {
   if (--pending_ > 0 || starting_) return;
+  if (trailing_) --t_trailing_broadcasts;
   if (BroadcastOwner* o = take_owner()) {
-    if (!first_answer_.empty()) {
+    if (!held_success_.empty()) {
+      o->on_broadcast_response(held_success_.view(), received());
+    } else if (!first_answer_.empty()) {
       // Apps answered, none with success: the first answer as it is (its status tells).
       o->on_broadcast_response(first_answer_.view(), received());
     } else {
@@ -149,6 +172,7 @@ void BroadcastCall::leg_done() {
   }
   request_.release();
   first_answer_.release();
+  held_success_.release();
   svc_->deferred->release(this);
 }
 

@@ -14,6 +14,12 @@
 //   bounded in size.
 // The object frees itself (deferred) after its last leg; the owner may detach() earlier (client
 // gone), which cancels the legs still in flight.
+//
+// Back-pressure: answering on the first leg lets a client go on while slower instances still
+// work on its earlier calls, so a consistently slower instance would pile up calls without
+// bound. A shard keeps at most kMaxTrailingBroadcasts broadcasts that answered with legs still
+// in flight ("trailing"); beyond that, a broadcast keeps its first success and answers when its
+// last leg has ended (the client then waits for the slowest instance, which bounds the pile).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -36,6 +42,9 @@ class BroadcastOwner {
   // No instance answered: the text lists each one and what happened.
   virtual void on_broadcast_error(std::string_view error_text, uint32_t received) = 0;
 };
+
+// Per shard: broadcasts that answered while legs were still in flight (see above).
+inline constexpr uint32_t kMaxTrailingBroadcasts = 16;
 
 class BroadcastCall {
  public:
@@ -81,6 +90,8 @@ class BroadcastCall {
   ShardServices* svc_;          // the shard
   mem::Buffer request_;         // the encoded InternalInvokeRequest every leg sends
   mem::Buffer first_answer_;    // the first app answer that was not a success (copied)
+  mem::Buffer held_success_;    // a success kept until the last leg (trailing limit reached)
+  bool trailing_ = false;       // answered with legs in flight (counted in the shard's trailing)
   BroadcastOwner* owner_;       // nullptr once the outcome is delivered or after detach()
   Leg legs_[kMaxBroadcastFanOut];  // legs_[0, leg_count_) are in use
   uint32_t leg_count_ = 0;      // legs launched
