@@ -1,5 +1,6 @@
 #include "controlplane/resolvers/external/external_table.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -45,17 +46,28 @@ absl::Status ExternalTable::apply(const TableUpdate& update, bool* changed) {
     return absl::FailedPreconditionError(
         absl::StrCat("delta on version ", update.base_version(), " while holding version ", version_));
   }
+  // A delta may remove an instance and add it back unchanged (a re-registration), or name one
+  // twice: compare every touched instance with what it was before the delta.
+  std::map<Key, std::optional<Attributes>> before;  // touched keys; nullopt = absent before
+  auto touch = [&](const Key& key) {
+    if (before.contains(key)) return;
+    auto it = entries_.find(key);
+    before.emplace(key, it == entries_.end() ? std::nullopt : std::optional<Attributes>(it->second));
+  };
   for (const ringside::sync::v1::InstanceKey& k : update.removals()) {
-    *changed |= entries_.erase(key_of(k)) > 0;
+    Key key = key_of(k);
+    touch(key);
+    entries_.erase(key);
   }
   for (const ringside::sync::v1::Instance& i : update.upserts()) {
-    Attributes a = attributes_of(i);
-    auto [it, inserted] = entries_.try_emplace(key_of(i), a);
-    if (!inserted && !(it->second == a)) {
-      it->second = a;
-      *changed = true;
-    }
-    *changed |= inserted;
+    Key key = key_of(i);
+    touch(key);
+    entries_.insert_or_assign(std::move(key), attributes_of(i));
+  }
+  for (const auto& [key, was] : before) {
+    auto it = entries_.find(key);
+    std::optional<Attributes> now = it == entries_.end() ? std::nullopt : std::optional<Attributes>(it->second);
+    if (now != was) *changed = true;
   }
   version_ = update.version();
   return absl::OkStatus();
