@@ -241,7 +241,7 @@ void ControlPlane::rebuild() {
   instances = bind_host_names(std::move(instances));
   std::unique_ptr<snapshot::InstanceTable> table =
       snapshot::InstanceTable::build(std::move(instances), namespace_aware_, next_version_, std::move(absent),
-                                     &options_.load_balancing);
+                                     &options_.load_balancing, &options_.clusters);
   // We are the only publisher, so the current table cannot be freed under us.
   if (table->same_contents(*registry_->current())) return;
   ++next_version_;

@@ -32,6 +32,8 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds lookup_timeout{2000};   // a pushing resolver's lookup unanswered this long counts as none found
   dns::HostResolver* host_resolver = nullptr;       // binds host-name addresses (not owned; nullptr = drop them, logged)
   snapshot::LoadBalancing load_balancing;           // per-app policies built into every table (spec.ringside.loadBalancing)
+  snapshot::ClusterSettings clusters;               // own cluster and strategies built into every table
+                                                    // (spec.ringside.multiCluster)
 };
 
 class ControlPlane final : public resolvers::InstanceSink {

@@ -279,6 +279,9 @@ int run_sidecar(config::Options o) {
   snapshot::SnapshotRegistry registry(n);
   ControlPlaneOptions control_options;
   control_options.load_balancing = cfg.load_balancing;  // per-app policies go into every table
+  control_options.clusters.local_cluster = cfg.multi_cluster.cluster;  // strategies apply when set
+  control_options.clusters.strategies = cfg.multi_cluster.strategies;
+  control_options.clusters.multi_cluster = cfg.multi_cluster.enabled();
   control_options.host_resolver = host_resolver->get();
   ControlPlane control(*std::move(resolver), &registry, control_options);
   resolvers::SelfRegistration self;
