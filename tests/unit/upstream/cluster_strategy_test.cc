@@ -6,6 +6,7 @@
 // subset. The retry question (another_instance_usable) follows the strategy too.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <set>
 #include <string>
 #include <vector>
@@ -274,6 +275,61 @@ TEST(ClusterStrategyTest, ImmediateRetryOnlyCountsInstancesTheStrategyAllows) {
   const uint64_t c_local[] = {all[2].id};
   EXPECT_FALSE(upstream::another_instance_usable(&svc, "b", "", b_local));  // west is not allowed
   EXPECT_TRUE(upstream::another_instance_usable(&svc, "c", "", c_local));   // local-first may cross
+}
+
+// choose_peer's outcomes that need no connection: broadcast is never silently one pick, and an
+// empty allowed subset is kNoClusterInstance carrying what the error message needs.
+TEST(ClusterStrategyTest, ChoosePeerReportsBroadcastAndRefusals) {
+  snapshot::SnapshotRegistry registry{1};
+  lb::PolicyPicker picker{1};
+  ShardServices svc;
+  svc.snapshots = &registry;
+  svc.picker = &picker;
+  snapshot::ClusterSettings clusters = east(ClusterStrategy::kLocalOnly);
+  clusters.strategies.apps["b"] = ClusterStrategy::kBroadcast;
+  snapshot::LoadBalancing lb;
+  registry.publish(InstanceTable::build(east_west(), false, 1, {}, &lb, &clusters));
+  PeerChoice c = choose_peer(&svc, "b", "default");
+  EXPECT_EQ(c.outcome, PeerChoice::Outcome::kBroadcast);
+  EXPECT_EQ(c.conn, nullptr);
+  c = choose_peer(&svc, "a", "default");  // a: only a west instance, local-only
+  EXPECT_EQ(c.outcome, PeerChoice::Outcome::kNoClusterInstance);
+  EXPECT_EQ(c.strategy, ClusterStrategy::kLocalOnly);
+  EXPECT_EQ(c.local_cluster, "east");
+}
+
+// What a broadcast fans out over: usable instances of every cluster, local first, bounded by
+// the caller's array; with none usable, all of them (panic), as a single pick would.
+TEST(ClusterStrategyTest, BroadcastTargetsAreTheUsableInstancesLocalFirst) {
+  snapshot::SnapshotRegistry registry{1};
+  lb::PolicyPicker picker{1};
+  ShardServices svc;
+  svc.snapshots = &registry;
+  svc.picker = &picker;
+  snapshot::ClusterSettings clusters = east(ClusterStrategy::kBroadcast);
+  snapshot::LoadBalancing lb;
+  registry.publish(InstanceTable::build(east_west(), false, 1, {}, &lb, &clusters));
+  std::array<BroadcastTarget, 8> out;
+  ASSERT_EQ(broadcast_targets(&svc, "b", "default", out), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(out[i].local, i < 3) << i;
+  EXPECT_EQ(out[3].instance->cluster, "west");
+  EXPECT_EQ(broadcast_targets(&svc, "b", "default", std::span<BroadcastTarget>(out).first(2)), 2u);
+  // Eject the east ones: only west remains a target.
+  const snapshot::OutlierDetection once{.consecutive_failures = 1};
+  const InstanceTable::Pool pool = registry.current()->find_pool("b", "");
+  for (const Instance& i : pool.local.instances) {
+    picker.on_call_start(i.id);
+    picker.on_call_end(i.id, lb::CallOutcome::kFailure, shard::monotonic_ns(), once);
+  }
+  ASSERT_EQ(broadcast_targets(&svc, "b", "default", out), 2u);
+  EXPECT_FALSE(out[0].local);
+  EXPECT_FALSE(out[1].local);
+  for (const Instance& i : pool.external.instances) {
+    picker.on_call_start(i.id);
+    picker.on_call_end(i.id, lb::CallOutcome::kFailure, shard::monotonic_ns(), once);
+  }
+  EXPECT_EQ(broadcast_targets(&svc, "b", "default", out), 5u);  // panic: every instance
+  EXPECT_EQ(broadcast_targets(&svc, "nobody", "default", out), 0u);
 }
 
 }  // namespace
