@@ -142,6 +142,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_peer_calls_refused_total", "Peer calls failed fast: every connection full and the wait queue full", "counter", &shard::ShardCounters::peer_calls_refused},
       {"ringside_peer_keepalive_failures_total", "Peer connections closed because a keepalive PING went unanswered", "counter", &shard::ShardCounters::peer_keepalive_failures},
       {"ringside_peer_deadlines_total", "Peer calls that ended DEADLINE_EXCEEDED", "counter", &shard::ShardCounters::peer_deadlines},
+      {"ringside_broadcast_calls_total", "Unary invocations sent to every usable instance (broadcast cluster strategy)", "counter", &shard::ShardCounters::broadcast_calls},
+      {"ringside_broadcast_rejected_total", "Streamed or proxied calls refused because their app uses the broadcast strategy (unary only)", "counter", &shard::ShardCounters::broadcast_rejected},
       {"ringside_shard_heap_allocations_total", "Global allocator calls on shard threads (counting builds only; 0 otherwise)", "counter", &shard::ShardCounters::heap_allocations},
   };
   std::string out;
