@@ -85,6 +85,16 @@ void Invocation::attempt() {
     fail(-1, "no host found with the given ID", /*retryable=*/false);
     return;
   }
+  if (peer.outcome == PeerChoice::Outcome::kNoClusterInstance) {
+    char text[512];
+    fail(-1, cluster_refusal_text(peer, app_id(), text), /*retryable=*/false);
+    return;
+  }
+  if (peer.outcome == PeerChoice::Outcome::kBroadcast) {
+    // Broadcast fans out in dataplane/caller/broadcast* (not in this branch yet).
+    fail(-1, "cluster strategy broadcast is not supported yet", /*retryable=*/false);
+    return;
+  }
   shard::ShardCounters::bump(svc_->counters->peer_calls);
   peer_ = peer.conn;
   int64_t timeout_ns = 0;

@@ -35,6 +35,17 @@ std::string_view find_metadata(std::span<const grpc::Metadata> md, std::string_v
   return {};
 }
 
+// The trailer text when the cluster strategy leaves no instance (or is broadcast, which the
+// proxy does not fan out), in the form of the "no host found" answer.
+std::string_view cluster_failure_text(const PeerChoice& peer, std::string_view app_id, std::span<char> buf) {
+  char reason[400];
+  const std::string_view why = peer.outcome == PeerChoice::Outcome::kBroadcast
+                                   ? std::string_view("cluster strategy broadcast is not supported for gRPC proxying")
+                                   : cluster_refusal_text(peer, app_id, reason);
+  const int k = snprintf(buf.data(), buf.size(), "failed to proxy request: %.*s", static_cast<int>(why.size()), why.data());
+  return std::string_view(buf.data(), k > 0 ? std::min<size_t>(static_cast<size_t>(k), buf.size() - 1) : 0);
+}
+
 }  // namespace
 
 GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool from_api,
@@ -116,6 +127,11 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
       int k = snprintf(msg, sizeof msg, "failed to proxy request: no host found with the given ID %.*s",
                        static_cast<int>(app_id.size() > 200 ? 200 : app_id.size()), app_id.data());
       server.send_trailers(s.id, 2, std::string_view(msg, k > 0 ? static_cast<size_t>(k) : 0), {});
+      return nullptr;
+    }
+    if (peer.outcome == PeerChoice::Outcome::kNoClusterInstance || peer.outcome == PeerChoice::Outcome::kBroadcast) {
+      char msg[512];
+      server.send_trailers(s.id, 2, cluster_failure_text(peer, app_id, msg), {});
       return nullptr;
     }
     out = peer.conn;
@@ -232,6 +248,11 @@ void GrpcProxyCall::on_table_changed() {
   }
   if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
     on_park_timeout();  // the same answer, only sooner
+    return;
+  }
+  if (peer.outcome == PeerChoice::Outcome::kNoClusterInstance || peer.outcome == PeerChoice::Outcome::kBroadcast) {
+    char msg[512];
+    fail_parked(2, cluster_failure_text(peer, app_id, msg));
     return;
   }
   if (!peer.conn) {
