@@ -45,7 +45,7 @@ BroadcastCall::BroadcastCall(ShardServices* svc, mem::Buffer&& request, Broadcas
       held_success_(svc->io.pool),
       owner_(owner) {}
 
-BroadcastCall* BroadcastCall::start(ShardServices* svc, std::span<const snapshot::Instance* const> targets,
+BroadcastCall* BroadcastCall::start(ShardServices* svc, std::span<const BroadcastTarget> targets,
                                     mem::Buffer&& request, int64_t deadline_ns, BroadcastOwner* owner,
                                     bool* delivered) {
   *delivered = false;
@@ -58,7 +58,7 @@ BroadcastCall* BroadcastCall::start(ShardServices* svc, std::span<const snapshot
     Leg* leg = &call->legs_[call->leg_count_++];
     leg->call = call;
     ++call->pending_;
-    call->launch(leg, *targets[i], deadline_ns);
+    call->launch(leg, targets[i], deadline_ns);
   }
   call->starting_ = false;
   if (call->pending_ == 0) {
@@ -76,17 +76,16 @@ BroadcastCall* BroadcastCall::start(ShardServices* svc, std::span<const snapshot
   return call;
 }
 
-void BroadcastCall::launch(Leg* leg, const snapshot::Instance& inst, int64_t deadline_ns) {
+void BroadcastCall::launch(Leg* leg, const BroadcastTarget& target, int64_t deadline_ns) {
+  const snapshot::Instance& inst = *target.instance;
   copy_text(leg->address, inst.address_text);
   copy_text(leg->cluster, inst.cluster);
   leg->instance_id = inst.id;
-  upstream::PeerPool::Miss miss = upstream::PeerPool::Miss::kNone;
-  upstream::PeerConnection* conn = svc_->peers->get(inst.addr, &miss);
+  upstream::PeerConnection* conn = target.conn;
   if (!conn) {
-    PeerChoice c;
-    c.outcome = miss == upstream::PeerPool::Miss::kRefused ? PeerChoice::Outcome::kOverloaded
-                                                           : PeerChoice::Outcome::kUnreachable;
-    note_failure(*leg, 14, unavailable_text(c));
+    // In dial back-off, or every connection to it full (then broadcast_targets() returned
+    // every instance: none was usable, as a panic pick would).
+    note_failure(*leg, 14, "connection error: the peer sidecar is not reachable or has no free stream");
     leg_done();
     return;
   }

@@ -26,9 +26,9 @@
 #include <string_view>
 
 #include "controlplane/snapshot/instance.h"
-#include "dataplane/caller/broadcast_targets.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/runtime/shard_services.h"
+#include "dataplane/upstream/peer_choice.h"
 #include "dataplane/upstream/peer_connection.h"
 
 namespace ringside::invoke {
@@ -43,17 +43,23 @@ class BroadcastOwner {
   virtual void on_broadcast_error(std::string_view error_text, uint32_t received) = 0;
 };
 
+// At most this many instances receive one broadcast call; instances beyond it (local ones come
+// first, upstream/peer_choice.h broadcast_targets) are not called. Bounds the per-call state
+// (one block of the shard pool).
+inline constexpr size_t kMaxBroadcastFanOut = 64;
+
 // Per shard: broadcasts that answered while legs were still in flight (see above).
 inline constexpr uint32_t kMaxTrailingBroadcasts = 16;
 
 class BroadcastCall {
  public:
-  // Sends `request` (taken over) to every target as CallLocal. deadline_ns: the caller's
+  // Sends `request` (taken over) to every target (broadcast_targets(): instance and this
+  // shard's connection to it, nullptr when none can be had now) as CallLocal. deadline_ns: the caller's
   // absolute deadline (0 = the peer pool's default per call). The outcome may be delivered
   // before start() returns; the returned pointer is then nullptr (the object may already be
   // gone). nullptr with no outcome delivered only when the shard pool is exhausted (the owner
   // fails the call).
-  static BroadcastCall* start(ShardServices* svc, std::span<const snapshot::Instance* const> targets,
+  static BroadcastCall* start(ShardServices* svc, std::span<const BroadcastTarget> targets,
                               mem::Buffer&& request, int64_t deadline_ns, BroadcastOwner* owner,
                               bool* delivered);
   // The owner lost interest: no outcome is delivered; legs in flight are cancelled.
@@ -78,7 +84,7 @@ class BroadcastCall {
     char cluster[40] = {};                     // its cluster tag ("" = local)
   };
 
-  void launch(Leg* leg, const snapshot::Instance& inst, int64_t deadline_ns);
+  void launch(Leg* leg, const BroadcastTarget& target, int64_t deadline_ns);
   void on_leg_result(Leg* leg, const grpc::UnaryResult& r);
   // A leg failed: one entry of the error text.
   void note_failure(const Leg& leg, int grpc_code, std::string_view message);

@@ -5,7 +5,6 @@
 #include <span>
 #include <cstdio>
 
-#include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/upstream/call_health.h"
 #include "dataplane/upstream/peer_choice.h"
@@ -68,7 +67,6 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
 }
 
 void Invocation::attempt() {
-  if (try_broadcast()) return;
   std::string_view ns = target_.view().substr(app_id_len_);
   PeerChoice peer = choose_peer(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_), hash_key_);
   instance_ = peer.instance_id;
@@ -91,8 +89,7 @@ void Invocation::attempt() {
     return;
   }
   if (peer.outcome == PeerChoice::Outcome::kBroadcast) {
-    // Broadcast fans out in dataplane/caller/broadcast* (not in this branch yet).
-    fail(-1, "cluster strategy broadcast is not supported yet", /*retryable=*/false);
+    start_broadcast();
     return;
   }
   shard::ShardCounters::bump(svc_->counters->peer_calls);
@@ -113,17 +110,17 @@ void Invocation::attempt() {
   }
 }
 
-bool Invocation::try_broadcast() {
-  const snapshot::InstanceTable* table = svc_->snapshots->current();
-  if (!broadcast_strategy(*table, app_id())) return false;
-  std::string_view ns = target_.view().substr(app_id_len_);
-  if (ns.empty()) ns = svc_->settings->app_namespace;
-  const snapshot::Instance* targets[kMaxBroadcastFanOut];
-  const size_t n = usable_broadcast_targets(svc_, table->find_pool(app_id(), ns).instances, targets);
-  if (n == 0) return false;
+void Invocation::start_broadcast() {
+  const std::string_view ns = target_.view().substr(app_id_len_);
+  BroadcastTarget targets[kMaxBroadcastFanOut];
+  const size_t n = broadcast_targets(svc_, app_id(), ns, targets);
+  if (n == 0) {  // choose_peer said kBroadcast, so the table lists instances: not expected
+    fail(-1, "no host found with the given ID", /*retryable=*/false);
+    return;
+  }
   broadcast_used_ = true;
   bool delivered = false;
-  BroadcastCall* call = BroadcastCall::start(svc_, std::span<const snapshot::Instance* const>(targets, n),
+  BroadcastCall* call = BroadcastCall::start(svc_, std::span<const BroadcastTarget>(targets, n),
                                              std::move(request_), deadline_ns_, this, &delivered);
   request_ = mem::Buffer(svc_->io.pool);  // the broadcast owns the bytes until its last leg
   if (call) {
@@ -131,7 +128,6 @@ bool Invocation::try_broadcast() {
   } else if (!delivered) {
     fail(8, "out of memory", false);
   }
-  return true;
 }
 
 void Invocation::on_broadcast_response(std::string_view internal_invoke_response, uint32_t received) {

@@ -81,10 +81,9 @@ class Invocation final : public upstream::PeerCall,
 
  private:
   void attempt();
-  // The broadcast strategy applies and some instance is usable: the call fans out (the
-  // request buffer goes with it). False: the ordinary single-instance path decides (lookup,
-  // none found, none usable).
-  bool try_broadcast();
+  // choose_peer said the app id's strategy is broadcast: the call fans out to
+  // broadcast_targets() (the request buffer goes with it).
+  void start_broadcast();
   // Tells the picker the call to instance_ ended (once per noted start).
   void end_noted_call(lb::CallOutcome outcome);
   static void on_retry_timer(void* self);

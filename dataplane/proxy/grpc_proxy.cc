@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "controlplane/snapshot/snapshot_registry.h"
-#include "dataplane/caller/broadcast_targets.h"
 #include "dataplane/upstream/peer_choice.h"
 #include "dataplane/upstream/call_health.h"
 #include "dataplane/upstream/request_hash_key.h"
@@ -111,7 +109,7 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     }
     out = svc->grpc_app->connection();
     authority = settings.app_authority;
-  } else if (broadcast_strategy(*svc->snapshots->current(), app_id)) {
+  } else if (cluster_strategy(svc, app_id) == snapshot::ClusterStrategy::kBroadcast) {
     shard::ShardCounters::bump(svc->counters->broadcast_rejected);
     server.send_trailers(s.id, kBroadcastRejectCode, kBroadcastUnaryOnlyProxy, {});
     return nullptr;
@@ -236,7 +234,7 @@ void GrpcProxyCall::on_table_changed() {
   const std::string_view path = head.substr(0, path_len_);
   const std::string_view app_id = head.substr(path_len_, app_id_len_);
   const std::string_view ns = head.substr(path_len_ + app_id_len_, ns_len_);
-  if (broadcast_strategy(*svc_->snapshots->current(), app_id)) {
+  if (cluster_strategy(svc_, app_id) == snapshot::ClusterStrategy::kBroadcast) {
     shard::ShardCounters::bump(svc_->counters->broadcast_rejected);
     fail_parked(kBroadcastRejectCode, kBroadcastUnaryOnlyProxy);
     return;

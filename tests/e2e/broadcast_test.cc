@@ -291,11 +291,15 @@ TEST_F(BroadcastTest, AllDeadTheErrorListsEachInstance) {
                                                         kClusters[i], "): rpc error: code = Unavailable")))
         << kNames[i] << " missing in: " << message;
   }
-  // Now every address is in dial back-off: nothing usable, the error of every strategy.
+  // Now every address is in dial back-off: none is usable, so (as a panic pick would) every
+  // instance is tried again, each failing at once without a connection.
   auto again = Invoke(a_.ports.http, "POST", "b", "echo", "anyone?");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->status(), 500) << again->body;
   EXPECT_EQ(JsonStringField(again->body, "errorCode"), "ERR_DIRECT_INVOKE");
+  const std::string again_message = JsonStringField(again->body, "message");
+  std::cout << "[broadcast] all in back-off: " << again_message << "\n";
+  EXPECT_TRUE(absl::StrContains(again_message, "broadcast to 4 instances, none succeeded")) << again_message;
 }
 
 TEST_F(BroadcastTest, GrpcInvokeServiceReachesEveryInstanceWithTheCountTrailer) {

@@ -3,8 +3,7 @@
 // arriving, and the answer is written back as it comes.
 #include <cstdio>
 
-#include "dataplane/caller/broadcast_targets.h"
-#include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/upstream/peer_choice.h"
 #include "dataplane/ingress/http/http_hash_key.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/http1/writer.h"
@@ -44,7 +43,7 @@ bool HttpIngressConnection::begin_stream() {
   if (t.app_id == s.app_id && (!t.has_namespace || t.app_namespace == s.app_namespace)) return false;
   target_.clear();
   if (!target_.append(t.app_id)) return false;
-  if (broadcast_strategy(*svc_->snapshots->current(), t.app_id)) {
+  if (cluster_strategy(svc_, t.app_id) == snapshot::ClusterStrategy::kBroadcast) {
     // A broadcast sends one buffered request to every instance; a streamed body cannot be
     // (it is never whole here). Answered before any byte reaches an app; the body is not read.
     shard::ShardCounters::bump(svc_->counters->invoke_requests);
