@@ -111,6 +111,29 @@ void ControlPlane::publish_app(std::string app_id, std::string ns, std::vector<s
   wake();
 }
 
+void ControlPlane::publish_external(std::vector<snapshot::Instance> instances) {
+  // Our own cluster's instances come from our registry; a synchronizer echoing them back (or a
+  // stale copy from before a move) must not add or resurrect any.
+  const std::string& own = options_.clusters.local_cluster;
+  std::erase_if(instances, [&](const snapshot::Instance& i) { return !own.empty() && i.cluster == own; });
+  external_count_.store(instances.size(), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    external_ = std::move(instances);
+    // A lookup waiting on the local resolver is answered by the table now if the external list
+    // has the app id; the local answer, when it comes, still lands (publish_app).
+    dirty_ = true;
+  }
+  wake();
+}
+
+bool ControlPlane::known_externally(const AppKey& key) const {
+  for (const snapshot::Instance& i : external_) {
+    if (i.app_id == key.app_id && (key.app_namespace.empty() || i.app_namespace == key.app_namespace)) return true;
+  }
+  return false;
+}
+
 void ControlPlane::report_status(const absl::Status& status) { log_status("name resolution", status); }
 
 void ControlPlane::log_status(std::string_view what, const absl::Status& status) {
@@ -167,7 +190,7 @@ void ControlPlane::take_lookup_requests(Clock::time_point now) {
           break;
         }
       }
-      if (listed) continue;
+      if (listed || known_externally(key)) continue;  // the table answers it
       pending_.emplace(key, now);
       ask.push_back(std::move(key));
     }
@@ -230,11 +253,19 @@ void ControlPlane::rebuild() {
     std::lock_guard<std::mutex> lock(mu_);
     if (!dirty_) return;
     dirty_ = false;
-    size_t n = all_.size();
+    size_t n = all_.size() + external_.size();
     for (const auto& [key, v] : per_app_) n += v.size();
     instances.reserve(n);
     instances = all_;
     for (const auto& [key, v] : per_app_) instances.insert(instances.end(), v.begin(), v.end());
+    // Every local instance carries its cluster, so the shards' strategy filter and the logs
+    // never have to guess what an empty tag means.
+    if (!options_.clusters.local_cluster.empty()) {
+      for (snapshot::Instance& i : instances) {
+        if (i.cluster.empty()) i.cluster = options_.clusters.local_cluster;
+      }
+    }
+    instances.insert(instances.end(), external_.begin(), external_.end());
     absent.reserve(absent_.size());
     for (const auto& [key, until] : absent_) absent.push_back({key.app_id, key.app_namespace});
   }

@@ -5,6 +5,9 @@
 // - answers the shards' lookup requests for app ids the table lacks: listing resolvers are
 //   listed again, pushing resolvers get lookup(); an app id still unknown afterwards is
 //   published as "looked up, none found" for negative_ttl, so parked calls fail at once;
+// - merges the other clusters' instances (publish_external, from the synchronizer subscription)
+//   into the same table as the local resolver's, every instance tagged with its cluster, so a
+//   shard sees both sources in one consistent snapshot;
 // - binds instances whose address is a host name to the addresses a dns::HostResolver returns;
 // - publishes a new InstanceTable only when the contents changed (which wakes every shard) and
 //   reclaims tables the shards no longer reference.
@@ -22,6 +25,7 @@
 #include "absl/status/status.h"
 #include "controlplane/dns/host_resolver.h"
 #include "controlplane/resolvers/resolver.h"
+#include "controlplane/snapshot/cluster_strategy.h"
 #include "controlplane/snapshot/snapshot_registry.h"
 
 namespace ringside {
@@ -32,8 +36,7 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds lookup_timeout{2000};   // a pushing resolver's lookup unanswered this long counts as none found
   dns::HostResolver* host_resolver = nullptr;       // binds host-name addresses (not owned; nullptr = drop them, logged)
   snapshot::LoadBalancing load_balancing;           // per-app policies built into every table (spec.ringside.loadBalancing)
-  snapshot::ClusterSettings clusters;               // own cluster and strategies built into every table
-                                                    // (spec.ringside.multiCluster)
+  snapshot::ClusterSettings clusters;               // own cluster and strategies built into every table (spec.ringside.multiCluster)
 };
 
 class ControlPlane final : public resolvers::InstanceSink {
@@ -66,6 +69,13 @@ class ControlPlane final : public resolvers::InstanceSink {
   void publish_app(std::string app_id, std::string ns, std::vector<snapshot::Instance> instances) override;
   void report_status(const absl::Status& status) override;
 
+  // The other clusters' instances (the external resolver's complete list), replacing the last
+  // one; merged into every table with the local resolver's. Instances tagged with our own
+  // cluster are dropped: the local registry is the truth for them. Thread-safe, cheap.
+  void publish_external(std::vector<snapshot::Instance> instances);
+  // External instances in the last list received (for tests and metrics).
+  uint64_t external_instances() const { return external_count_.load(std::memory_order_relaxed); }
+
  private:
   using Clock = std::chrono::steady_clock;
   // (app id, namespace) with the namespace cleared when the resolver ignores namespaces.
@@ -88,6 +98,8 @@ class ControlPlane final : public resolvers::InstanceSink {
   void rebuild();
   std::vector<snapshot::Instance> bind_host_names(std::vector<snapshot::Instance> instances);
   AppKey key_of(std::string_view app_id, std::string_view ns) const;
+  // Whether the external list has an instance for key (mu_ held).
+  bool known_externally(const AppKey& key) const;
   void log_status(std::string_view what, const absl::Status& status);
 
   std::unique_ptr<resolvers::Resolver> resolver_;  // the backend
@@ -100,6 +112,7 @@ class ControlPlane final : public resolvers::InstanceSink {
   std::atomic<bool> stopping_{false};              // set by stop()
   std::atomic<uint64_t> tables_published_{0};      // see tables_published()
   std::atomic<uint64_t> lookups_requested_{0};     // see lookups_requested()
+  std::atomic<uint64_t> external_count_{0};        // see external_instances()
   uint64_t next_version_ = 1;                      // version of the next table built
   bool started_ = false;                           // start() succeeded and stop() not yet done
   std::thread thread_;                             // the control-plane thread
@@ -114,6 +127,7 @@ class ControlPlane final : public resolvers::InstanceSink {
   std::mutex mu_;
   std::vector<snapshot::Instance> all_;                                    // listing or publish_all
   absl::flat_hash_map<AppKey, std::vector<snapshot::Instance>> per_app_;   // publish_app, non-empty
+  std::vector<snapshot::Instance> external_;                               // publish_external, other clusters only
   absl::flat_hash_map<AppKey, Clock::time_point> absent_;                  // none found, until then
   absl::flat_hash_map<AppKey, Clock::time_point> pending_;                 // lookups asked, since then
   bool dirty_ = true;                                                      // rebuild needed

@@ -16,6 +16,8 @@
 #include "controlplane/dns/dns_options.h"
 #include "yaml-cpp/yaml.h"
 #include "controlplane/metrics/metrics_server.h"
+#include "absl/strings/str_join.h"
+#include "controlplane/resolvers/external/sync_subscriber.h"
 #include "controlplane/resolvers/registered_address.h"
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/snapshot/snapshot_registry.h"
@@ -140,6 +142,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_peer_calls_refused_total", "Peer calls failed fast: every connection full and the wait queue full", "counter", &shard::ShardCounters::peer_calls_refused},
       {"ringside_peer_keepalive_failures_total", "Peer connections closed because a keepalive PING went unanswered", "counter", &shard::ShardCounters::peer_keepalive_failures},
       {"ringside_peer_deadlines_total", "Peer calls that ended DEADLINE_EXCEEDED", "counter", &shard::ShardCounters::peer_deadlines},
+      {"ringside_broadcast_calls_total", "Unary invocations sent to every usable instance (broadcast cluster strategy)", "counter", &shard::ShardCounters::broadcast_calls},
+      {"ringside_broadcast_rejected_total", "Streamed or proxied calls refused because their app uses the broadcast strategy (unary only)", "counter", &shard::ShardCounters::broadcast_rejected},
       {"ringside_shard_heap_allocations_total", "Global allocator calls on shard threads (counting builds only; 0 otherwise)", "counter", &shard::ShardCounters::heap_allocations},
   };
   std::string out;
@@ -153,6 +157,24 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
     }
     absl::StrAppend(&out, m.name, "{app_id=\"", app_id, "\"} ", total, "\n");
   }
+  return out;
+}
+
+// The external resolver's figures (multi-cluster sidecars only).
+std::string render_external_metrics(const resolvers::external::SyncSubscriber& sub, const std::string& app_id) {
+  std::string out;
+  auto metric = [&](const char* name, const char* help, const char* type, uint64_t v) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name, "{app_id=\"", app_id,
+                    "\"} ", v, "\n");
+  };
+  metric("ringside_external_instances", "Other clusters' instances received from the synchronizer (last table)",
+         "gauge", sub.external_instances());
+  metric("ringside_sync_subscription_connected", "1 while a synchronizer subscription is open and in step", "gauge",
+         sub.connected() ? 1 : 0);
+  metric("ringside_sync_updates_received_total", "Table updates (full and delta) received from synchronizers",
+         "counter", sub.updates_received());
+  metric("ringside_sync_subscriptions_total", "Synchronizer subscriptions that received a table", "counter",
+         sub.subscriptions());
   return out;
 }
 
@@ -279,11 +301,26 @@ int run_sidecar(config::Options o) {
   snapshot::SnapshotRegistry registry(n);
   ControlPlaneOptions control_options;
   control_options.load_balancing = cfg.load_balancing;  // per-app policies go into every table
-  control_options.clusters.local_cluster = cfg.multi_cluster.cluster;  // strategies apply when set
-  control_options.clusters.strategies = cfg.multi_cluster.strategies;
-  control_options.clusters.multi_cluster = cfg.multi_cluster.enabled();
   control_options.host_resolver = host_resolver->get();
+  // Strategies apply whenever we know our cluster: a static file can tag instances with
+  // clusters even without a synchronizer.
+  const config::MultiCluster& mc = cfg.multi_cluster;
+  control_options.clusters.local_cluster = mc.cluster;
+  control_options.clusters.strategies = mc.strategies;
+  control_options.clusters.multi_cluster = !mc.cluster.empty();
   ControlPlane control(*std::move(resolver), &registry, control_options);
+  // The external resolver: other clusters' instances from ringside-sync, merged into our table.
+  std::unique_ptr<resolvers::external::SyncSubscriber> subscriber;
+  if (mc.enabled()) {
+    resolvers::external::SubscriberOptions so;
+    so.synchronizers = mc.synchronizers;
+    so.token = mc.token;
+    so.cluster = mc.cluster;
+    so.app_id = o.app_id;
+    subscriber = std::make_unique<resolvers::external::SyncSubscriber>(
+        so, [&control](std::vector<snapshot::Instance> instances) { control.publish_external(std::move(instances)); },
+        [](const std::string& line) { log_line(line); });
+  }
   resolvers::SelfRegistration self;
   self.app_id = o.app_id;
   self.app_namespace = o.app_namespace;
@@ -293,6 +330,7 @@ int run_sidecar(config::Options o) {
   self.internal_port = internal_port;
   self.host_name = settings.hostname;
   self.app_port = o.app_port ? *o.app_port : 0;
+  self.cluster = mc.cluster;  // registries record it (etcd records, ...)
 
   ShardCountersArray counters;
   counters.items = std::make_unique<shard::ShardCounters[]>(n);
@@ -300,7 +338,11 @@ int run_sidecar(config::Options o) {
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (o.enable_metrics) {
     metrics_server = std::make_unique<metrics::MetricsServer>(
-        [&counters, id = o.app_id] { return render_metrics(counters, id); });
+        [&counters, &subscriber, id = o.app_id] {
+          std::string text = render_metrics(counters, id);
+          if (subscriber) text += render_external_metrics(*subscriber, id);
+          return text;
+        });
     if (auto s = metrics_server->start(o.metrics_listen_address, o.metrics_port); !s.ok()) {
       log_line(absl::StrCat("--metrics-port: ", s.message()));
       return 1;
@@ -328,21 +370,39 @@ int run_sidecar(config::Options o) {
     log_line(absl::StrCat("name resolution (", cfg.name_resolution.component, "): ", s.message()));
     return 1;
   }
+  // After the control plane: the first external table is merged into a running loop. The
+  // sidecar serves its own cluster at once; other clusters appear when the subscription opens.
+  if (subscriber) {
+    if (auto s = subscriber->start(); !s.ok()) {
+      log_line(std::string(s.message()));
+      control.stop();
+      return 1;
+    }
+  }
   for (int i = 0; i < n; ++i) {
     shards.push_back(std::make_unique<shard::Shard>(setups[i]));
     if (auto s = shards.back()->start(); !s.ok()) {
       log_line(std::string(s.message()));
       for (auto& sh : shards) sh->request_stop();
       shards.clear();
+      if (subscriber) subscriber->stop();
       control.stop();
       return 1;
     }
   }
+  std::string clusters;
+  if (!mc.cluster.empty()) {
+    clusters = absl::StrCat(", cluster ", mc.cluster, " (strategy ", std::string(snapshot::to_string(mc.strategies.defaults)),
+                            mc.strategies.apps.empty() ? "" : absl::StrCat(", ", mc.strategies.apps.size(), " per-app"),
+                            ")");
+    absl::StrAppend(&clusters, mc.enabled() ? absl::StrCat(", synchronizers ", absl::StrJoin(mc.synchronizers, ","))
+                                            : ", no synchronizer");
+  }
   log_line(absl::StrFormat(
       "app id %s serving: HTTP %s:%d, gRPC %s:%d, internal gRPC %s (%d shard%s), name "
-      "resolution %s",
+      "resolution %s%s",
       o.app_id, http_addr, o.dapr_http_port, http_addr, o.dapr_grpc_port, self.address, n,
-      n == 1 ? "" : "s", cfg.name_resolution.component));
+      n == 1 ? "" : "s", cfg.name_resolution.component, clusters));
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -350,6 +410,7 @@ int run_sidecar(config::Options o) {
                            static_cast<int>(o.graceful_shutdown.count())));
   for (auto& s : shards) s->request_stop();
   for (auto& s : shards) s->join();
+  if (subscriber) subscriber->stop();  // before the control plane it feeds
   control.stop();  // deregisters
   if (metrics_server) metrics_server->stop();
   log_line("stopped");

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/caller/broadcast_targets.h"
 #include "dataplane/upstream/peer_choice.h"
 #include "dataplane/upstream/call_health.h"
 #include "dataplane/upstream/request_hash_key.h"
@@ -16,6 +18,13 @@
 
 namespace ringside::invoke {
 namespace {
+// A proxied gRPC call is a stream: the broadcast strategy (one buffered request to every
+// instance) cannot carry it. FAILED_PRECONDITION rather than UNIMPLEMENTED: the configuration
+// decides, and UNIMPLEMENTED would read as "the app has no such method".
+constexpr int kBroadcastRejectCode = 9;
+constexpr std::string_view kBroadcastUnaryOnlyProxy =
+    "failed to proxy request: the broadcast cluster strategy of this app id serves unary calls "
+    "only (InvokeService, /v1.0/invoke); proxied gRPC calls are streams";
 
 constexpr size_t kMaxProxyMetadata = 128;  // metadata entries forwarded per call
 
@@ -102,6 +111,10 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     }
     out = svc->grpc_app->connection();
     authority = settings.app_authority;
+  } else if (broadcast_strategy(*svc->snapshots->current(), app_id)) {
+    shard::ShardCounters::bump(svc->counters->broadcast_rejected);
+    server.send_trailers(s.id, kBroadcastRejectCode, kBroadcastUnaryOnlyProxy, {});
+    return nullptr;
   } else {
     const uint64_t hash_key = upstream::request_hash_key(
         svc, app_id, ns, [&](std::string_view name) { return find_metadata(s.metadata, name); });
@@ -223,6 +236,11 @@ void GrpcProxyCall::on_table_changed() {
   const std::string_view path = head.substr(0, path_len_);
   const std::string_view app_id = head.substr(path_len_, app_id_len_);
   const std::string_view ns = head.substr(path_len_ + app_id_len_, ns_len_);
+  if (broadcast_strategy(*svc_->snapshots->current(), app_id)) {
+    shard::ShardCounters::bump(svc_->counters->broadcast_rejected);
+    fail_parked(kBroadcastRejectCode, kBroadcastUnaryOnlyProxy);
+    return;
+  }
   PeerChoice peer = choose_peer(svc_, app_id, ns);
   if (peer.outcome == PeerChoice::Outcome::kUnknown) {
     svc_->parked->park(this, park_deadline_);

@@ -255,5 +255,176 @@ TEST(ControlPlaneTest, HostNamesAreBoundToEveryAddressTheDnsAnswers) {
   EXPECT_EQ(b[0].address_text, "b.example.internal:50002");  // the name stays the :authority
 }
 
+
+// ---- multi-cluster: local and external instances in one table ----
+
+snapshot::ClusterSettings east() {
+  snapshot::ClusterSettings c;
+  c.local_cluster = "east";
+  c.multi_cluster = true;
+  c.strategies.defaults = snapshot::ClusterStrategy::kLocalFirst;
+  return c;
+}
+
+snapshot::Instance external(const char* app, const char* address, const char* cluster) {
+  return *snapshot::make_instance(app, "default", address, cluster);
+}
+
+// "cluster address" of every instance of app in the current table, sorted.
+std::vector<std::string> where(snapshot::SnapshotRegistry& registry, snapshot::SnapshotRegistry::Reader* me,
+                               const char* app) {
+  me->quiescent();
+  std::vector<std::string> out;
+  for (const snapshot::Instance& i : registry.current()->find(app, "")) out.push_back(i.cluster + " " + i.address_text);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(ControlPlaneMultiClusterTest, LocalAndExternalInstancesShareOneTableEachTaggedWithItsCluster) {
+  testing::TempDir dir;
+  std::string file = dir.write("apps.yaml",
+                               "apps:\n  - appId: b\n    address: 127.0.0.1:50002\n"
+                               "  - appId: b\n    address: 127.0.0.1:50003\n    cluster: east\n");
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  ControlPlane cp(static_file_resolver(file), &registry, {.refresh_interval = 1h, .clusters = east()});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  // The untagged local entry carries our cluster name.
+  EXPECT_EQ(where(registry, me, "b"), (std::vector<std::string>{"east 127.0.0.1:50002", "east 127.0.0.1:50003"}));
+  me->quiescent();
+  EXPECT_EQ(registry.current()->clusters().local_cluster, "east");  // the settings reach the shards
+  EXPECT_TRUE(registry.current()->clusters().multi_cluster);
+
+  cp.publish_external({external("b", "198.51.100.7:50002", "west"), external("b", "203.0.113.9:50002", "north")});
+  ASSERT_TRUE(eventually([&] { return where(registry, me, "b").size() == 4; }));
+  EXPECT_EQ(where(registry, me, "b"),
+            (std::vector<std::string>{"east 127.0.0.1:50002", "east 127.0.0.1:50003", "north 203.0.113.9:50002",
+                                      "west 198.51.100.7:50002"}));
+  EXPECT_EQ(cp.external_instances(), 2u);
+  me->quiescent();
+  size_t local = 0;
+  for (const snapshot::Instance& i : registry.current()->find("b", "")) local += registry.current()->clusters().is_local(i.cluster);
+  EXPECT_EQ(local, 2u);
+}
+
+TEST(ControlPlaneMultiClusterTest, ExternalInstancesOfOurOwnClusterAreDropped) {
+  testing::TempDir dir;
+  std::string file = dir.write("apps.yaml", "apps:\n  - appId: b\n    address: 127.0.0.1:50002\n");
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  ControlPlane cp(static_file_resolver(file), &registry, {.refresh_interval = 1h, .clusters = east()});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  // A stale echo of our own cluster (an instance our registry no longer has) must not come back.
+  cp.publish_external({external("b", "127.0.0.1:59999", "east"), external("b", "198.51.100.7:50002", "west")});
+  ASSERT_TRUE(eventually([&] { return where(registry, me, "b").size() == 2; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(where(registry, me, "b"), (std::vector<std::string>{"east 127.0.0.1:50002", "west 198.51.100.7:50002"}));
+  EXPECT_EQ(cp.external_instances(), 1u);
+}
+
+TEST(ControlPlaneMultiClusterTest, EachExternalListReplacesTheLastAndLocalInstancesStay) {
+  testing::TempDir dir;
+  std::string file = dir.write("apps.yaml", "apps:\n  - appId: a\n    address: 127.0.0.1:50001\n");
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  ControlPlane cp(static_file_resolver(file), &registry, {.refresh_interval = 1h, .clusters = east()});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  cp.publish_external({external("b", "198.51.100.7:50002", "west"), external("c", "198.51.100.8:50002", "west")});
+  ASSERT_TRUE(eventually([&] { return where(registry, me, "c").size() == 1; }));
+  EXPECT_EQ(where(registry, me, "b").size(), 1u);
+  cp.publish_external({external("b", "203.0.113.9:50002", "north")});
+  ASSERT_TRUE(eventually([&] { return where(registry, me, "c").empty(); }));
+  EXPECT_EQ(where(registry, me, "b"), (std::vector<std::string>{"north 203.0.113.9:50002"}));
+  EXPECT_EQ(where(registry, me, "a"), (std::vector<std::string>{"east 127.0.0.1:50001"}));
+  const uint64_t published = cp.tables_published();
+  cp.publish_external({external("b", "203.0.113.9:50002", "north")});  // the same list again
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(cp.tables_published(), published);  // nothing changed: no table, no shard wake-up
+  cp.publish_external({});
+  ASSERT_TRUE(eventually([&] { return where(registry, me, "b").empty(); }));
+  EXPECT_EQ(where(registry, me, "a").size(), 1u);
+}
+
+TEST(ControlPlaneMultiClusterTest, AnAppKnownOnlyExternallyIsAnsweredWithoutAskingTheLocalResolver) {
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  auto owned = std::make_unique<MapResolver>(std::map<std::string, std::string>{{"b", "127.0.0.1:50002"}});
+  MapResolver* r = owned.get();
+  ControlPlane cp(std::move(owned), &registry, {.negative_ttl = 10s, .lookup_timeout = 10s, .clusters = east()});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  cp.publish_external({external("x", "198.51.100.7:50002", "west")});
+  // Answered by the table itself: a call to x never parks.
+  ASSERT_TRUE(eventually([&] { return answered(registry, me, "x"); }));
+  EXPECT_EQ(where(registry, me, "x"), (std::vector<std::string>{"west 198.51.100.7:50002"}));
+  // A racing shard that still asks is not turned into a local lookup.
+  ASSERT_TRUE(me->request_lookup("x", ""));
+  ASSERT_TRUE(eventually([&] { return cp.lookups_requested() == 1; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(r->lookups(), 0);
+}
+
+TEST(ControlPlaneMultiClusterTest, AParkedLookupIsAnsweredByWhicheverSourceKnowsTheApp) {
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  // The local resolver never answers "y" (its lookup bound is long): the external feed does.
+  ControlPlane cp(std::make_unique<MapResolver>(std::map<std::string, std::string>{{"b", "127.0.0.1:50002"}}),
+                  &registry, {.negative_ttl = 10s, .lookup_timeout = 10s, .clusters = east()});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  ASSERT_TRUE(me->request_lookup("y", ""));
+  ASSERT_TRUE(me->request_lookup("b", ""));
+  ASSERT_TRUE(eventually([&] { return count(registry, me, "b") == 1; }));  // local answer
+  EXPECT_FALSE(answered(registry, me, "y"));                                 // still parked
+  cp.publish_external({external("y", "198.51.100.7:50002", "west")});
+  ASSERT_TRUE(eventually([&] { return count(registry, me, "y") == 1; }));  // external answer
+  EXPECT_EQ(where(registry, me, "b"), (std::vector<std::string>{"east 127.0.0.1:50002"}));
+}
+
+TEST(ControlPlaneMultiClusterTest, ExternalHostNamesAreBoundByTheDnsClient) {
+  testing::TempDir dir;
+  std::string file = dir.write("apps.yaml", "apps: []\n");
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  FixedHosts dns;
+  ControlPlane cp(static_file_resolver(file), &registry, {.refresh_interval = 1h, .host_resolver = &dns, .clusters = east()});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  cp.publish_external({external("b", "b.west.example:50002", "west")});
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(count(registry, me, "b"), 0u);  // not dialable until DNS answers
+  dns.answer("b.west.example", {"198.51.100.20"});
+  ASSERT_TRUE(eventually([&] { return count(registry, me, "b") == 1; }));
+  me->quiescent();
+  EXPECT_EQ(registry.current()->find("b", "")[0].addr.to_string(), "198.51.100.20:50002");
+  EXPECT_EQ(registry.current()->find("b", "")[0].cluster, "west");
+}
+
+TEST(ControlPlaneMultiClusterTest, ExternalChangeToPublishedTableLatency) {
+  testing::TempDir dir;
+  std::string file = dir.write("apps.yaml", "apps: []\n");
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  ControlPlane cp(static_file_resolver(file), &registry, {.refresh_interval = 1h, .clusters = east()});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  const int wake = me->wake_fd();
+  std::vector<double> ms;
+  for (int round = 1; round <= 20; ++round) {
+    uint64_t drained;
+    while (readable(wake, 0)) (void)!read(wake, &drained, sizeof drained);
+    std::vector<snapshot::Instance> list;
+    for (int i = 0; i < round * 50; ++i) {
+      list.push_back(*snapshot::make_instance("app" + std::to_string(i % 20), "default",
+                                              "198.51.100." + std::to_string(1 + i % 200) + ":" + std::to_string(40000 + i), "west"));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    cp.publish_external(std::move(list));
+    ASSERT_TRUE(readable(wake, 5000));  // the shard's wake-up: a new table is published
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    me->quiescent();
+    ASSERT_EQ(registry.current()->size(), static_cast<size_t>(round * 50));
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("external table change -> shard table published: median %.2f ms, max %.2f ms (50..1000 instances)\n",
+              ms[ms.size() / 2], ms.back());
+}
+
 }  // namespace
 }  // namespace ringside
