@@ -85,14 +85,11 @@ void Invocation::attempt() {
     fail(-1, "no host found with the given ID", /*retryable=*/false);
     return;
   }
-  if (peer.outcome == PeerChoice::Outcome::kNoClusterInstance) {
+  if (peer.outcome == PeerChoice::Outcome::kNoClusterInstance || peer.outcome == PeerChoice::Outcome::kBroadcast) {
+    // kBroadcast here: try_broadcast found no usable instance to fan out to (it never falls
+    // back to a single pick).
     char text[512];
     fail(-1, cluster_refusal_text(peer, app_id(), text), /*retryable=*/false);
-    return;
-  }
-  if (peer.outcome == PeerChoice::Outcome::kBroadcast) {
-    // Broadcast fans out in dataplane/caller/broadcast* (not in this branch yet).
-    fail(-1, "cluster strategy broadcast is not supported yet", /*retryable=*/false);
     return;
   }
   shard::ShardCounters::bump(svc_->counters->peer_calls);

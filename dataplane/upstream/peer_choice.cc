@@ -84,12 +84,19 @@ snapshot::ClusterStrategy cluster_strategy(const ShardServices* svc, std::string
 }
 
 std::string_view cluster_refusal_text(const PeerChoice& c, std::string_view app_id, std::span<char> buf) {
-  const bool local = c.strategy == ClusterStrategy::kLocalOnly;
   const std::string_view strategy = snapshot::to_string(c.strategy);
-  const int n = snprintf(buf.data(), buf.size(), "no usable instance of app id %.*s %s the local cluster \"%.*s\" (cluster strategy %.*s)",
-                         static_cast<int>(app_id.size() > 200 ? 200 : app_id.size()), app_id.data(),
-                         local ? "in" : "outside", static_cast<int>(c.local_cluster.size() > 200 ? 200 : c.local_cluster.size()),
-                         c.local_cluster.data(), static_cast<int>(strategy.size()), strategy.data());
+  const int id_len = static_cast<int>(app_id.size() > 200 ? 200 : app_id.size());
+  int n = 0;
+  if (c.strategy == ClusterStrategy::kBroadcast) {
+    n = snprintf(buf.data(), buf.size(), "no usable instance of app id %.*s in any cluster (cluster strategy broadcast)",
+                 id_len, app_id.data());
+  } else {
+    const bool local = c.strategy == ClusterStrategy::kLocalOnly;
+    n = snprintf(buf.data(), buf.size(), "no usable instance of app id %.*s %s the local cluster \"%.*s\" (cluster strategy %.*s)",
+                 id_len, app_id.data(), local ? "in" : "outside",
+                 static_cast<int>(c.local_cluster.size() > 200 ? 200 : c.local_cluster.size()), c.local_cluster.data(),
+                 static_cast<int>(strategy.size()), strategy.data());
+  }
   if (n <= 0 || buf.empty()) return {};
   return std::string_view(buf.data(), std::min<size_t>(static_cast<size_t>(n), buf.size() - 1));
 }

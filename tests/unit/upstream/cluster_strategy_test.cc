@@ -253,6 +253,10 @@ TEST(ClusterStrategyTest, RefusalTextNamesAppClusterAndStrategy) {
   c.strategy = ClusterStrategy::kExternalOnly;
   EXPECT_EQ(cluster_refusal_text(c, "b", buf),
             "no usable instance of app id b outside the local cluster \"east\" (cluster strategy external-only)");
+  c.strategy = ClusterStrategy::kBroadcast;
+  EXPECT_EQ(cluster_refusal_text(c, "b", buf),
+            "no usable instance of app id b in any cluster (cluster strategy broadcast)");
+  c.strategy = ClusterStrategy::kExternalOnly;
   char tiny[10];
   EXPECT_EQ(cluster_refusal_text(c, "b", tiny), "no usable");
 }
