@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -228,6 +229,31 @@ TEST(ClusterStrategyTest, HashPoliciesPickConsistentlyInsideTheSubset) {
     EXPECT_EQ(local_hits.size(), 3u);  // the subset's table spreads keys over all of it
     EXPECT_EQ(external_hits.size(), 2u);
   }
+}
+
+TEST(ClusterStrategyTest, WeightedSchedulesAreBuiltPerSubset) {
+  // Weights differ inside each subset: each subset's schedule indexes only its own instances.
+  auto weighted = [](std::string_view address, std::string_view cluster, uint32_t w) {
+    return *snapshot::make_instance("b", "", address, cluster, w);
+  };
+  std::vector<Instance> all = {weighted("10.0.2.1:1", "west", 1), weighted("10.0.1.1:1", "east", 1),
+                               weighted("10.0.2.2:1", "west", 3), weighted("10.0.1.2:1", "east", 3),
+                               weighted("10.0.2.3:1", "west", 1)};
+  Fixture f(all);
+  const InstanceTable::Pool pool = f.table->find_pool("b", "");
+  ASSERT_FALSE(pool.local.balancing->schedule.empty());
+  ASSERT_FALSE(pool.external.balancing->schedule.empty());
+  for (uint16_t i : pool.local.balancing->schedule) EXPECT_LT(i, pool.local.instances.size());
+  for (uint16_t i : pool.external.balancing->schedule) EXPECT_LT(i, pool.external.instances.size());
+  std::map<std::string, int> local, external;
+  for (int k = 0; k < 400; ++k) {
+    ++local[f.pick(ClusterStrategy::kLocalOnly)->address_text];
+    ++external[f.pick(ClusterStrategy::kExternalOnly)->address_text];
+  }
+  EXPECT_EQ(local.size(), 2u);
+  EXPECT_EQ(local["10.0.1.2:1"], 300);  // weight 3 of 4, exact with round robin over the schedule
+  EXPECT_EQ(external.size(), 3u);
+  EXPECT_EQ(external["10.0.2.2:1"], 240);  // weight 3 of 5
 }
 
 TEST(ClusterStrategyTest, NamespaceScopedPoolsSplitToo) {
