@@ -62,6 +62,9 @@ int run(const ringside::sync::SyncConfig& cfg) {
   int bound_port = 0;
   builder.AddListeningPort(cfg.listen, grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&service);
+  // A whole cluster's table travels in one ExportRequest: allow large clusters (gRPC's default
+  // is 4 MiB, ~50k instances).
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   // Dead subscribers and importers are noticed by keepalive pings, not only at the next write.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);

@@ -349,6 +349,31 @@ TEST_F(SyncE2eTest, HealthzAndMetricsShowPeersInstancesVersionAndSubscribers) {
   EXPECT_TRUE(left) << "the subscriber count did not drop after the subscriber left";
 }
 
+TEST_F(SyncE2eTest, PeerAddressesAreTriedInTurnAndSubscribersAreBounded) {
+  PeerAll({&a_, &b_});
+  b_.peers[0].dead_port_first = PickFreePort();  // b reaches a only through its second address
+  a_.extra_yaml = "maxSubscribers: 1\n";
+  auto b_member = RegisterInB("echo", "127.0.0.2:6001");
+  auto sa = Start(a_), sb = Start(b_);
+  ASSERT_TRUE(sa && sb);
+  Subscriber first(a_.grpc_port, "a", "sub-a");
+  ASSERT_TRUE(first.WaitFor(Has("b", "echo", "127.0.0.2:6001"), 10s)) << Logs({sa.get(), sb.get()});
+  Subscriber second(a_.grpc_port, "a", "sub-a");
+  auto end = second.WaitEnd(5s);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << end->error_message();
+  EXPECT_EQ(ReadMetric(a_.metrics_port, "ringside_sync_subscribers_refused_total"), 1.0);
+  first.Stop();
+  // The place is free again once the first subscriber left.
+  bool admitted = false;
+  for (int i = 0; i < 50 && !admitted; ++i) {
+    Subscriber third(a_.grpc_port, "a", "sub-a");
+    admitted = third.WaitFor(Has("b", "echo", "127.0.0.2:6001"), 2s).has_value();
+    if (!admitted) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(admitted);
+}
+
 // The sidecar's own external resolver (what ringsided runs) against real synchronizers: the
 // protocol as both sides implement it, across a synchronizer restart.
 TEST_F(SyncE2eTest, TheSidecarsSyncSubscriberFollowsARealSynchronizerAcrossItsRestart) {
