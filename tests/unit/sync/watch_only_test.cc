@@ -21,8 +21,6 @@
 namespace ringside::sync {
 namespace {
 
-using namespace std::chrono_literals;  // NOLINT: test-local literals
-
 class CollectingSink final : public resolvers::InstanceSink {
  public:
   void publish_all(std::vector<snapshot::Instance> instances) override {
@@ -50,7 +48,7 @@ TEST(WatchOnlyTest, AnSqliteResolverWithoutAnAppIdListsButNeverRegisters) {
   std::remove(path.c_str());
   config::SqliteOptions o;
   o.path = path;
-  o.update_interval = 60s;
+  o.update_interval = std::chrono::seconds(60);
   resolvers::SqliteResolver registered(o);
   ASSERT_TRUE(registered.start(member("echo", "127.0.0.1:40001"), nullptr).ok());
   {
@@ -89,7 +87,7 @@ TEST(WatchOnlyTest, AnEtcdResolverWithoutAnAppIdWatchesButNeverRegisters) {
       std::lock_guard<std::mutex> lock(watcher_sink.mu);
       seen = watcher_sink.last.size() == 1;
     }
-    if (!seen) std::this_thread::sleep_for(20ms);
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(seen) << "the watch-only resolver did not see the member's registration";
   registered.stop();
