@@ -12,6 +12,7 @@
 #include <atomic>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -130,7 +131,15 @@ TEST_F(ExternalResolverTest, AnAppOnlyInAnotherClusterIsCalledAndSurvivesASynchr
   EXPECT_EQ(sync.requests()[0].cluster(), "east");
   EXPECT_EQ(sync.requests()[0].app_id(), "a");
   const std::string b_address = absl::StrCat("127.0.0.1:", b_.ports.internal);
+  // A call made before the synchronizer's first table parks (a's own registry has no b) and is
+  // answered once the table arrives, instead of failing "no host found".
+  std::optional<absl::StatusOr<HttpMessage>> early;
+  std::thread early_call([&] { early = Invoke(a_.ports.http, "POST", "b", "echo", "early"); });
+  std::this_thread::sleep_for(300ms);
   sync.send(table_with_b("e1", b_address));
+  early_call.join();
+  ASSERT_TRUE(early.has_value() && early->ok()) << (early ? early->status().ToString() : "no answer");
+  EXPECT_EQ((*early)->status(), 200) << (*early)->body;
   ASSERT_TRUE(WaitUntilInvocable(a_.ports.http, "b", 15s)) << "a cannot call b through the external table";
   EXPECT_EQ(AMetric("ringside_external_instances"), 1);
   EXPECT_EQ(AMetric("ringside_sync_subscription_connected"), 1);
