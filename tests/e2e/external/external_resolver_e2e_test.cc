@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <signal.h>
+
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -186,6 +188,105 @@ TEST_F(ExternalResolverTest, AnAppOnlyInAnotherClusterIsCalledAndSurvivesASynchr
   const std::string log = a_.process->Log();
   EXPECT_NE(log.find("cluster east"), std::string::npos) << "start-up line names the cluster";
   EXPECT_NE(log.find("lost synchronizer " + sync.address()), std::string::npos);
+}
+
+// The same with the real synchronizers: ringside-sync for west (static registry listing b) and
+// for east (a subscribes to it), peered with each other. West's synchronizer is killed and
+// restarted, then east's: a keeps its table throughout and no call fails.
+class RealSyncTest : public ExternalResolverTest {
+ protected:
+  void TearDown() override {
+    if (HasFailure()) {
+      if (sync_west_) std::cerr << "--- ringside-sync west:\n" << sync_west_->LogTail(2000) << "\n";
+      if (sync_east_) std::cerr << "--- ringside-sync east:\n" << sync_east_->LogTail(2000) << "\n";
+    }
+    ExternalResolverTest::TearDown();
+  }
+  // Writes the config of one synchronizer; `apps` is its static registry's `apps:` list.
+  std::string SyncConfig(const std::string& cluster, uint16_t port, const std::string& apps, const std::string& peer,
+                         uint16_t peer_port) {
+    const std::string path = dir_.File("sync-" + cluster + ".yaml");
+    std::ofstream(path) << "cluster: " << cluster << "\nlisten: 127.0.0.1:" << port << "\nmetricsPort: -1\n"
+                        << "nameResolution:\n  component: static\n  configuration:\n    apps: " << apps << "\n"
+                        << "registryRefreshInterval: 200ms\n"
+                        << "peers:\n  - cluster: " << peer << "\n    addresses: [\"127.0.0.1:" << peer_port << "\"]\n"
+                        << "    token: peer-s3cret\n"
+                        << "subscriberToken: t0ken\nheartbeatInterval: 500ms\nexportTtl: 5s\n";
+    return path;
+  }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> StartSync(const std::string& cluster, const std::string& config,
+                                                          uint16_t port) {
+    static int starts = 0;
+    auto p = ChildProcess::Spawn(BinPath("ringside-sync"), {"--config", config}, {},
+                                 dir_.File(absl::StrCat("sync-", cluster, "-", ++starts, ".log")));
+    if (!p.ok()) return p.status();
+    if (!WaitForListening(port, 10s)) {
+      return absl::UnavailableError(absl::StrCat("ringside-sync ", cluster, " not listening: ", (*p)->LogTail()));
+    }
+    return p;
+  }
+
+  std::unique_ptr<ChildProcess> sync_west_;
+  std::unique_ptr<ChildProcess> sync_east_;
+};
+
+TEST_F(RealSyncTest, AnAppOnlyInAnotherClusterIsCalledThroughRealSynchronizersThatRestart) {
+  ASSERT_TRUE(BinaryExists("ringside-sync")) << "build/bin/ringside-sync is missing: build target ringside-sync";
+  ASSERT_FALSE(dir_.path().empty());
+  StartB();
+  const uint16_t west_port = PickFreePort(), east_port = PickFreePort();
+  const std::string b_address = absl::StrCat("127.0.0.1:", b_.ports.internal);
+  const std::string west_cfg =
+      SyncConfig("west", west_port, absl::StrCat("[{appId: b, address: \"", b_address, "\"}]"), "east", east_port);
+  // East's registry has an app of its own (the static resolver needs at least one entry).
+  const std::string east_cfg = SyncConfig("east", east_port, "[{appId: c, address: \"127.0.0.1:9\"}]", "west", west_port);
+  auto west = StartSync("west", west_cfg, west_port);
+  ASSERT_TRUE(west.ok()) << west.status();
+  sync_west_ = std::move(*west);
+  auto east = StartSync("east", east_cfg, east_port);
+  ASSERT_TRUE(east.ok()) << east.status();
+  sync_east_ = std::move(*east);
+  StartA(absl::StrCat("127.0.0.1:", east_port), "t0ken");
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(WaitUntilInvocable(a_.ports.http, "b", 20s)) << "a cannot call b through the synchronizers";
+  std::printf("a started -> b (other cluster) invocable: %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()));
+  EXPECT_EQ(AMetric("ringside_external_instances"), 1);
+
+  Caller caller(a_.ports.http);
+  std::this_thread::sleep_for(300ms);
+  // West's synchronizer dies and comes back: east keeps west's instances for exportTtl.
+  sync_west_->Signal(SIGKILL);
+  ASSERT_TRUE(sync_west_->WaitExit(5s).has_value());
+  std::this_thread::sleep_for(1s);
+  west = StartSync("west", west_cfg, west_port);
+  ASSERT_TRUE(west.ok()) << west.status();
+  sync_west_ = std::move(*west);
+  std::this_thread::sleep_for(1s);
+  const int ok_after_west = caller.ok();
+
+  // East's synchronizer (the one a subscribes to) dies: a keeps its table and resubscribes to
+  // the new one, whose first table may lack west until west's export reconnects.
+  sync_east_->Signal(SIGKILL);
+  ASSERT_TRUE(sync_east_->WaitExit(5s).has_value());
+  ASSERT_TRUE(WaitForAMetric("ringside_sync_subscription_connected", 0));
+  std::this_thread::sleep_for(1s);
+  east = StartSync("east", east_cfg, east_port);
+  ASSERT_TRUE(east.ok()) << east.status();
+  sync_east_ = std::move(*east);
+  const auto back = Clock::now();
+  ASSERT_TRUE(WaitForAMetric("ringside_sync_subscription_connected", 1)) << "a did not resubscribe";
+  std::printf("east's synchronizer back -> a resubscribed: %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - back).count()));
+  ASSERT_TRUE(WaitForAMetric("ringside_external_instances", 1));
+  std::this_thread::sleep_for(1s);
+  caller.stop();
+  std::printf("calls to b across both synchronizer restarts: %d answered (%d by the end of west's restart), %d failed\n",
+              caller.ok(), ok_after_west, caller.failed());
+  EXPECT_GT(ok_after_west, 0);
+  EXPECT_GT(caller.ok(), ok_after_west);
+  EXPECT_EQ(caller.failed(), 0) << "first failure: " << caller.first_failure();
+  EXPECT_EQ(AMetric("ringside_external_instances"), 1);
 }
 
 }  // namespace
