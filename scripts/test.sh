@@ -5,7 +5,7 @@
 #      per sidecar; stage 1 runs the suite with one and with two), so the
 #      parsers, codecs, I/O layer and the sidecar itself run under the sanitizers.
 #   3. TSan build (build-tsan/): the snapshot publication/reclamation churn, the control loop and
-#      the DNS client's thread and the consul resolver's worker thread.
+#      the DNS client's thread, the consul resolver's worker thread and the sync subscriber.
 #   4. libFuzzer build (build-fuzz/, clang): every fuzz target for a bounded run.
 # Set RINGSIDE_QUICK=1 to run only stage 1.
 set -euo pipefail
@@ -27,13 +27,15 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== stage 3: TSan build, snapshot churn and control-plane loop ($(date -u +%H:%M:%S))"
 cmake --preset tsan >/dev/null
 cmake --build build-tsan -j"$jobs" --target controlplane_snapshot_test controlplane_loop_test \
-  dns_host_resolver_test dns_resolvers_test consul_resolver_double_test
+  dns_host_resolver_test dns_resolvers_test consul_resolver_double_test external_resolver_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/controlplane_snapshot_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/controlplane_loop_test
 # The DNS client's thread against callers and resolvers (real dnsmasq).
 TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/dns_host_resolver_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/dns_resolvers_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/consul_resolver_double_test  # resolver worker vs control thread
+# The sync subscriber's gRPC thread feeding the control thread (publish_external).
+TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/external_resolver_test
 
 echo "== stage 4: libFuzzer targets (bounded runs) ($(date -u +%H:%M:%S))"
 cmake --preset fuzz >/dev/null

@@ -6,6 +6,12 @@
 //   BM_BuildAndPublish/<policy>: the control plane building a table of 100,000 instances
 //     (10,000 app ids x 10) with that policy's per-app tables, publishing it and reclaiming the
 //     previous one. ms per table.
+//   BM_ClusterStrategyPick/<case>: the same lookup + pick through the cluster-strategy filter
+//     (pick_in_clusters, what choose_peer runs) on a table whose app ids have 5 local ("east")
+//     and 5 external ("west") instances; cases: single cluster (no filter: the baseline),
+//     local-first, external-first, local-only, external-only, and local-first with every local
+//     instance ejected (the filter scans the local subset, then picks external). Round robin,
+//     calls over 16 app ids; median of 3 repetitions. The filter's cost is case − baseline.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -13,6 +19,7 @@
 
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/upstream/lb/policy_picker.h"
+#include "dataplane/upstream/peer_choice.h"
 
 namespace ringside {
 namespace {
@@ -85,6 +92,70 @@ void BM_LookupAndPick(benchmark::State& state) {
 // Second argument: calls spread over all 10,000 app ids (cache-cold tables, as with many
 // targets) or over 16 (cache-warm: the per-call compute).
 BENCHMARK(BM_LookupAndPick)->ArgsProduct({{0, 1, 2, 3, 4}, {kApps, 16}});
+
+// Cases of BM_ClusterStrategyPick.
+enum class ClusterCase { kSingleCluster, kLocalFirst, kExternalFirst, kLocalOnly, kExternalOnly, kLocalFirstLocalEjected };
+
+const char* name_of(ClusterCase c) {
+  switch (c) {
+    case ClusterCase::kSingleCluster: return "single-cluster (baseline)";
+    case ClusterCase::kLocalFirst: return "local-first";
+    case ClusterCase::kExternalFirst: return "external-first";
+    case ClusterCase::kLocalOnly: return "local-only";
+    case ClusterCase::kExternalOnly: return "external-only";
+    case ClusterCase::kLocalFirstLocalEjected: return "local-first, local ejected";
+  }
+  return "?";
+}
+
+void BM_ClusterStrategyPick(benchmark::State& state) {
+  const auto c = static_cast<ClusterCase>(state.range(0));
+  const size_t hot_apps = static_cast<size_t>(state.range(1));
+  state.SetLabel(name_of(c));
+  std::vector<snapshot::Instance> instances;
+  instances.reserve(kApps * kPerApp);
+  for (int a = 0; a < kApps; ++a) {
+    const std::string app = "app-" + std::to_string(a);
+    for (int i = 0; i < kPerApp; ++i) {
+      const std::string addr = "10." + std::to_string(a / 256) + "." + std::to_string(a % 256) + "." +
+                               std::to_string(i + 1) + ":50002";
+      instances.push_back(*snapshot::make_instance(app, "default", addr, i % 2 == 0 ? "east" : "west"));
+    }
+  }
+  snapshot::ClusterSettings clusters;
+  if (c != ClusterCase::kSingleCluster) clusters.local_cluster = "east";
+  const snapshot::ClusterStrategy strategy =
+      c == ClusterCase::kExternalFirst  ? snapshot::ClusterStrategy::kExternalFirst
+      : c == ClusterCase::kLocalOnly    ? snapshot::ClusterStrategy::kLocalOnly
+      : c == ClusterCase::kExternalOnly ? snapshot::ClusterStrategy::kExternalOnly
+                                        : snapshot::ClusterStrategy::kLocalFirst;
+  const snapshot::LoadBalancing lb = config_for(LbPolicy::kRoundRobin);
+  auto table = snapshot::InstanceTable::build(std::move(instances), false, 1, {}, &lb, &clusters);
+  std::vector<std::string> apps;
+  for (int a = 0; a < kApps; ++a) apps.push_back("app-" + std::to_string(a));
+  lb::PolicyPicker picker(7);
+  const snapshot::OutlierDetection eject_at_once{.consecutive_failures = 1};
+  for (const auto& inst : table->all()) {
+    picker.on_call_start(inst.id);
+    const bool fail = c == ClusterCase::kLocalFirstLocalEjected && inst.cluster == "east";
+    picker.on_call_end(inst.id, fail ? lb::CallOutcome::kFailure : lb::CallOutcome::kSuccess, 0, eject_at_once);
+  }
+  size_t k = 0;
+  uint64_t sink = 0;
+  for (auto _ : state) {
+    const std::string& app = apps[(k * 7919) % hot_apps];
+    const snapshot::InstanceTable::Pool pool = table->find_pool(app, "");
+    const lb::PickRequest req{.app_id = app, .app_namespace = "", .hash_key = 0, .exclude = {},
+                              .balancing = pool.balancing, .dial = nullptr, .now_ns = 1};
+    const snapshot::Instance* inst = c == ClusterCase::kSingleCluster
+                                         ? picker.pick(req, pool.instances)
+                                         : invoke::pick_in_clusters(&picker, req, pool, strategy);
+    sink += inst->id;
+    ++k;
+  }
+  benchmark::DoNotOptimize(sink);
+}
+BENCHMARK(BM_ClusterStrategyPick)->ArgsProduct({{0, 1, 2, 3, 4, 5}, {16}})->Repetitions(3)->ReportAggregatesOnly(true);
 
 void BM_BuildAndPublish(benchmark::State& state) {
   const auto policy = static_cast<LbPolicy>(state.range(0));

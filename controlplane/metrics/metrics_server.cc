@@ -150,6 +150,12 @@ void MetricsServer::serve(int fd) {
   std::string_view method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   if (size_t q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  if (target == "/healthz" && health_) {
+    // Only servers that opted in (ringside-sync); ringsided's health lives on its HTTP port.
+    write_all(fd, health_() ? response("200 OK", "text/plain", "ok\n")
+                            : response("503 Service Unavailable", "text/plain", "unhealthy\n"));
+    return;
+  }
   if (target != "/metrics") {
     write_all(fd, response("404 Not Found", "text/plain", "404 page not found\n"));
     return;

@@ -26,6 +26,10 @@ class MetricsServer {
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
+  // Also answers GET /healthz: 200 "ok" while `healthy` returns true, else 503. Call before
+  // start(); without it /healthz is a 404 like any other path.
+  void serve_healthz(std::function<bool()> healthy) { health_ = std::move(healthy); }
+
   // Binds address:port (IPv4 or IPv6 literal, or "localhost"; port 0 = any free port) and
   // starts the thread. Bind failures name the port: "metrics port 9090 is already in use".
   absl::Status start(const std::string& address, uint16_t port);
@@ -41,6 +45,7 @@ class MetricsServer {
   void serve(int fd);
 
   Provider provider_;                         // produces the exposition text
+  std::function<bool()> health_;              // /healthz answer; empty = no /healthz
   std::chrono::milliseconds read_timeout_;    // bound on reading one request
   int listen_fd_ = -1;                        // listening socket
   int wake_fd_ = -1;                          // eventfd that stop() signals

@@ -58,7 +58,9 @@ class Resolver {
  public:
   virtual ~Resolver() = default;
 
-  // Registers us (where the backend supports it) and starts any watch. `sink` stays valid until
+  // Registers us (where the backend supports it) and starts any watch. An empty self.app_id =
+  // watch only: sqlite, static and etcd then register nothing (ringside-sync reads a registry
+  // without joining it). `sink` stays valid until
   // stop() returns; nothing may call it afterwards. Errors are start-up errors (exit 1).
   virtual absl::Status start(const SelfRegistration& self, InstanceSink* sink) = 0;
   // Keeps the registration alive; called on the control thread every heartbeat_interval().

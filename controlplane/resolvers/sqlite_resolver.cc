@@ -146,10 +146,11 @@ absl::Status SqliteResolver::register_self() {
 
 absl::Status SqliteResolver::start(const SelfRegistration& self, InstanceSink* /*sink: listing resolver*/) {
   self_ = self;
-  if (self_.app_id.empty()) return absl::InvalidArgumentError("sqlite resolver: app id is missing");
-  if (self_.address.empty()) return absl::InvalidArgumentError("sqlite resolver: address is missing");
+  // An empty app id = watch only (ringside-sync reads the registry without joining it).
+  const bool watch_only = self_.app_id.empty();
+  if (!watch_only && self_.address.empty()) return absl::InvalidArgumentError("sqlite resolver: address is missing");
   absl::Status s = open_and_migrate();
-  if (s.ok()) s = register_self();
+  if (s.ok() && !watch_only) s = register_self();
   if (!s.ok()) {
     db_.close();
     return absl::Status(s.code(), absl::StrCat("sqlite name resolution (", options_.path, "): ", s.message()));
@@ -172,7 +173,8 @@ absl::Status SqliteResolver::renew() {
 }
 
 absl::Status SqliteResolver::heartbeat() {
-  if (!db_.is_open() || registration_id_.empty()) return absl::FailedPreconditionError("sqlite resolver not started");
+  if (!db_.is_open()) return absl::FailedPreconditionError("sqlite resolver not started");
+  if (self_.app_id.empty()) return absl::OkStatus();  // watch only: nothing to renew, GC is the members' job
   absl::Status s = renew();
   if (absl::IsNotFound(s)) {
     // daprd exits here; a sidecar that keeps serving is more useful, so take the address back.

@@ -53,7 +53,7 @@ struct ClusterStrategies {
 struct ClusterSettings {
   std::string local_cluster;      // own cluster name ("" = single cluster: every instance is local)
   ClusterStrategies strategies;   // default and per-app strategy
-  bool multi_cluster = false;     // a synchronizer is configured (strategies apply)
+  bool multi_cluster = false;     // our cluster is known (spec.ringside.multiCluster.cluster set)
 
   // Whether an instance is in our own cluster: untagged, or tagged with our name.
   bool is_local(std::string_view cluster) const { return cluster.empty() || cluster == local_cluster; }

@@ -21,16 +21,27 @@ bool InstanceTable::answered(std::string_view app_id, std::string_view app_names
   return range_of(app_id, app_namespace) != nullptr;
 }
 
+std::span<const Instance> InstanceTable::span_of(const Range& r, uint32_t begin, uint32_t end) const {
+  const Instance* base = r.regrouped ? regrouped_.data() : instances_.data();
+  return std::span<const Instance>(base + begin, end - begin);
+}
+
 std::span<const Instance> InstanceTable::find(std::string_view app_id, std::string_view app_namespace) const {
   const Range* r = range_of(app_id, app_namespace);
   if (r == nullptr) return {};
-  return std::span<const Instance>(instances_.data() + r->begin, r->end - r->begin);
+  return span_of(*r, r->begin, r->end);
 }
 
 InstanceTable::Pool InstanceTable::find_pool(std::string_view app_id, std::string_view app_namespace) const {
   const Range* r = range_of(app_id, app_namespace);
   if (r == nullptr || r->balancing == kNoBalancing) return {};
-  return Pool{std::span<const Instance>(instances_.data() + r->begin, r->end - r->begin), &balancing_[r->balancing]};
+  auto balancing = [&](uint32_t i) { return i == kNoBalancing ? nullptr : &balancing_[i]; };
+  Pool p;
+  p.instances = span_of(*r, r->begin, r->end);
+  p.balancing = &balancing_[r->balancing];
+  p.local = Subset{span_of(*r, r->begin, r->split), balancing(r->local_balancing)};
+  p.external = Subset{span_of(*r, r->split, r->end), balancing(r->external_balancing)};
+  return p;
 }
 
 const Instance* InstanceTable::find_by_id(uint64_t id) const {
@@ -47,12 +58,17 @@ std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instan
                                                     uint64_t version, std::vector<AbsentApp> absent,
                                                     const LoadBalancing* load_balancing,
                                                     const ClusterSettings* clusters) {
-  auto key = [](const Instance& i) {
-    return std::tie(i.app_id, i.app_namespace, i.cluster, i.address_text, i.id);
+  std::unique_ptr<InstanceTable> t(new InstanceTable());
+  if (clusters != nullptr) t->clusters_ = *clusters;
+  // Local before external within each (app id, namespace): the subsets cluster strategies pick
+  // from are then contiguous.
+  const InstanceTable& table = *t;
+  auto key = [&](const Instance& i) {
+    return std::make_tuple(std::string_view(i.app_id), std::string_view(i.app_namespace), !table.local_instance(i),
+                           std::string_view(i.cluster), std::string_view(i.address_text), i.id);
   };
   std::sort(instances.begin(), instances.end(), [&](const Instance& a, const Instance& b) { return key(a) < key(b); });
 
-  std::unique_ptr<InstanceTable> t(new InstanceTable());
   t->version_ = version;
   t->namespace_aware_ = namespace_aware;
   t->instances_.reserve(instances.size());
@@ -70,7 +86,7 @@ std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instan
     app_ns.end = i + 1;
   }
   if (load_balancing != nullptr) t->load_balancing_ = *load_balancing;
-  if (clusters != nullptr) t->clusters_ = *clusters;
+  t->index_cluster_split();
   t->index_balancing();
   // Answered-empty keys the instances do not cover, sorted so equal contents compare equal.
   std::sort(absent.begin(), absent.end(), [](const AbsentApp& a, const AbsentApp& b) {
@@ -93,6 +109,32 @@ std::unique_ptr<InstanceTable> InstanceTable::build(std::vector<Instance> instan
   return t;
 }
 
+void InstanceTable::index_cluster_split() {
+  auto first_external = [&](uint32_t begin, uint32_t end) {
+    uint32_t i = begin;
+    while (i < end && local_instance(instances_[i])) ++i;
+    return i;
+  };
+  for (auto& [key, r] : by_app_ns_) r.split = first_external(r.begin, r.end);  // sorted: always contiguous
+  for (auto& [app, r] : by_app_) {
+    r.split = first_external(r.begin, r.end);
+    bool contiguous = true;
+    for (uint32_t i = r.split; i < r.end && contiguous; ++i) contiguous = !local_instance(instances_[i]);
+    if (contiguous) continue;
+    // Several namespaces, each local-then-external: a copy with all the local ones first.
+    const auto begin = static_cast<uint32_t>(regrouped_.size());
+    for (uint32_t i = r.begin; i < r.end; ++i) {
+      if (local_instance(instances_[i])) regrouped_.push_back(instances_[i]);
+    }
+    const auto split = static_cast<uint32_t>(regrouped_.size());
+    for (uint32_t i = r.begin; i < r.end; ++i) {
+      if (!local_instance(instances_[i])) regrouped_.push_back(instances_[i]);
+    }
+    r = Range{begin, static_cast<uint32_t>(regrouped_.size()), split};
+    r.regrouped = true;
+  }
+}
+
 void InstanceTable::index_balancing() {
   const LoadBalancing& lb = load_balancing_;
   auto hashed = [](const AppLoadBalancing& a) {
@@ -100,19 +142,28 @@ void InstanceTable::index_balancing() {
   };
   any_hash_policy_ = hashed(lb.defaults);
   for (const auto& [app, a] : lb.apps) any_hash_policy_ = any_hash_policy_ || hashed(a);
-  balancing_.reserve(by_app_.size() + (namespace_aware_ ? by_app_ns_.size() : 0));
+  auto build = [&](const Range& r, uint32_t begin, uint32_t end) {
+    std::span<const Instance> pool = span_of(r, begin, end);
+    balancing_.push_back(build_pool_balancing(pool, lb.for_app(pool[0].app_id)));
+    return static_cast<uint32_t>(balancing_.size() - 1);
+  };
+  // The whole range, and each cluster class on its own unless it is the whole range (always
+  // so in a single cluster: no extra tables there).
   auto add = [&](Range& r) {
     if (r.begin == r.end) return;
-    std::span<const Instance> pool(instances_.data() + r.begin, r.end - r.begin);
-    r.balancing = static_cast<uint32_t>(balancing_.size());
-    balancing_.push_back(build_pool_balancing(pool, lb.for_app(pool[0].app_id)));
+    r.balancing = build(r, r.begin, r.end);
+    r.local_balancing = r.split == r.end ? r.balancing : r.split > r.begin ? build(r, r.begin, r.split) : kNoBalancing;
+    r.external_balancing = r.split == r.begin ? r.balancing : r.split < r.end ? build(r, r.split, r.end) : kNoBalancing;
   };
   for (auto& [app, r] : by_app_) add(r);
   if (!namespace_aware_) return;
   for (auto& [key, r] : by_app_ns_) {
     const Range& whole = by_app_.find(key.app_id)->second;
-    if (whole.begin == r.begin && whole.end == r.end) {
-      r.balancing = whole.balancing;  // one namespace: share the app's tables
+    if (!whole.regrouped && whole.begin == r.begin && whole.end == r.end) {
+      // One namespace: share the app's tables.
+      r.balancing = whole.balancing;
+      r.local_balancing = whole.local_balancing;
+      r.external_balancing = whole.external_balancing;
     } else {
       add(r);
     }

@@ -24,11 +24,21 @@ class InstanceTable {
   // namespace-aware (sqlite is not). Empty span when unknown. No allocation.
   std::span<const Instance> find(std::string_view app_id, std::string_view app_namespace) const;
 
+  // Some instances of a pool with balancing data built for exactly them (a Maglev or ring-hash
+  // index, a weighted schedule index is an index into `instances`, so each subset has its own).
+  struct Subset {
+    std::span<const Instance> instances;        // the subset, contiguous
+    const PoolBalancing* balancing = nullptr;   // policy and tables for exactly these (nullptr when empty)
+  };
   // The instances of an app id with the balancing data the control plane built for them
-  // (balancing is nullptr when there are no instances). One lookup, no allocation.
+  // (balancing is nullptr when there are no instances), and the same split by cluster class:
+  // `instances` holds the local ones first, then the external ones (see local_instance()).
+  // One lookup, no allocation.
   struct Pool {
-    std::span<const Instance> instances;        // as find()
+    std::span<const Instance> instances;        // as find(): local, then external
     const PoolBalancing* balancing = nullptr;   // policy and tables for exactly these instances
+    Subset local;                               // the local prefix of `instances`
+    Subset external;                            // the external suffix of `instances`
   };
   Pool find_pool(std::string_view app_id, std::string_view app_namespace) const;
 
@@ -47,7 +57,13 @@ class InstanceTable {
   // The instance with this stable id, or nullptr. No allocation.
   const Instance* find_by_id(uint64_t id) const;
 
-  // Every instance, sorted by (app id, namespace, cluster, address).
+  // Whether the instance counts as local for cluster strategies: every instance when the table
+  // has no own cluster (single cluster), else ClusterSettings::is_local.
+  bool local_instance(const Instance& i) const {
+    return clusters_.local_cluster.empty() || clusters_.is_local(i.cluster);
+  }
+
+  // Every instance, sorted by (app id, namespace, local before external, cluster, address).
   std::span<const Instance> all() const { return instances_; }
 
   uint64_t version() const { return version_; }      // publisher's counter; 0 = the initial empty table
@@ -77,11 +93,16 @@ class InstanceTable {
  private:
   InstanceTable() = default;
 
-  // Half-open index range into instances_.
+  // Half-open index range into instances_ (or regrouped_), local instances before `split`.
   struct Range {
     uint32_t begin;  // first index
     uint32_t end;    // one past the last index
-    uint32_t balancing = kNoBalancing;  // index into balancing_
+    uint32_t split = 0;                          // first external index (== end when none)
+    uint32_t balancing = kNoBalancing;           // index into balancing_: the whole range
+    uint32_t local_balancing = kNoBalancing;     // index into balancing_: [begin, split)
+    uint32_t external_balancing = kNoBalancing;  // index into balancing_: [split, end)
+    bool regrouped = false;  // indices into regrouped_: an app-wide range over several
+                             // namespaces, copied so its local instances are contiguous
   };
   static constexpr uint32_t kNoBalancing = 0xffffffff;
   // (app id, namespace) key; views point into instances_, which never changes after build.
@@ -95,11 +116,16 @@ class InstanceTable {
     }
   };
 
+  // Sets every range's split; copies app-wide ranges whose local instances are not contiguous
+  // (several namespaces, each local-then-external) into regrouped_.
+  void index_cluster_split();
   // Builds balancing_ for every non-empty range (the ranges no longer change).
   void index_balancing();
+  std::span<const Instance> span_of(const Range& r, uint32_t begin, uint32_t end) const;
   const Range* range_of(std::string_view app_id, std::string_view app_namespace) const;
 
   std::vector<Instance> instances_;                           // sorted, immutable after build
+  std::vector<Instance> regrouped_;                           // copies for regrouped ranges, immutable after build
   std::vector<AbsentApp> absent_;                             // answered-empty keys, immutable after build
   absl::flat_hash_map<std::string_view, Range> by_app_;       // app id -> all its instances
   absl::flat_hash_map<AppNamespaceKey, Range> by_app_ns_;     // (app id, namespace) -> instances

@@ -5,6 +5,7 @@
 #include <span>
 #include <cstdio>
 
+#include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/upstream/call_health.h"
 #include "dataplane/upstream/peer_choice.h"
@@ -24,6 +25,7 @@ Invocation::Invocation(ShardServices* svc)
 }
 
 Invocation::~Invocation() {
+  if (broadcast_call_) broadcast_call_->detach();
   if (parked()) svc_->parked->unpark(this);
   svc_->timers.cancel(&retry_timer_);
 }
@@ -45,6 +47,8 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
   replayable_ = replayable;
   no_more_retries_ = false;
   park_deadline_ = 0;
+  broadcast_used_ = false;
+  broadcast_received_ = 0;
   target_.clear();
   if (!target_.append(app_id) || !target_.append(ns)) {
     fail(8, "out of memory", false);
@@ -64,6 +68,7 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
 }
 
 void Invocation::attempt() {
+  if (try_broadcast()) return;
   std::string_view ns = target_.view().substr(app_id_len_);
   PeerChoice peer = choose_peer(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_), hash_key_);
   instance_ = peer.instance_id;
@@ -78,6 +83,16 @@ void Invocation::attempt() {
   }
   if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
     fail(-1, "no host found with the given ID", /*retryable=*/false);
+    return;
+  }
+  if (peer.outcome == PeerChoice::Outcome::kNoClusterInstance) {
+    char text[512];
+    fail(-1, cluster_refusal_text(peer, app_id(), text), /*retryable=*/false);
+    return;
+  }
+  if (peer.outcome == PeerChoice::Outcome::kBroadcast) {
+    // Broadcast fans out in dataplane/caller/broadcast* (not in this branch yet).
+    fail(-1, "cluster strategy broadcast is not supported yet", /*retryable=*/false);
     return;
   }
   shard::ShardCounters::bump(svc_->counters->peer_calls);
@@ -96,6 +111,40 @@ void Invocation::attempt() {
     // A full queue fails fast: retrying into it would only add load.
     fail(14, unavailable_text(peer), peer.outcome != PeerChoice::Outcome::kOverloaded);
   }
+}
+
+bool Invocation::try_broadcast() {
+  const snapshot::InstanceTable* table = svc_->snapshots->current();
+  if (!broadcast_strategy(*table, app_id())) return false;
+  std::string_view ns = target_.view().substr(app_id_len_);
+  if (ns.empty()) ns = svc_->settings->app_namespace;
+  const snapshot::Instance* targets[kMaxBroadcastFanOut];
+  const size_t n = usable_broadcast_targets(svc_, table->find_pool(app_id(), ns).instances, targets);
+  if (n == 0) return false;
+  broadcast_used_ = true;
+  bool delivered = false;
+  BroadcastCall* call = BroadcastCall::start(svc_, std::span<const snapshot::Instance* const>(targets, n),
+                                             std::move(request_), deadline_ns_, this, &delivered);
+  request_ = mem::Buffer(svc_->io.pool);  // the broadcast owns the bytes until its last leg
+  if (call) {
+    broadcast_call_ = call;
+  } else if (!delivered) {
+    fail(8, "out of memory", false);
+  }
+  return true;
+}
+
+void Invocation::on_broadcast_response(std::string_view internal_invoke_response, uint32_t received) {
+  broadcast_call_ = nullptr;
+  broadcast_received_ = received;
+  if (InvocationOwner* o = finish()) o->on_invocation_response(internal_invoke_response);
+}
+
+void Invocation::on_broadcast_error(std::string_view error_text, uint32_t received) {
+  broadcast_call_ = nullptr;
+  broadcast_received_ = received;
+  // The text lists each instance already; -1: delivered as it is (not as an rpc error).
+  if (InvocationOwner* o = finish()) o->on_invocation_error(-1, error_text);
 }
 
 void Invocation::on_park_timeout() { fail(-1, "no host found with the given ID", /*retryable=*/false); }
@@ -167,6 +216,10 @@ InvocationOwner* Invocation::finish() {
 
 void Invocation::cancel() {
   owner_ = nullptr;
+  if (broadcast_call_) {
+    broadcast_call_->detach();
+    broadcast_call_ = nullptr;
+  }
   end_noted_call(lb::CallOutcome::kAbandoned);
   deadline_ns_ = 0;
   if (peer_ && stream_) peer_->cancel(stream_);

@@ -10,6 +10,7 @@
 
 #include "dataplane/codec/invoke_messages.h"
 #include "dataplane/appchannel/app_channel.h"
+#include "dataplane/caller/broadcast_call.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/upstream/lb/picker.h"
@@ -29,7 +30,10 @@ class InvocationOwner {
   virtual void on_invocation_error(int grpc_code, std::string_view error_text) = 0;
 };
 
-class Invocation final : public upstream::PeerCall, public AppCallCompletion, public shard::ParkedCall {
+class Invocation final : public upstream::PeerCall,
+                         public AppCallCompletion,
+                         public shard::ParkedCall,
+                         public BroadcastOwner {
  public:
   explicit Invocation(ShardServices* svc);
   ~Invocation() override;
@@ -56,6 +60,10 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion, pu
   void stop_retrying() { no_more_retries_ = true; }
   bool active() const { return owner_ != nullptr; }
   std::string_view app_id() const { return target_.view().substr(0, app_id_len_); }
+  // After the outcome: whether the call was a broadcast (cluster strategy `broadcast`) and how
+  // many instances received it (the ringside-broadcast-instances header / trailer).
+  bool broadcast() const { return broadcast_used_; }
+  uint32_t broadcast_instances() const { return broadcast_received_; }
   // Releases big buffers back to the shard pool after the owner is done with the result.
   void recycle(size_t keep_bytes);
 
@@ -67,9 +75,16 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion, pu
   // AppCallCompletion (self-invocation)
   void on_app_response(std::string_view internal_invoke_response) override;
   void on_app_error(int grpc_code, std::string_view message) override;
+  // BroadcastOwner
+  void on_broadcast_response(std::string_view internal_invoke_response, uint32_t received) override;
+  void on_broadcast_error(std::string_view error_text, uint32_t received) override;
 
  private:
   void attempt();
+  // The broadcast strategy applies and some instance is usable: the call fans out (the
+  // request buffer goes with it). False: the ordinary single-instance path decides (lookup,
+  // none found, none usable).
+  bool try_broadcast();
   // Tells the picker the call to instance_ ended (once per noted start).
   void end_noted_call(lb::CallOutcome outcome);
   static void on_retry_timer(void* self);
@@ -97,6 +112,9 @@ class Invocation final : public upstream::PeerCall, public AppCallCompletion, pu
   shard::Timer retry_timer_;             // 1 s between attempts
   int64_t deadline_ns_ = 0;              // the caller's deadline (0 = none given)
   int64_t park_deadline_ = 0;            // when waiting for a lookup gives up (0 = not parked yet)
+  BroadcastCall* broadcast_call_ = nullptr;  // the fan-out in flight (until its outcome)
+  bool broadcast_used_ = false;          // this call went out as a broadcast
+  uint32_t broadcast_received_ = 0;      // instances the broadcast reached (at its outcome)
 };
 
 }  // namespace ringside::invoke

@@ -50,6 +50,15 @@ StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, s
     if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, "no host found with the given ID");
     return Start::kFailed;
   }
+  if (choice.outcome == PeerChoice::Outcome::kNoClusterInstance) {
+    char text[512];
+    if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, cluster_refusal_text(choice, app_id, text));
+    return Start::kFailed;
+  }
+  if (choice.outcome == PeerChoice::Outcome::kBroadcast) {
+    if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, "cluster strategy broadcast is not supported yet");
+    return Start::kFailed;
+  }
   if (choice.conn && choice.conn->unary_only()) {
     owner_ = nullptr;
     return Start::kUnaryOnly;

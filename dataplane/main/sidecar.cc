@@ -130,6 +130,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_lb_panic_picks_total", "Picks made with every instance ejected or in dial back-off (all used)", "counter", &shard::ShardCounters::lb_panic_picks},
       {"ringside_lb_skipped_instances_total", "Ejected or backing-off instances passed over by a pick", "counter", &shard::ShardCounters::lb_skipped_instances},
       {"ringside_lb_fast_retries_total", "Built-in retries sent without the 1 s wait (another usable instance existed)", "counter", &shard::ShardCounters::lb_fast_retries},
+      {"ringside_cluster_picks_local_total", "Peer picks (calls and retries) of an instance in our own cluster", "counter", &shard::ShardCounters::cluster_picks_local},
+      {"ringside_cluster_picks_external_total", "Peer picks (calls and retries) of an instance in another cluster (cluster strategies)", "counter", &shard::ShardCounters::cluster_picks_external},
       {"ringside_calllocal_served_total", "CallLocal calls served on the internal port", "counter", &shard::ShardCounters::calllocal_served},
       {"ringside_app_calls_total", "Requests sent to the app", "counter", &shard::ShardCounters::app_calls},
       {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
@@ -140,6 +142,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_peer_calls_refused_total", "Peer calls failed fast: every connection full and the wait queue full", "counter", &shard::ShardCounters::peer_calls_refused},
       {"ringside_peer_keepalive_failures_total", "Peer connections closed because a keepalive PING went unanswered", "counter", &shard::ShardCounters::peer_keepalive_failures},
       {"ringside_peer_deadlines_total", "Peer calls that ended DEADLINE_EXCEEDED", "counter", &shard::ShardCounters::peer_deadlines},
+      {"ringside_broadcast_calls_total", "Unary invocations sent to every usable instance (broadcast cluster strategy)", "counter", &shard::ShardCounters::broadcast_calls},
+      {"ringside_broadcast_rejected_total", "Streamed or proxied calls refused because their app uses the broadcast strategy (unary only)", "counter", &shard::ShardCounters::broadcast_rejected},
       {"ringside_shard_heap_allocations_total", "Global allocator calls on shard threads (counting builds only; 0 otherwise)", "counter", &shard::ShardCounters::heap_allocations},
   };
   std::string out;

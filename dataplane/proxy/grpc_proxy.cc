@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "controlplane/snapshot/snapshot_registry.h"
+#include "dataplane/caller/broadcast_targets.h"
 #include "dataplane/upstream/peer_choice.h"
 #include "dataplane/upstream/call_health.h"
 #include "dataplane/upstream/request_hash_key.h"
@@ -16,6 +18,13 @@
 
 namespace ringside::invoke {
 namespace {
+// A proxied gRPC call is a stream: the broadcast strategy (one buffered request to every
+// instance) cannot carry it. FAILED_PRECONDITION rather than UNIMPLEMENTED: the configuration
+// decides, and UNIMPLEMENTED would read as "the app has no such method".
+constexpr int kBroadcastRejectCode = 9;
+constexpr std::string_view kBroadcastUnaryOnlyProxy =
+    "failed to proxy request: the broadcast cluster strategy of this app id serves unary calls "
+    "only (InvokeService, /v1.0/invoke); proxied gRPC calls are streams";
 
 constexpr size_t kMaxProxyMetadata = 128;  // metadata entries forwarded per call
 
@@ -24,6 +33,17 @@ std::string_view find_metadata(std::span<const grpc::Metadata> md, std::string_v
     if (m.key == key) return m.value;
   }
   return {};
+}
+
+// The trailer text when the cluster strategy leaves no instance (or is broadcast, which the
+// proxy does not fan out), in the form of the "no host found" answer.
+std::string_view cluster_failure_text(const PeerChoice& peer, std::string_view app_id, std::span<char> buf) {
+  char reason[400];
+  const std::string_view why = peer.outcome == PeerChoice::Outcome::kBroadcast
+                                   ? std::string_view("cluster strategy broadcast is not supported for gRPC proxying")
+                                   : cluster_refusal_text(peer, app_id, reason);
+  const int k = snprintf(buf.data(), buf.size(), "failed to proxy request: %.*s", static_cast<int>(why.size()), why.data());
+  return std::string_view(buf.data(), k > 0 ? std::min<size_t>(static_cast<size_t>(k), buf.size() - 1) : 0);
 }
 
 }  // namespace
@@ -91,6 +111,10 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     }
     out = svc->grpc_app->connection();
     authority = settings.app_authority;
+  } else if (broadcast_strategy(*svc->snapshots->current(), app_id)) {
+    shard::ShardCounters::bump(svc->counters->broadcast_rejected);
+    server.send_trailers(s.id, kBroadcastRejectCode, kBroadcastUnaryOnlyProxy, {});
+    return nullptr;
   } else {
     const uint64_t hash_key = upstream::request_hash_key(
         svc, app_id, ns, [&](std::string_view name) { return find_metadata(s.metadata, name); });
@@ -103,6 +127,11 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
       int k = snprintf(msg, sizeof msg, "failed to proxy request: no host found with the given ID %.*s",
                        static_cast<int>(app_id.size() > 200 ? 200 : app_id.size()), app_id.data());
       server.send_trailers(s.id, 2, std::string_view(msg, k > 0 ? static_cast<size_t>(k) : 0), {});
+      return nullptr;
+    }
+    if (peer.outcome == PeerChoice::Outcome::kNoClusterInstance || peer.outcome == PeerChoice::Outcome::kBroadcast) {
+      char msg[512];
+      server.send_trailers(s.id, 2, cluster_failure_text(peer, app_id, msg), {});
       return nullptr;
     }
     out = peer.conn;
@@ -207,6 +236,11 @@ void GrpcProxyCall::on_table_changed() {
   const std::string_view path = head.substr(0, path_len_);
   const std::string_view app_id = head.substr(path_len_, app_id_len_);
   const std::string_view ns = head.substr(path_len_ + app_id_len_, ns_len_);
+  if (broadcast_strategy(*svc_->snapshots->current(), app_id)) {
+    shard::ShardCounters::bump(svc_->counters->broadcast_rejected);
+    fail_parked(kBroadcastRejectCode, kBroadcastUnaryOnlyProxy);
+    return;
+  }
   PeerChoice peer = choose_peer(svc_, app_id, ns);
   if (peer.outcome == PeerChoice::Outcome::kUnknown) {
     svc_->parked->park(this, park_deadline_);
@@ -214,6 +248,11 @@ void GrpcProxyCall::on_table_changed() {
   }
   if (peer.outcome == PeerChoice::Outcome::kNoInstance) {
     on_park_timeout();  // the same answer, only sooner
+    return;
+  }
+  if (peer.outcome == PeerChoice::Outcome::kNoClusterInstance || peer.outcome == PeerChoice::Outcome::kBroadcast) {
+    char msg[512];
+    fail_parked(2, cluster_failure_text(peer, app_id, msg));
     return;
   }
   if (!peer.conn) {

@@ -29,6 +29,10 @@ struct ShardCounters {
   std::atomic<uint64_t> lb_panic_picks{0};        // picks made with every instance ejected/backing off
   std::atomic<uint64_t> lb_skipped_instances{0};  // unhealthy instances passed over by a pick
   std::atomic<uint64_t> lb_fast_retries{0};       // built-in retries sent at once to another instance
+  std::atomic<uint64_t> cluster_picks_local{0};     // peer picks (calls and retries) of a local instance
+  std::atomic<uint64_t> cluster_picks_external{0};  // peer picks of an instance in another cluster
+  std::atomic<uint64_t> broadcast_calls{0};      // unary invocations fanned out by the broadcast strategy
+  std::atomic<uint64_t> broadcast_rejected{0};   // streamed bodies / proxied calls refused by it (unary only)
   std::atomic<uint64_t> heap_allocations{0};  // global allocator calls on this thread (counting builds)
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {

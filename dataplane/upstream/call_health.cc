@@ -3,6 +3,7 @@
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/runtime/timer_list.h"
+#include "dataplane/upstream/peer_choice.h"
 #include "dataplane/upstream/peer_pool.h"
 
 namespace ringside::upstream {
@@ -25,7 +26,15 @@ bool another_instance_usable(invoke::ShardServices* svc, std::string_view app_id
                              std::span<const uint64_t> exclude) {
   const int64_t now = shard::monotonic_ns();
   if (ns.empty() && svc->settings) ns = svc->settings->app_namespace;  // as choose_peer
-  for (const snapshot::Instance& inst : svc->snapshots->current()->find(app_id, ns)) {
+  // Only the instances the app id's cluster strategy may send to (all of them for local-first
+  // and external-first: a retry crosses to the other class at once).
+  const snapshot::InstanceTable* table = svc->snapshots->current();
+  const snapshot::InstanceTable::Pool pool = table->find_pool(app_id, ns);
+  std::span<const snapshot::Instance> allowed = pool.instances;
+  const snapshot::ClusterStrategy strategy = invoke::cluster_strategy(svc, app_id);
+  if (strategy == snapshot::ClusterStrategy::kLocalOnly) allowed = pool.local.instances;
+  if (strategy == snapshot::ClusterStrategy::kExternalOnly) allowed = pool.external.instances;
+  for (const snapshot::Instance& inst : allowed) {
     bool failed_here = false;
     for (uint64_t x : exclude) failed_here = failed_here || x == inst.id;
     if (failed_here) continue;

@@ -1,5 +1,6 @@
 #include "dataplane/upstream/peer_choice.h"
 
+#include <cstdio>
 #include <iterator>
 
 #include "absl/hash/hash.h"
@@ -26,7 +27,85 @@ bool request_lookup(ShardServices* svc, uint64_t table_version, std::string_view
   return true;
 }
 
+using snapshot::ClusterStrategy;
+using Subset = snapshot::InstanceTable::Subset;
+
+ClusterStrategy strategy_in(const snapshot::InstanceTable* table, std::string_view app_id) {
+  const snapshot::ClusterSettings& clusters = table->clusters();
+  return clusters.local_cluster.empty() ? ClusterStrategy::kLocalFirst : clusters.strategies.for_app(app_id);
+}
+
+// The instance the strategy sends the call to. The first subset is taken while it has a usable
+// instance (picker stage 1), then the second; with none usable in either, the picker's later
+// stages (excluded but healthy, panic) run within the first non-empty subset the strategy
+// allows, so a strategy never widens itself under panic.
+const snapshot::Instance* pick_by_strategy(lb::Picker* picker, const lb::PickRequest& base, const Subset& first,
+                                           const Subset& second) {
+  lb::PickRequest req = base;
+  const Subset* chosen = nullptr;
+  if (lb::any_usable(*picker, req, first.instances)) {
+    chosen = &first;
+  } else if (lb::any_usable(*picker, req, second.instances)) {
+    chosen = &second;
+  } else {
+    chosen = first.instances.empty() ? &second : &first;
+  }
+  if (chosen->instances.empty()) return nullptr;
+  req.balancing = chosen->balancing;
+  const snapshot::Instance* inst = picker->pick(req, chosen->instances);
+  if (!inst && !req.exclude.empty()) {
+    req.exclude = {};
+    inst = picker->pick(req, chosen->instances);
+  }
+  return inst;
+}
+
 }  // namespace
+
+const snapshot::Instance* pick_in_clusters(lb::Picker* picker, const lb::PickRequest& req,
+                                           const snapshot::InstanceTable::Pool& pool, snapshot::ClusterStrategy strategy) {
+  switch (strategy) {
+    case ClusterStrategy::kLocalFirst: return pick_by_strategy(picker, req, pool.local, pool.external);
+    case ClusterStrategy::kExternalFirst: return pick_by_strategy(picker, req, pool.external, pool.local);
+    case ClusterStrategy::kLocalOnly: return pick_by_strategy(picker, req, pool.local, {});
+    case ClusterStrategy::kExternalOnly: return pick_by_strategy(picker, req, pool.external, {});
+    case ClusterStrategy::kBroadcast: break;
+  }
+  return nullptr;
+}
+
+snapshot::ClusterStrategy cluster_strategy(const ShardServices* svc, std::string_view app_id) {
+  return strategy_in(svc->snapshots->current(), app_id);
+}
+
+std::string_view cluster_refusal_text(const PeerChoice& c, std::string_view app_id, std::span<char> buf) {
+  const bool local = c.strategy == ClusterStrategy::kLocalOnly;
+  const std::string_view strategy = snapshot::to_string(c.strategy);
+  const int n = snprintf(buf.data(), buf.size(), "no usable instance of app id %.*s %s the local cluster \"%.*s\" (cluster strategy %.*s)",
+                         static_cast<int>(app_id.size() > 200 ? 200 : app_id.size()), app_id.data(),
+                         local ? "in" : "outside", static_cast<int>(c.local_cluster.size() > 200 ? 200 : c.local_cluster.size()),
+                         c.local_cluster.data(), static_cast<int>(strategy.size()), strategy.data());
+  if (n <= 0 || buf.empty()) return {};
+  return std::string_view(buf.data(), std::min<size_t>(static_cast<size_t>(n), buf.size() - 1));
+}
+
+size_t broadcast_targets(ShardServices* svc, std::string_view app_id, std::string_view ns,
+                         std::span<BroadcastTarget> out) {
+  if (ns.empty()) ns = svc->settings->app_namespace;
+  const snapshot::InstanceTable* table = svc->snapshots->current();
+  const std::span<const snapshot::Instance> instances = table->find_pool(app_id, ns).instances;
+  const upstream::PoolDialState dial(svc->peers);
+  const lb::PickRequest req{.app_id = app_id, .app_namespace = ns, .hash_key = 0, .exclude = {}, .balancing = nullptr,
+                            .dial = &dial, .now_ns = shard::monotonic_ns()};
+  const bool panic = !svc->picker || !lb::any_usable(*svc->picker, req, instances);
+  size_t n = 0;
+  for (const snapshot::Instance& inst : instances) {
+    if (n == out.size()) break;
+    if (!panic && (!svc->picker->healthy(inst.id, req.now_ns) || dial.backing_off(inst.addr))) continue;
+    out[n++] = BroadcastTarget{&inst, svc->peers ? svc->peers->get(inst.addr) : nullptr, table->local_instance(inst)};
+  }
+  return n;
+}
 
 PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_view ns,
                        std::span<const uint64_t> exclude, uint64_t hash_key) {
@@ -42,15 +121,25 @@ PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_
                                                                    : PeerChoice::Outcome::kNoInstance;
     return c;
   }
+  c.strategy = strategy_in(table, app_id);
+  c.local_cluster = table->clusters().local_cluster;
+  if (instances.empty()) return c;
   const upstream::PoolDialState dial(svc->peers);
-  lb::PickRequest req{.app_id = app_id, .app_namespace = ns, .hash_key = hash_key, .exclude = exclude,
-                      .balancing = pool.balancing, .dial = &dial, .now_ns = shard::monotonic_ns()};
-  const snapshot::Instance* inst = svc->picker->pick(req, instances);
-  if (!inst && !exclude.empty()) {
-    req.exclude = {};
-    inst = svc->picker->pick(req, instances);
+  const lb::PickRequest req{.app_id = app_id, .app_namespace = ns, .hash_key = hash_key, .exclude = exclude,
+                            .balancing = pool.balancing, .dial = &dial, .now_ns = shard::monotonic_ns()};
+  if (c.strategy == ClusterStrategy::kBroadcast) {
+    c.outcome = PeerChoice::Outcome::kBroadcast;
+    return c;
   }
-  if (!inst) return c;
+  const snapshot::Instance* inst = pick_in_clusters(svc->picker, req, pool, c.strategy);
+  if (!inst) {
+    c.outcome = PeerChoice::Outcome::kNoClusterInstance;  // the strategy's subsets are empty
+    return c;
+  }
+  const bool local = table->local_instance(*inst);
+  if (svc->counters) {
+    shard::ShardCounters::bump(local ? svc->counters->cluster_picks_local : svc->counters->cluster_picks_external);
+  }
   upstream::PeerPool::Miss miss = upstream::PeerPool::Miss::kNone;
   c.conn = svc->peers->get(inst->addr, &miss);
   c.authority = inst->address_text;

@@ -92,6 +92,8 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
                      bool not_processed) override;
 
   uint64_t key() const { return key_; }
+  // The TCP connect succeeded: bytes of a started call can have reached the peer.
+  bool connected() const { return connected_; }
   // Calls started and not yet ended (in flight or waiting for a stream).
   uint32_t active_calls() const { return static_cast<uint32_t>(grpc_.active_calls()); }
   // The stream limit the pool plans with (pool_policy.h planning_limit inputs).

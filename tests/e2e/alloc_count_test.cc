@@ -2,6 +2,7 @@
 // warm-up, forwarding more requests must not call the global allocator on any shard thread.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -76,6 +77,63 @@ TEST(AllocCountTest, SteadyStateForwardingDoesNotAllocateOnShardThreads) {
   std::cerr << "allocations after warm-up: a " << *a_before << " -> " << *a_after << ", b " << *b_before
             << " -> " << *b_after << "\n";
   if (HasFailure()) std::cerr << topology.Logs();
+}
+
+// The broadcast cluster strategy (issue 9): each invocation fans out to two callee sidecars
+// from one shared request buffer; after the warm-up no shard thread of the caller or of either
+// callee calls the global allocator.
+TEST(AllocCountTest, SteadyStateBroadcastDoesNotAllocateOnShardThreads) {
+  if (!BinaryExists("ringsided-alloccount")) GTEST_FAIL() << BinPath("ringsided-alloccount") << " is not built";
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string nr_db = dir.File("nr.db");
+  uint16_t app_port = 0;
+  auto app = StartEchoApp(dir, &app_port);
+  ASSERT_TRUE(app.ok()) << app.status();
+  std::vector<Sidecar> callees;
+  for (int i = 0; i < 2; ++i) {
+    auto b = StartSidecar({.binary = "ringsided-alloccount", .app_id = "b", .app_port = app_port, .nr_db = nr_db}, dir);
+    ASSERT_TRUE(b.ok()) << b.status();
+    callees.push_back(std::move(*b));
+  }
+  const std::string config = dir.File("a.yaml");
+  std::ofstream(config) << "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nspec:\n  ringside:\n"
+                           "    multiCluster: {cluster: east, strategy: broadcast}\n";
+  auto a = StartSidecar({.binary = "ringsided-alloccount", .app_id = "a", .nr_db = nr_db, .extra_args = {"--config", config}},
+                        dir);
+  ASSERT_TRUE(a.ok()) << a.status();
+  // Both callees registered and in a's table: the answers say the call reached two.
+  const auto deadline = Clock::now() + 15s;
+  bool both = false;
+  while (!both && Clock::now() < deadline) {
+    auto r = Invoke(a->ports.http, "POST", "b", "echo", "ping", {}, 3s);
+    both = r.ok() && r->status() == 200 && r->header("Ringside-Broadcast-Instances") == "2";
+    if (!both) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(both) << "a did not broadcast to both callees within 15 s\n" << a->process->LogTail();
+
+  Drive(a->ports.http, 3000, 16);
+  Drive(a->ports.http, 3000, 16);
+  auto read_all = [&] {
+    std::vector<double> v;
+    v.push_back(ReadMetric(a->ports.metrics, kMetric).value_or(-1));
+    for (const Sidecar& b : callees) v.push_back(ReadMetric(b.ports.metrics, kMetric).value_or(-1));
+    return v;
+  };
+  const std::vector<double> before = read_all();
+  Drive(a->ports.http, 2000, 4);
+  // The discarded legs of the last calls may still be in flight: let them land.
+  std::this_thread::sleep_for(300ms);
+  const std::vector<double> after = read_all();
+  const char* names[] = {"caller a", "callee b0", "callee b1"};
+  for (size_t i = 0; i < before.size(); ++i) {
+    ASSERT_GE(before[i], 0) << "metric " << kMetric << " missing on " << names[i];
+    EXPECT_EQ(after[i] - before[i], 0) << names[i] << " allocated on a shard thread during 2000 broadcasts";
+  }
+  std::cerr << "broadcast allocations after warm-up: a " << before[0] << " -> " << after[0] << "\n";
+  const double calls = ReadMetric(a->ports.metrics, "ringside_broadcast_calls_total").value_or(0);
+  EXPECT_GE(calls, 8000) << "the calls were not broadcasts";
+  if (HasFailure()) std::cerr << a->process->LogTail();
 }
 
 }  // namespace

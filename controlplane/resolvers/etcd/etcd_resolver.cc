@@ -14,7 +14,8 @@ absl::Status EtcdResolver::start(const SelfRegistration& self, InstanceSink* sin
     return absl::UnavailableError(absl::StrCat("spec.nameResolution.configuration.endpoints: cannot ", what,
                                                " etcd at ", absl::StrJoin(options_.endpoints, ","), ": ", s.message()));
   };
-  if (options_.self_register) {
+  // An empty app id = watch only (ringside-sync reads the registry without joining it).
+  if (options_.self_register && !self.app_id.empty()) {
     InstanceRecord record;
     record.app_id = self.app_id;
     record.app_namespace = self.app_namespace.empty() ? "default" : self.app_namespace;

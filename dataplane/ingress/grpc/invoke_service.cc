@@ -282,6 +282,7 @@ bool InvokeServiceCall::build_request(const grpc::UnaryRequest& req, std::string
 }
 
 void InvokeServiceCall::on_invocation_response(std::string_view bytes) {
+  note_broadcast();
   if (!map_invoke_service_response(bytes, &answer_)) {
     fail_internal("malformed InternalInvokeResponse from the peer sidecar");
     return;
@@ -290,7 +291,12 @@ void InvokeServiceCall::on_invocation_response(std::string_view bytes) {
 }
 
 void InvokeServiceCall::on_invocation_error(int, std::string_view error_text) {
+  note_broadcast();
   fail_internal(error_text);
+}
+
+void InvokeServiceCall::note_broadcast() {
+  if (invocation_.broadcast()) broadcast_trailer_ = invocation_.broadcast_instances();
 }
 
 void InvokeServiceCall::fail_internal(std::string_view error_text) {
@@ -316,6 +322,12 @@ void InvokeServiceCall::deliver() {
   if (answered_) return;
   answered_ = true;
   svc_->timers.cancel(&deadline_);
+  if (broadcast_trailer_ >= 0) {
+    // After the mapping (which resets the answer): how many instances the broadcast reached.
+    char num[16];
+    int n = snprintf(num, sizeof num, "%lld", static_cast<long long>(broadcast_trailer_));
+    answer_.trailers.add("ringside-broadcast-instances", std::string_view(num, n > 0 ? n : 0));
+  }
   std::span<const grpc::Metadata> headers, trailers;
   // A failure to materialize (no memory) leaves a list empty rather than the call unanswered.
   if (!answer_.headers.materialize(&headers)) headers = {};

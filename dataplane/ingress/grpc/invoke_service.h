@@ -81,6 +81,8 @@ class InvokeServiceCall final : public grpc::ServedCall, public InvocationOwner 
   bool build_request(const grpc::UnaryRequest& req, std::string_view app_id,
                      std::string_view method, bool self_call);
   void fail_internal(std::string_view error_text);
+  // The outcome came from a broadcast: remember its count for the trailer.
+  void note_broadcast();
   void deliver();
   static void on_deadline(void* self);
 
@@ -92,6 +94,8 @@ class InvokeServiceCall final : public grpc::ServedCall, public InvocationOwner 
   GrpcAnswer answer_;            // what goes back
   shard::Timer deadline_;        // the client's grpc-timeout
   bool answered_ = false;        // answer delivered
+  int64_t broadcast_trailer_ = -1;  // instances a broadcast reached, sent as the
+                                    // ringside-broadcast-instances trailer (-1: not a broadcast)
 };
 
 // What GetMetadata reports (spec §9), gathered by main from the flags.

@@ -294,11 +294,13 @@ void HttpIngressConnection::invoke() {
 }
 
 void HttpIngressConnection::on_invocation_response(std::string_view internal_invoke_response) {
+  broadcast_header_ = invocation_.broadcast() ? static_cast<int64_t>(invocation_.broadcast_instances()) : -1;
   respond_invoke(internal_invoke_response);
   finish_request();
 }
 
 void HttpIngressConnection::on_invocation_error(int grpc_code, std::string_view error_text) {
+  broadcast_header_ = invocation_.broadcast() ? static_cast<int64_t>(invocation_.broadcast_instances()) : -1;
   respond_invoke_error(grpc_code == 7 ? 403 : 500, error_text);
   finish_request();
 }
@@ -334,6 +336,7 @@ bool HttpIngressConnection::write_invoke_head(const codec::InternalInvokeRespons
   bool ok = http1::append_status_line(out, status);
   // Response headers (§5.3), canonical keys as Go's HTTP server writes them.
   ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { r.for_each_header(f); });
+  ok = ok && append_broadcast_header(out);
   const bool grpc_error = code > 0 && code < 100;
   if (grpc_error) {
     // gRPC app error: protobuf-JSON of the Status (§5.6); details are not rendered yet.
@@ -375,6 +378,14 @@ bool HttpIngressConnection::write_invoke_head(const codec::InternalInvokeRespons
   return ok;
 }
 
+bool HttpIngressConnection::append_broadcast_header(mem::Buffer& out) const {
+  if (broadcast_header_ < 0) return true;
+  char num[16];
+  int n = snprintf(num, sizeof num, "%lld", static_cast<long long>(broadcast_header_));
+  return http1::append_header(out, "Ringside-Broadcast-Instances", std::string_view(num, n > 0 ? n : 0)) ==
+         http1::AppendHeader::kOk;
+}
+
 void HttpIngressConnection::respond_simple(int status, std::string_view content_type,
                                            std::string_view body) {
   mem::Buffer& out = tcp_->out();
@@ -382,6 +393,7 @@ void HttpIngressConnection::respond_simple(int status, std::string_view content_
   if (!content_type.empty()) {
     ok = ok && http1::append_header(out, "Content-Type", content_type) == http1::AppendHeader::kOk;
   }
+  ok = ok && append_broadcast_header(out);
   if (!keep_alive_) ok = ok && out.append("Connection: close\r\n");
   if (status_has_body(status)) ok = ok && http1::append_content_length(out, body.size());
   ok = ok && http1::append_end_of_head(out);
@@ -442,6 +454,7 @@ void HttpIngressConnection::finish_request() {
   invocation_.recycle(kKeepBufferBytes);
   stream_call_.recycle(kKeepBufferBytes);
   response_started_ = response_body_ = response_chunked_ = response_paused_ = false;
+  broadcast_header_ = -1;
   tcp_->resume_recv();  // a streamed body may have paused it
   if (!keep_alive_ || draining_) {
     state_ = State::kBusy;  // read nothing more

@@ -89,6 +89,8 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   bool write_invoke_head(const codec::InternalInvokeResponseView& r, bool stream_body,
                          std::string_view body, bool* body_follows);
   void respond_simple(int status, std::string_view content_type, std::string_view body);
+  // "Ringside-Broadcast-Instances: N" when the answer is a broadcast's (broadcast_header_).
+  bool append_broadcast_header(mem::Buffer& out) const;
   void respond_dapr_error(int status, std::string_view code, std::string_view message);
   void respond_invoke_error(int status, std::string_view error_text);
   void fail_protocol(int status);
@@ -125,6 +127,8 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   // The invocation in flight (kBusy).
   Invocation invocation_;          // resolve, CallLocal or self-call, built-in retry
   mem::Buffer target_;             // target id as the client wrote it (error messages)
+  int64_t broadcast_header_ = -1;  // instances a broadcast reached, for the answer's header
+                                   // (-1: the answer is not a broadcast's)
 
   // A streamed invocation (kStream, then kBusy).
   StreamingInvocation stream_call_;     // CallLocalStream toward the peer

@@ -3,6 +3,8 @@
 // arriving, and the answer is written back as it comes.
 #include <cstdio>
 
+#include "dataplane/caller/broadcast_targets.h"
+#include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/ingress/http/http_hash_key.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/http1/writer.h"
@@ -11,6 +13,11 @@
 #include "dataplane/runtime/sidecar_settings.h"
 
 namespace ringside::invoke {
+namespace {
+constexpr std::string_view kBroadcastUnaryOnlyHttp =
+    "the broadcast cluster strategy of this app id serves unary calls only, and this request "
+    "body is streamed (chunked, or above 1 MiB): send it with a Content-Length of at most 1 MiB";
+}  // namespace
 
 bool HttpIngressConnection::wants_streaming() const {
   switch (head_.body_kind) {
@@ -37,6 +44,17 @@ bool HttpIngressConnection::begin_stream() {
   if (t.app_id == s.app_id && (!t.has_namespace || t.app_namespace == s.app_namespace)) return false;
   target_.clear();
   if (!target_.append(t.app_id)) return false;
+  if (broadcast_strategy(*svc_->snapshots->current(), t.app_id)) {
+    // A broadcast sends one buffered request to every instance; a streamed body cannot be
+    // (it is never whole here). Answered before any byte reaches an app; the body is not read.
+    shard::ShardCounters::bump(svc_->counters->invoke_requests);
+    shard::ShardCounters::bump(svc_->counters->broadcast_rejected);
+    keep_alive_ = false;
+    state_ = State::kBusy;
+    respond_invoke_error(400, kBroadcastUnaryOnlyHttp);
+    finish_request();
+    return true;
+  }
   codec::InternalInvokeRequestFields fields;
   if (!build_request_fields(t, /*self_call=*/false, {}, &fields)) return false;  // buffered path answers 431
 

@@ -65,4 +65,16 @@ inline bool excluded(const PickRequest& req, uint64_t id) {
   return false;
 }
 
+// Whether `instances` holds one the picker's first stage would take: not excluded, not ejected
+// (picker.healthy), not in dial back-off. Cluster strategies ask it of a subset before
+// choosing between subsets; a linear scan, no allocation.
+inline bool any_usable(const Picker& picker, const PickRequest& req, std::span<const snapshot::Instance> instances) {
+  for (const snapshot::Instance& inst : instances) {
+    if (excluded(req, inst.id) || !picker.healthy(inst.id, req.now_ns)) continue;
+    if (req.dial && req.dial->backing_off(inst.addr)) continue;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace ringside::lb
