@@ -40,7 +40,7 @@ struct ControlPlaneOptions {
   // A synchronizer subscription will call publish_external. Until its first list arrives, the
   // local resolver's "none found" is held back (up to lookup_timeout from the lookup) so a call
   // to an app id only other clusters have does not fail while the sidecar is starting.
-  bool await_external = false;
+  bool await_external = false;                      // see above (sidecars with synchronizers)
 };
 
 class ControlPlane final : public resolvers::InstanceSink {

@@ -177,8 +177,8 @@ TEST(ExternalTableTest, RandomUpdateSequencesMatchRecomputing) {
   std::mt19937 rng(20261204);
   using Key = std::tuple<std::string, std::string, std::string>;  // app, cluster, address
   struct Value {
-    uint32_t weight;
-    bool unhealthy;
+    uint32_t weight;  // as the table reads it (0 -> 1)
+    bool unhealthy;   // the wire flag
   };
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   auto random_instance = [&] {
