@@ -98,11 +98,17 @@ void ControlPlane::publish_app(std::string app_id, std::string ns, std::vector<s
   AppKey key = key_of(app_id, ns);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    pending_.erase(key);
+    const Clock::time_point now = Clock::now();
+    Clock::time_point since = now;
+    if (auto it = pending_.find(key); it != pending_.end()) {
+      since = it->second;
+      pending_.erase(it);
+    }
     if (instances.empty()) {
       per_app_.erase(key);
-      absent_[key] = Clock::now() + options_.negative_ttl;
+      none_found(key, since, now);
     } else {
+      held_.erase(key);
       absent_.erase(key);
       per_app_[std::move(key)] = std::move(instances);
     }
@@ -120,11 +126,26 @@ void ControlPlane::publish_external(std::vector<snapshot::Instance> instances) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     external_ = std::move(instances);
-    // A lookup waiting on the local resolver is answered by the table now if the external list
-    // has the app id; the local answer, when it comes, still lands (publish_app).
+    external_received_ = true;
+    // Local "none found" answers held back for this list: the table now has the app id, or
+    // nobody has it. A lookup still waiting on the local resolver is answered by the table if
+    // the list has the app id; the local answer, when it comes, still lands (publish_app).
+    const Clock::time_point now = Clock::now();
+    for (const auto& [key, since] : held_) {
+      if (!known_externally(key)) absent_[key] = now + options_.negative_ttl;
+    }
+    held_.clear();
     dirty_ = true;
   }
   wake();
+}
+
+void ControlPlane::none_found(const AppKey& key, Clock::time_point since, Clock::time_point now) {
+  if (options_.await_external && !external_received_ && now - since < options_.lookup_timeout) {
+    held_.emplace(key, since);
+    return;
+  }
+  absent_[key] = now + options_.negative_ttl;
 }
 
 bool ControlPlane::known_externally(const AppKey& key) const {
@@ -163,7 +184,7 @@ absl::Status ControlPlane::refresh_listing() {
       if (namespace_aware_) listed.emplace(AppKey{i.app_id, ""}, true);
     }
     for (const auto& [key, since] : pending_) {
-      if (!listed.contains(key)) absent_[key] = now + options_.negative_ttl;
+      if (!listed.contains(key)) none_found(key, since, now);
     }
     pending_.clear();
   }
@@ -182,7 +203,7 @@ void ControlPlane::take_lookup_requests(Clock::time_point now) {
     std::lock_guard<std::mutex> lock(mu_);
     for (AppKey& key : to_look_up) {
       // Already answered (the shard raced a publish and will see it) or already being asked.
-      if (per_app_.contains(key) || absent_.contains(key) || pending_.contains(key)) continue;
+      if (per_app_.contains(key) || absent_.contains(key) || pending_.contains(key) || held_.contains(key)) continue;
       bool listed = false;
       for (const snapshot::Instance& i : all_) {
         if (i.app_id == key.app_id && (key.app_namespace.empty() || i.app_namespace == key.app_namespace)) {
@@ -208,6 +229,16 @@ void ControlPlane::expire(Clock::time_point now) {
   for (auto it = absent_.begin(); it != absent_.end();) {
     if (it->second <= now) {
       absent_.erase(it++);
+      dirty_ = true;
+    } else {
+      ++it;
+    }
+  }
+  // The first external list is late: parked calls must not wait past their bound either.
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (now - it->second >= options_.lookup_timeout) {
+      absent_[it->first] = now + options_.negative_ttl;
+      held_.erase(it++);
       dirty_ = true;
     } else {
       ++it;
@@ -291,6 +322,7 @@ void ControlPlane::run() {
       std::lock_guard<std::mutex> lock(mu_);
       for (const auto& [key, until] : absent_) wake_at = std::min(wake_at, until);
       for (const auto& [key, since] : pending_) wake_at = std::min(wake_at, since + options_.lookup_timeout);
+      for (const auto& [key, since] : held_) wake_at = std::min(wake_at, since + options_.lookup_timeout);
     }
     const auto wait = std::chrono::duration_cast<milliseconds>(wake_at - Clock::now());
     pollfd pfd{wake_fd_, POLLIN, 0};

@@ -37,6 +37,10 @@ struct ControlPlaneOptions {
   dns::HostResolver* host_resolver = nullptr;       // binds host-name addresses (not owned; nullptr = drop them, logged)
   snapshot::LoadBalancing load_balancing;           // per-app policies built into every table (spec.ringside.loadBalancing)
   snapshot::ClusterSettings clusters;               // own cluster and strategies built into every table (spec.ringside.multiCluster)
+  // A synchronizer subscription will call publish_external. Until its first list arrives, the
+  // local resolver's "none found" is held back (up to lookup_timeout from the lookup) so a call
+  // to an app id only other clusters have does not fail while the sidecar is starting.
+  bool await_external = false;                      // see above (sidecars with synchronizers)
 };
 
 class ControlPlane final : public resolvers::InstanceSink {
@@ -100,6 +104,9 @@ class ControlPlane final : public resolvers::InstanceSink {
   AppKey key_of(std::string_view app_id, std::string_view ns) const;
   // Whether the external list has an instance for key (mu_ held).
   bool known_externally(const AppKey& key) const;
+  // The local resolver found no instance for key, asked at `since` (mu_ held): published as
+  // absent, or held back while the first external list is awaited.
+  void none_found(const AppKey& key, Clock::time_point since, Clock::time_point now);
   void log_status(std::string_view what, const absl::Status& status);
 
   std::unique_ptr<resolvers::Resolver> resolver_;  // the backend
@@ -128,6 +135,8 @@ class ControlPlane final : public resolvers::InstanceSink {
   std::vector<snapshot::Instance> all_;                                    // listing or publish_all
   absl::flat_hash_map<AppKey, std::vector<snapshot::Instance>> per_app_;   // publish_app, non-empty
   std::vector<snapshot::Instance> external_;                               // publish_external, other clusters only
+  bool external_received_ = false;                                         // publish_external was called once
+  absl::flat_hash_map<AppKey, Clock::time_point> held_;                    // none found locally, awaiting the external list; asked since
   absl::flat_hash_map<AppKey, Clock::time_point> absent_;                  // none found, until then
   absl::flat_hash_map<AppKey, Clock::time_point> pending_;                 // lookups asked, since then
   bool dirty_ = true;                                                      // rebuild needed

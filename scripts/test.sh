@@ -25,17 +25,19 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j2 -E '^shards2[.]'
 
 echo "== stage 3: TSan build, snapshot churn and control-plane loop ($(date -u +%H:%M:%S))"
+# Debian's gRPC and Abseil are not TSan-instrumented: their internals are suppressed (see the file).
+tsan_options="halt_on_error=1 suppressions=$PWD/tools/sanitizers/tsan.supp"
 cmake --preset tsan >/dev/null
 cmake --build build-tsan -j"$jobs" --target controlplane_snapshot_test controlplane_loop_test \
   dns_host_resolver_test dns_resolvers_test consul_resolver_double_test external_resolver_test
-TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/controlplane_snapshot_test
-TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/controlplane_loop_test
+TSAN_OPTIONS="$tsan_options" build-tsan/bin/controlplane_snapshot_test
+TSAN_OPTIONS="$tsan_options" build-tsan/bin/controlplane_loop_test
 # The DNS client's thread against callers and resolvers (real dnsmasq).
-TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/dns_host_resolver_test
-TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/dns_resolvers_test
-TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/consul_resolver_double_test  # resolver worker vs control thread
+TSAN_OPTIONS="$tsan_options" build-tsan/bin/dns_host_resolver_test
+TSAN_OPTIONS="$tsan_options" build-tsan/bin/dns_resolvers_test
+TSAN_OPTIONS="$tsan_options" build-tsan/bin/consul_resolver_double_test  # resolver worker vs control thread
 # The sync subscriber's gRPC thread feeding the control thread (publish_external).
-TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/external_resolver_test
+TSAN_OPTIONS="$tsan_options" build-tsan/bin/external_resolver_test
 
 echo "== stage 4: libFuzzer targets (bounded runs) ($(date -u +%H:%M:%S))"
 cmake --preset fuzz >/dev/null

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,9 @@ int run(const ringside::sync::SyncConfig& cfg) {
   int bound_port = 0;
   builder.AddListeningPort(cfg.listen, grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&service);
+  // A whole cluster's table travels in one ExportRequest: allow large clusters (gRPC's default
+  // is 4 MiB, ~50k instances).
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   // Dead subscribers and importers are noticed by keepalive pings, not only at the next write.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
@@ -84,6 +88,9 @@ int run(const ringside::sync::SyncConfig& cfg) {
     }
   }
 
+  std::set<std::string> peer_names;
+  for (const auto& p : cfg.peers) peer_names.insert(p.cluster);
+  state.begin_warmup(peer_names, std::chrono::steady_clock::now() + cfg.export_ttl);
   std::vector<std::unique_ptr<ringside::sync::Exporter>> exporters;
   for (const auto& p : cfg.peers) {
     exporters.push_back(std::make_unique<ringside::sync::Exporter>(
@@ -112,7 +119,9 @@ int run(const ringside::sync::SyncConfig& cfg) {
   }
   state.shutdown();
   for (auto& e : exporters) e->stop();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // Subscribe calls end at once with UNAVAILABLE (state.shutdown()); Export calls sit in Read
+  // and are cancelled at this deadline, so peers notice quickly and start their TTL.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
   server->Wait();
   reader.stop();
   metrics.stop();

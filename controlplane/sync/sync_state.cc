@@ -43,6 +43,18 @@ void SyncState::set_registry_error(bool failing) {
   registry_failing_ = failing;
 }
 
+void SyncState::begin_warmup(std::set<std::string> peers, TimePoint until) {
+  std::lock_guard<std::mutex> lock(mu_);
+  awaited_peers_ = std::move(peers);
+  warm_until_ = until;
+  warming_ = !awaited_peers_.empty();
+}
+
+bool SyncState::warming() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return warming_;
+}
+
 uint64_t SyncState::import_open(const std::string& cluster, TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
   return imports_.open_stream(cluster, now);
@@ -55,6 +67,10 @@ bool SyncState::import_apply(const std::string& cluster, uint64_t stream, const 
   if (!imports_.apply(cluster, stream, request, now, &changed)) return false;
   ++exports_received_[cluster];
   if (changed) republish_locked();
+  if (warming_ && awaited_peers_.erase(cluster) > 0 && awaited_peers_.empty()) {
+    warming_ = false;
+    changed_.notify_all();
+  }
   return true;
 }
 
@@ -66,6 +82,10 @@ void SyncState::import_close(const std::string& cluster, uint64_t stream, TimePo
 void SyncState::expire(TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
   if (imports_.expire(now)) republish_locked();
+  if (warming_ && now >= warm_until_) {
+    warming_ = false;  // a peer that is down does not keep the others' instances from sidecars
+    changed_.notify_all();
+  }
 }
 
 void SyncState::republish_locked() {
@@ -130,8 +150,9 @@ void SyncState::unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
 
 std::optional<v1::TableUpdate> SyncState::next_update(Subscriber* s, TimePoint deadline) {
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait_until(lock, deadline, [&] { return stopping_ || s->needs_full || !s->queue.empty(); });
-  if (stopping_) return std::nullopt;
+  changed_.wait_until(lock, deadline,
+                      [&] { return stopping_ || (!warming_ && (s->needs_full || !s->queue.empty())); });
+  if (stopping_ || warming_) return std::nullopt;
   if (s->needs_full) {
     s->needs_full = false;
     s->queue.clear();
@@ -217,6 +238,8 @@ std::string SyncState::metrics_text() const {
                   "# TYPE ringside_sync_exports_received_total counter\n");
   for (const auto& [peer, n] : exports_received_)
     absl::StrAppend(&out, "ringside_sync_exports_received_total", cluster_label(peer), " ", n, "\n");
+  absl::StrAppend(&out, "# HELP ringside_sync_warming 1 while subscribers wait for the peers' first exports after start.\n",
+                  "# TYPE ringside_sync_warming gauge\n", "ringside_sync_warming ", warming_ ? 1 : 0, "\n");
   absl::StrAppend(&out, "# HELP ringside_sync_registry_up Whether the last read of the own registry succeeded.\n",
                   "# TYPE ringside_sync_registry_up gauge\n", "ringside_sync_registry_up ",
                   (local_version_ != 0 && !registry_failing_) ? 1 : 0, "\n");

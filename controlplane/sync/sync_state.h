@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,12 @@ class SyncState {
   // Blocks until the local version differs from `known`, `deadline` passes or shutdown().
   void wait_local_change(uint64_t known, TimePoint deadline);
   void set_registry_error(bool failing);  // the registry could not be read (for /healthz)
+
+  // Start-up warm-up: no subscriber gets a FULL until every peer in `peers` exported once or
+  // `until` passed, so a restarted synchronizer never tells its sidecars that the other
+  // clusters are empty while the peers are still reconnecting.
+  void begin_warmup(std::set<std::string> peers, TimePoint until);
+  bool warming() const;
 
   // ---- imports: Export streams from peers ----
   uint64_t import_open(const std::string& cluster, TimePoint now);
@@ -105,6 +112,9 @@ class SyncState {
   std::map<std::string, bool> export_connected_;          // peer cluster -> our Export stream is up
   std::map<std::string, uint64_t> exports_sent_;          // peer cluster -> ExportRequests sent
   std::map<std::string, uint64_t> exports_received_;      // peer cluster -> ExportRequests applied
+  bool warming_ = false;                // begin_warmup() and not yet warm
+  std::set<std::string> awaited_peers_; // peers that have not exported since start
+  TimePoint warm_until_{};              // warm-up ends at the latest here
   uint64_t fulls_for_lag_ = 0;          // FULLs sent because a subscriber's queue overflowed
   uint64_t subscribers_refused_ = 0;    // Subscribe calls refused at max_subscribers
 };

@@ -5,7 +5,9 @@
 #include <span>
 #include <cstdio>
 
+#include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/upstream/pool_dial_state.h"
 #include "dataplane/upstream/call_health.h"
 #include "dataplane/upstream/peer_choice.h"
 #include "dataplane/mapping/rpc_error_text.h"
@@ -89,7 +91,7 @@ void Invocation::attempt() {
     return;
   }
   if (peer.outcome == PeerChoice::Outcome::kBroadcast) {
-    start_broadcast();
+    start_broadcast(peer);
     return;
   }
   shard::ShardCounters::bump(svc_->counters->peer_calls);
@@ -110,8 +112,19 @@ void Invocation::attempt() {
   }
 }
 
-void Invocation::start_broadcast() {
-  const std::string_view ns = target_.view().substr(app_id_len_);
+void Invocation::start_broadcast(const PeerChoice& peer) {
+  std::string_view ns = target_.view().substr(app_id_len_);
+  if (ns.empty()) ns = svc_->settings->app_namespace;
+  // No usable instance in any cluster (all ejected or in dial back-off): the error every
+  // strategy gives when it has nothing usable, naming the strategy. A broadcast never falls
+  // back to one pick, nor to a panic fan-out.
+  const upstream::PoolDialState dial(svc_->peers);
+  const lb::PickRequest req{.app_id = app_id(), .app_namespace = ns, .dial = &dial, .now_ns = shard::monotonic_ns()};
+  if (!svc_->picker || !lb::any_usable(*svc_->picker, req, svc_->snapshots->current()->find_pool(app_id(), ns).instances)) {
+    char text[512];
+    fail(-1, cluster_refusal_text(peer, app_id(), text), /*retryable=*/false);
+    return;
+  }
   BroadcastTarget targets[kMaxBroadcastFanOut];
   const size_t n = broadcast_targets(svc_, app_id(), ns, targets);
   if (n == 0) {  // choose_peer said kBroadcast, so the table lists instances: not expected

@@ -82,8 +82,9 @@ class Invocation final : public upstream::PeerCall,
  private:
   void attempt();
   // choose_peer said the app id's strategy is broadcast: the call fans out to
-  // broadcast_targets() (the request buffer goes with it).
-  void start_broadcast();
+  // broadcast_targets() (the request buffer goes with it), or fails naming the strategy when no
+  // instance is usable.
+  void start_broadcast(const PeerChoice& peer);
   // Tells the picker the call to instance_ ended (once per noted start).
   void end_noted_call(lb::CallOutcome outcome);
   static void on_retry_timer(void* self);

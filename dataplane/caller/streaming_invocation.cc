@@ -50,13 +50,11 @@ StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, s
     if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, "no host found with the given ID");
     return Start::kFailed;
   }
-  if (choice.outcome == PeerChoice::Outcome::kNoClusterInstance) {
+  if (choice.outcome == PeerChoice::Outcome::kNoClusterInstance || choice.outcome == PeerChoice::Outcome::kBroadcast) {
+    // kBroadcast: the HTTP ingress refuses streamed bodies to broadcast app ids before this
+    // (http_ingress_stream.cc); reaching it anyway fails rather than picking one instance.
     char text[512];
     if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, cluster_refusal_text(choice, app_id, text));
-    return Start::kFailed;
-  }
-  if (choice.outcome == PeerChoice::Outcome::kBroadcast) {
-    if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, "cluster strategy broadcast is not supported yet");
     return Start::kFailed;
   }
   if (choice.conn && choice.conn->unary_only()) {

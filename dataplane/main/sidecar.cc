@@ -308,6 +308,7 @@ int run_sidecar(config::Options o) {
   control_options.clusters.local_cluster = mc.cluster;
   control_options.clusters.strategies = mc.strategies;
   control_options.clusters.multi_cluster = !mc.cluster.empty();
+  control_options.await_external = mc.enabled();  // early calls to other clusters' apps wait for the first table
   ControlPlane control(*std::move(resolver), &registry, control_options);
   // The external resolver: other clusters' instances from ringside-sync, merged into our table.
   std::unique_ptr<resolvers::external::SyncSubscriber> subscriber;

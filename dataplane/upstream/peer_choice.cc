@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <iterator>
+#include <utility>
 
 #include "absl/hash/hash.h"
 #include "dataplane/runtime/sidecar_settings.h"
@@ -32,30 +33,34 @@ using Subset = snapshot::InstanceTable::Subset;
 
 ClusterStrategy strategy_in(const snapshot::InstanceTable* table, std::string_view app_id) {
   const snapshot::ClusterSettings& clusters = table->clusters();
-  return clusters.local_cluster.empty() ? ClusterStrategy::kLocalFirst : clusters.strategies.for_app(app_id);
+  if (clusters.local_cluster.empty()) return ClusterStrategy::kLocalFirst;
+  // No per-app override (the usual case): skip hashing the app id.
+  return clusters.strategies.apps.empty() ? clusters.strategies.defaults : clusters.strategies.for_app(app_id);
 }
 
-// The instance the strategy sends the call to. The first subset is taken while it has a usable
-// instance (picker stage 1), then the second; with none usable in either, the picker's later
-// stages (excluded but healthy, panic) run within the first non-empty subset the strategy
-// allows, so a strategy never widens itself under panic.
+// The instance the strategy sends the call to. A usable instance of the first subset (picker
+// stage 1), else one of the second; with none usable in either, the picker's later stages
+// (excluded but healthy, panic) run within the first non-empty subset the strategy allows, so a
+// strategy never widens itself under panic.
+// Each subset keeps its own round-robin cursor (salt 0 local, 1 external).
 const snapshot::Instance* pick_by_strategy(lb::Picker* picker, const lb::PickRequest& base, const Subset& first,
-                                           const Subset& second) {
+                                           uint32_t first_salt, const Subset& second) {
   lb::PickRequest req = base;
-  const Subset* chosen = nullptr;
-  if (lb::any_usable(*picker, req, first.instances)) {
-    chosen = &first;
-  } else if (lb::any_usable(*picker, req, second.instances)) {
-    chosen = &second;
-  } else {
-    chosen = first.instances.empty() ? &second : &first;
+  const uint32_t second_salt = first_salt ^ 1;
+  for (auto [s, salt] : {std::pair{&first, first_salt}, std::pair{&second, second_salt}}) {
+    if (s->instances.empty()) continue;
+    req.balancing = s->balancing;
+    req.cursor_salt = salt;
+    if (const snapshot::Instance* inst = picker->pick_usable(req, s->instances)) return inst;
   }
-  if (chosen->instances.empty()) return nullptr;
-  req.balancing = chosen->balancing;
-  const snapshot::Instance* inst = picker->pick(req, chosen->instances);
+  const Subset& chosen = first.instances.empty() ? second : first;
+  if (chosen.instances.empty()) return nullptr;
+  req.balancing = chosen.balancing;
+  req.cursor_salt = first.instances.empty() ? second_salt : first_salt;
+  const snapshot::Instance* inst = picker->pick(req, chosen.instances);
   if (!inst && !req.exclude.empty()) {
     req.exclude = {};
-    inst = picker->pick(req, chosen->instances);
+    inst = picker->pick(req, chosen.instances);
   }
   return inst;
 }
@@ -65,10 +70,10 @@ const snapshot::Instance* pick_by_strategy(lb::Picker* picker, const lb::PickReq
 const snapshot::Instance* pick_in_clusters(lb::Picker* picker, const lb::PickRequest& req,
                                            const snapshot::InstanceTable::Pool& pool, snapshot::ClusterStrategy strategy) {
   switch (strategy) {
-    case ClusterStrategy::kLocalFirst: return pick_by_strategy(picker, req, pool.local, pool.external);
-    case ClusterStrategy::kExternalFirst: return pick_by_strategy(picker, req, pool.external, pool.local);
-    case ClusterStrategy::kLocalOnly: return pick_by_strategy(picker, req, pool.local, {});
-    case ClusterStrategy::kExternalOnly: return pick_by_strategy(picker, req, pool.external, {});
+    case ClusterStrategy::kLocalFirst: return pick_by_strategy(picker, req, pool.local, 0, pool.external);
+    case ClusterStrategy::kExternalFirst: return pick_by_strategy(picker, req, pool.external, 1, pool.local);
+    case ClusterStrategy::kLocalOnly: return pick_by_strategy(picker, req, pool.local, 0, {});
+    case ClusterStrategy::kExternalOnly: return pick_by_strategy(picker, req, pool.external, 1, {});
     case ClusterStrategy::kBroadcast: break;
   }
   return nullptr;
@@ -79,12 +84,19 @@ snapshot::ClusterStrategy cluster_strategy(const ShardServices* svc, std::string
 }
 
 std::string_view cluster_refusal_text(const PeerChoice& c, std::string_view app_id, std::span<char> buf) {
-  const bool local = c.strategy == ClusterStrategy::kLocalOnly;
   const std::string_view strategy = snapshot::to_string(c.strategy);
-  const int n = snprintf(buf.data(), buf.size(), "no usable instance of app id %.*s %s the local cluster \"%.*s\" (cluster strategy %.*s)",
-                         static_cast<int>(app_id.size() > 200 ? 200 : app_id.size()), app_id.data(),
-                         local ? "in" : "outside", static_cast<int>(c.local_cluster.size() > 200 ? 200 : c.local_cluster.size()),
-                         c.local_cluster.data(), static_cast<int>(strategy.size()), strategy.data());
+  const int id_len = static_cast<int>(app_id.size() > 200 ? 200 : app_id.size());
+  int n = 0;
+  if (c.strategy == ClusterStrategy::kBroadcast) {
+    n = snprintf(buf.data(), buf.size(), "no usable instance of app id %.*s in any cluster (cluster strategy broadcast)",
+                 id_len, app_id.data());
+  } else {
+    const bool local = c.strategy == ClusterStrategy::kLocalOnly;
+    n = snprintf(buf.data(), buf.size(), "no usable instance of app id %.*s %s the local cluster \"%.*s\" (cluster strategy %.*s)",
+                 id_len, app_id.data(), local ? "in" : "outside",
+                 static_cast<int>(c.local_cluster.size() > 200 ? 200 : c.local_cluster.size()), c.local_cluster.data(),
+                 static_cast<int>(strategy.size()), strategy.data());
+  }
   if (n <= 0 || buf.empty()) return {};
   return std::string_view(buf.data(), std::min<size_t>(static_cast<size_t>(n), buf.size() - 1));
 }

@@ -78,7 +78,8 @@ size_t broadcast_targets(ShardServices* svc, std::string_view app_id, std::strin
                          std::span<BroadcastTarget> out);
 
 // The message for kNoClusterInstance, e.g. `no usable instance of app id b in the local cluster
-// "east" (cluster strategy local-only)`, written into `buf` (truncated to fit).
+// "east" (cluster strategy local-only)`, and for a kBroadcast the caller could not fan out (no
+// usable instance in any cluster), written into `buf` (truncated to fit).
 std::string_view cluster_refusal_text(const PeerChoice& c, std::string_view app_id, std::span<char> buf);
 
 // The UNAVAILABLE text for a choice without a connection (kUnreachable, kOverloaded), as the

@@ -222,7 +222,11 @@ TEST_F(ClusterStrategyTest, ACallTheLocalPeerMayHaveDeliveredIsNotReplayedInTheO
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status(), 500) << r->body;  // failed, not answered by west
   EXPECT_EQ(Served(2), west_before) << "the possibly delivered call was replayed in west";
-  // The next call (a new one) moves to west.
+  // Once a has dropped the dead connection, the next call (a new one) moves to west. (Sent
+  // before that, it can go out on the dying connection and fail as "connection closed".)
+  const auto closed_by = Clock::now() + 10s;
+  while (Clock::now() < closed_by && AMetric("ringside_peer_connections") != 0) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(AMetric("ringside_peer_connections"), 0);
   EXPECT_EQ(CallB(1), 0);
   EXPECT_EQ(Served(2), west_before + 1);
 }

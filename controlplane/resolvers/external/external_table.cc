@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace ringside::resolvers::external {
@@ -21,12 +22,29 @@ ExternalTable::Attributes ExternalTable::attributes_of(const ringside::sync::v1:
   return Attributes{i.weight() == 0 ? 1u : i.weight(), !i.unhealthy()};
 }
 
-absl::Status ExternalTable::apply(const TableUpdate& update, bool* changed) {
+absl::Status ExternalTable::apply(const TableUpdate& update, bool* changed, Clock::time_point now) {
   *changed = false;
   if (update.kind() == TableUpdate::FULL) {
     std::map<Key, Attributes> next;
-    for (const ringside::sync::v1::Instance& i : update.upserts()) next[key_of(i)] = attributes_of(i);
-    *changed = next != entries_;
+    absl::flat_hash_set<std::string> clusters;  // the clusters the new table speaks for
+    for (const ringside::sync::v1::Instance& i : update.upserts()) {
+      next[key_of(i)] = attributes_of(i);
+      clusters.insert(i.cluster());
+    }
+    // What the sidecar sees is entries + carried; compare that before and after.
+    std::map<Key, Attributes> seen_before = carried_;
+    for (const auto& [k, a] : entries_) seen_before.insert_or_assign(k, a);
+    if (!epoch_.empty() && update.epoch() != epoch_ && carry_over_.count() > 0) {
+      // A new synchronizer run: keep what it does not know about yet, for a while.
+      for (const auto& [key, a] : entries_) {
+        if (!clusters.contains(std::get<3>(key))) carried_[key] = a;
+      }
+      if (!carried_.empty()) carried_until_ = now + carry_over_;
+    }
+    std::erase_if(carried_, [&](const auto& entry) { return clusters.contains(std::get<3>(entry.first)); });
+    std::map<Key, Attributes> seen_after = carried_;
+    for (const auto& [k, a] : next) seen_after.insert_or_assign(k, a);
+    *changed = seen_before != seen_after;
     entries_ = std::move(next);
     epoch_ = update.epoch();
     version_ = update.version();
@@ -66,18 +84,51 @@ absl::Status ExternalTable::apply(const TableUpdate& update, bool* changed) {
   }
   for (const auto& [key, was] : before) {
     auto it = entries_.find(key);
-    std::optional<Attributes> now = it == entries_.end() ? std::nullopt : std::optional<Attributes>(it->second);
-    if (now != was) *changed = true;
+    std::optional<Attributes> is = it == entries_.end() ? std::nullopt : std::optional<Attributes>(it->second);
+    if (is != was) *changed = true;
   }
+  if (drop_carried_clusters(update)) *changed = true;
   version_ = update.version();
   return absl::OkStatus();
 }
 
+bool ExternalTable::drop_carried_clusters(const TableUpdate& update) {
+  if (carried_.empty()) return false;
+  absl::flat_hash_set<std::string> clusters;
+  for (const ringside::sync::v1::Instance& i : update.upserts()) clusters.insert(i.cluster());
+  bool dropped = false;
+  for (auto it = carried_.begin(); it != carried_.end();) {
+    if (clusters.contains(std::get<3>(it->first))) {
+      // Still listed under the same key by the synchronizer: no change the sidecar can see.
+      dropped |= !entries_.contains(it->first) || !(entries_.at(it->first) == it->second);
+      it = carried_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+bool ExternalTable::expire_carried(Clock::time_point now) {
+  if (carried_.empty() || now < carried_until_) return false;
+  bool visible = false;  // an entry with the same key hides its carried copy
+  for (const auto& [key, a] : carried_) visible |= !entries_.contains(key);
+  carried_.clear();
+  return visible;
+}
+
+std::optional<ExternalTable::Clock::time_point> ExternalTable::carried_until() const {
+  if (carried_.empty()) return std::nullopt;
+  return carried_until_;
+}
+
 std::vector<snapshot::Instance> ExternalTable::instances(size_t* skipped) const {
+  std::map<Key, Attributes> all = carried_;
+  for (const auto& [key, a] : entries_) all.insert_or_assign(key, a);
   std::vector<snapshot::Instance> out;
-  out.reserve(entries_.size());
+  out.reserve(all.size());
   size_t bad = 0;
-  for (const auto& [key, a] : entries_) {
+  for (const auto& [key, a] : all) {
     const auto& [app_id, ns, address, cluster] = key;
     absl::StatusOr<snapshot::Instance> i = snapshot::make_instance(app_id, ns, address, cluster, a.weight);
     if (!i.ok()) {

@@ -1,6 +1,8 @@
 #include "controlplane/resolvers/external/sync_subscriber.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -65,7 +67,7 @@ absl::Status from_grpc(const grpc::Status& s) {
 }  // namespace
 
 SyncSubscriber::SyncSubscriber(SubscriberOptions options, Deliver deliver, Log log)
-    : options_(std::move(options)), deliver_(std::move(deliver)), log_(std::move(log)) {
+    : options_(std::move(options)), deliver_(std::move(deliver)), log_(std::move(log)), table_(options_.carry_over) {
   for (const std::string& target : options_.synchronizers) {
     channels_.push_back(make_channel(target, options_.connect_timeout, options_.max_backoff));
   }
@@ -79,12 +81,14 @@ absl::Status SyncSubscriber::start() {
   }
   if (thread_.joinable()) return absl::OkStatus();
   thread_ = std::thread([this] { run(); });
+  expiry_thread_ = std::thread([this] { expire_carried(); });
   return absl::OkStatus();
 }
 
 void SyncSubscriber::stop() {
   active_.stop_and_cancel();
   if (thread_.joinable()) thread_.join();
+  if (expiry_thread_.joinable()) expiry_thread_.join();
   connected_.store(false, std::memory_order_relaxed);
 }
 
@@ -96,7 +100,38 @@ void SyncSubscriber::log(const std::string& line) const {
   }
 }
 
-absl::Status SyncSubscriber::subscribe_once(size_t index, ExternalTable* table, bool* out_of_step) {
+void SyncSubscriber::deliver_locked(const std::string& source) {
+  size_t skipped = 0;
+  std::vector<snapshot::Instance> list = table_.instances(&skipped);
+  if (skipped > 0) {
+    log(absl::StrCat("external resolver: ", source, ": ", skipped, " instances without a host:port address ignored"));
+  }
+  instances_.store(list.size(), std::memory_order_relaxed);
+  deliver_(std::move(list));
+}
+
+void SyncSubscriber::expire_carried() {
+  using std::chrono::milliseconds;
+  while (true) {
+    milliseconds wait{1000};  // nothing carried: look again later
+    {
+      std::lock_guard<std::mutex> lock(table_mu_);
+      if (std::optional<ExternalTable::Clock::time_point> until = table_.carried_until()) {
+        wait = std::max(milliseconds(1), std::chrono::ceil<milliseconds>(*until - ExternalTable::Clock::now()));
+      }
+    }
+    if (!stop_signal_.sleep_for(wait)) return;
+    std::lock_guard<std::mutex> lock(table_mu_);
+    const size_t carried = table_.carried();
+    if (table_.expire_carried(ExternalTable::Clock::now())) {
+      log(absl::StrCat("external resolver: dropped ", carried, " instances of clusters the synchronizer has not listed since it restarted (",
+                       options_.carry_over.count(), " ms)"));
+      deliver_locked("carry-over expiry");
+    }
+  }
+}
+
+absl::Status SyncSubscriber::subscribe_once(size_t index, bool* out_of_step) {
   *out_of_step = false;
   const std::string& target = options_.synchronizers[index];
   std::shared_ptr<grpc::Channel> channel = channels_[index];
@@ -106,8 +141,11 @@ absl::Status SyncSubscriber::subscribe_once(size_t index, ExternalTable* table, 
   SubscribeRequest request;
   request.set_cluster(options_.cluster);
   request.set_app_id(options_.app_id);
-  request.set_epoch(table->epoch());
-  request.set_known_version(table->version());
+  {
+    std::lock_guard<std::mutex> lock(table_mu_);
+    request.set_epoch(table_.epoch());
+    request.set_known_version(table_.version());
+  }
   if (!active_.begin(&ctx)) return absl::CancelledError("stopping");
   std::unique_ptr<grpc::ClientReader<TableUpdate>> reader = stub->Subscribe(&ctx, request);
 
@@ -115,8 +153,9 @@ absl::Status SyncSubscriber::subscribe_once(size_t index, ExternalTable* table, 
   TableUpdate update;
   while (reader->Read(&update)) {
     updates_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(table_mu_);
     bool changed = false;
-    if (absl::Status s = table->apply(update, &changed); !s.ok()) {
+    if (absl::Status s = table_.apply(update, &changed); !s.ok()) {
       ended = absl::FailedPreconditionError(absl::StrCat("resubscribing: ", s.message()));
       *out_of_step = true;
       ctx.TryCancel();
@@ -124,24 +163,24 @@ absl::Status SyncSubscriber::subscribe_once(size_t index, ExternalTable* table, 
     }
     if (!connected_.exchange(true, std::memory_order_relaxed)) {
       subscriptions_.fetch_add(1, std::memory_order_relaxed);
-      log(absl::StrCat("external resolver: connected to synchronizer ", target, " (cluster ", options_.cluster,
-                       "): ", table->size(), " instances of ", update.clusters(), " other clusters"));
-    }
-    if (changed) {
-      size_t skipped = 0;
-      std::vector<snapshot::Instance> list = table->instances(&skipped);
-      if (skipped > 0) {
-        log(absl::StrCat("external resolver: synchronizer ", target, ": ", skipped,
-                         " instances without a host:port address ignored"));
+      std::string carried;
+      if (table_.carried() > 0) {
+        carried = absl::StrCat(" (+", table_.carried(), " carried over from before its restart for up to ",
+                               options_.carry_over.count(), " ms)");
       }
-      instances_.store(list.size(), std::memory_order_relaxed);
-      deliver_(std::move(list));
+      log(absl::StrCat("external resolver: connected to synchronizer ", target, " (cluster ", options_.cluster,
+                       "): ", table_.size() - table_.carried(), " instances of ", update.clusters(), " other clusters",
+                       carried));
     }
+    if (changed) deliver_locked(absl::StrCat("synchronizer ", target));
   }
   // Drain to Finish: after a cancel Read returns false at once.
   grpc::Status status = reader->Finish();
   active_.end();
-  table->stream_ended();
+  {
+    std::lock_guard<std::mutex> lock(table_mu_);
+    table_.stream_ended();
+  }
   if (!ended.ok()) return ended;
   absl::Status s = from_grpc(status);
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
@@ -152,21 +191,25 @@ absl::Status SyncSubscriber::subscribe_once(size_t index, ExternalTable* table, 
 }
 
 void SyncSubscriber::run() {
-  ExternalTable table;
   etcd::Backoff backoff(options_.max_backoff);
   size_t index = 0;
   absl::StatusCode last_failure = absl::StatusCode::kOk;  // the kind last logged while not connected
   while (!stop_signal_.stopped()) {
     bool out_of_step = false;
-    absl::Status ended = subscribe_once(index, &table, &out_of_step);
+    absl::Status ended = subscribe_once(index, &out_of_step);
     if (stop_signal_.stopped()) break;
     const std::string& target = options_.synchronizers[index];
     const bool was_connected = connected_.exchange(false, std::memory_order_relaxed);
     if (was_connected) {
       backoff.reset();
       last_failure = absl::StatusCode::kOk;
-      log(absl::StrCat("external resolver: lost synchronizer ", target, ": ", ended.message(), "; keeping ",
-                       table.size(), " external instances and resubscribing"));
+      size_t held = 0;
+      {
+        std::lock_guard<std::mutex> lock(table_mu_);
+        held = table_.size();
+      }
+      log(absl::StrCat("external resolver: lost synchronizer ", target, ": ", ended.message(), "; keeping ", held,
+                       " external instances and resubscribing"));
     } else if (ended.code() != last_failure) {
       // One line per kind of failure (unreachable, refused token, ...), not per attempt.
       last_failure = ended.code();

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,9 @@ struct SubscriberOptions {
   std::string app_id;                               // our app id (the synchronizer's logs and metrics)
   std::chrono::milliseconds max_backoff{5000};      // cap of the resubscribe back-off (starts at 100 ms)
   std::chrono::milliseconds connect_timeout{2000};  // one connection attempt to a synchronizer
+  // A restarted synchronizer (new epoch) may not have heard from every peer yet: instances of
+  // clusters its first table lacks are kept this long (ExternalTable). Like its exportTtl.
+  std::chrono::milliseconds carry_over{10000};
 };
 
 class SyncSubscriber {
@@ -63,9 +67,14 @@ class SyncSubscriber {
 
  private:
   void run();
+  // Drops carried-over instances when their grace ends (a thread of its own: the subscriber
+  // thread sits in a blocking Read).
+  void expire_carried();
   // One subscription to synchronizer `index`, until the stream ends; the reason it ended.
   // *out_of_step: we ended it because an update did not fit the table (ask the same one again).
-  absl::Status subscribe_once(size_t index, ExternalTable* table, bool* out_of_step);
+  absl::Status subscribe_once(size_t index, bool* out_of_step);
+  // Hands the table's complete list to the control plane (table_mu_ held: lists arrive in order).
+  void deliver_locked(const std::string& source);
   void log(const std::string& line) const;
 
   SubscriberOptions options_;                             // addresses, token, identity, back-off
@@ -78,7 +87,10 @@ class SyncSubscriber {
   std::atomic<uint64_t> updates_{0};                      // TableUpdates received (all streams)
   std::atomic<uint64_t> instances_{0};                    // external instances last delivered
   std::atomic<uint64_t> subscriptions_{0};                // streams that delivered a first update
+  std::mutex table_mu_;                                    // guards table_ (subscriber and expiry threads)
+  ExternalTable table_;                                   // the other clusters' instances
   std::thread thread_;                                    // the subscriber thread
+  std::thread expiry_thread_;                             // expire_carried()
 };
 
 }  // namespace ringside::resolvers::external

@@ -35,6 +35,9 @@ struct PickRequest {
                                                        // (nullptr = unweighted round robin)
   const DialState* dial = nullptr;     // dial back-off of addresses (nullptr = none known)
   int64_t now_ns = 0;                  // CLOCK_MONOTONIC now (ejection deadlines)
+  uint32_t cursor_salt = 0;            // separates per-app cursors of the subsets of one app id
+                                       // (cluster strategies: 0 local, 1 external), so trying
+                                       // one subset does not skew the other's rotation
 };
 
 // How a call to an instance ended, as passive health sees it.
@@ -50,6 +53,10 @@ class Picker {
   // The instance to call, or nullptr when instances is empty or every one is excluded.
   virtual const snapshot::Instance* pick(const PickRequest& req,
                                          std::span<const snapshot::Instance> instances) = 0;
+  // The instance to call among the usable ones only (not excluded, not ejected, not in dial
+  // back-off), or nullptr when none is: no panic. Cluster strategies try one subset this way
+  // before the next (upstream/peer_choice.cc).
+  virtual const snapshot::Instance* pick_usable(const PickRequest& req, std::span<const snapshot::Instance> instances);
   // Whether the picker would call this instance now (not ejected). Dial back-off is separate.
   virtual bool healthy(uint64_t /*instance_id*/, int64_t /*now_ns*/) const { return true; }
   // A call to instance_id started / ended (least-request counts, outlier detection).
@@ -75,6 +82,11 @@ inline bool any_usable(const Picker& picker, const PickRequest& req, std::span<c
     return true;
   }
   return false;
+}
+
+inline const snapshot::Instance* Picker::pick_usable(const PickRequest& req,
+                                                    std::span<const snapshot::Instance> instances) {
+  return any_usable(*this, req, instances) ? pick(req, instances) : nullptr;
 }
 
 }  // namespace ringside::lb

@@ -77,7 +77,7 @@ int64_t PolicyPicker::pick_in_stage(const PickRequest& req, std::span<const snap
     case LbPolicy::kRoundRobin:
       break;
   }
-  const size_t cursor = round_robin_.pick(req.app_id, b && !b->schedule.empty() ? b->schedule.size() : n);
+  const size_t cursor = round_robin_.pick(req.app_id, b && !b->schedule.empty() ? b->schedule.size() : n, req.cursor_salt);
   if (b && !b->schedule.empty()) {
     // Weighted: walk the schedule a little, then fall back to a plain scan.
     const size_t len = b->schedule.size();
@@ -102,6 +102,13 @@ const snapshot::Instance* PolicyPicker::pick(const PickRequest& req, std::span<c
     return &instances[static_cast<size_t>(i)];
   }
   return nullptr;
+}
+
+const snapshot::Instance* PolicyPicker::pick_usable(const PickRequest& req,
+                                                    std::span<const snapshot::Instance> instances) {
+  if (instances.empty()) return nullptr;
+  const int64_t i = pick_in_stage(req, instances, Stage::kHealthy);
+  return i < 0 ? nullptr : &instances[static_cast<size_t>(i)];
 }
 
 void PolicyPicker::on_call_end(uint64_t instance_id, CallOutcome outcome, int64_t now_ns,

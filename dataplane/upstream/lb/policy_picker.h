@@ -29,6 +29,8 @@ class PolicyPicker final : public Picker {
   void set_counters(shard::ShardCounters* counters) { counters_ = counters; }
 
   const snapshot::Instance* pick(const PickRequest& req, std::span<const snapshot::Instance> instances) override;
+  // Stage 1 only (one pass: no separate usability scan).
+  const snapshot::Instance* pick_usable(const PickRequest& req, std::span<const snapshot::Instance> instances) override;
   bool healthy(uint64_t instance_id, int64_t now_ns) const override { return !ejector_.ejected(instance_id, now_ns); }
   void on_call_start(uint64_t instance_id) override { outstanding_.started(instance_id); }
   void on_call_end(uint64_t instance_id, CallOutcome outcome, int64_t now_ns,

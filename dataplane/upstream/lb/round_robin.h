@@ -14,16 +14,16 @@ namespace ringside::lb {
 
 class RoundRobin final : public Picker {
  public:
-  // Index in [0, n) for the next call to app_id. n > 0.
-  size_t pick(std::string_view app_id, size_t n) {
-    uint32_t& cursor = cursors_[absl::HashOf(app_id)];
+  // Index in [0, n) for the next call to app_id (cursor `salt` of it: see PickRequest). n > 0.
+  size_t pick(std::string_view app_id, size_t n, uint32_t salt = 0) {
+    uint32_t& cursor = cursors_[salt == 0 ? absl::HashOf(app_id) : absl::HashOf(app_id, salt)];
     return cursor++ % n;
   }
 
   const snapshot::Instance* pick(const PickRequest& req,
                                  std::span<const snapshot::Instance> instances) override {
     if (instances.empty()) return nullptr;
-    size_t first = pick(req.app_id, instances.size());
+    size_t first = pick(req.app_id, instances.size(), req.cursor_salt);
     for (size_t k = 0; k < instances.size(); ++k) {
       const snapshot::Instance& inst = instances[(first + k) % instances.size()];
       if (!excluded(req, inst.id)) return &inst;

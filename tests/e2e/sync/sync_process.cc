@@ -18,11 +18,14 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartSync(const SyncSpec& spec, co
         << "exportTtl: " << spec.export_ttl << "\n"
         << "nameResolution:\n"
         << spec.name_resolution_yaml;
+    out << spec.extra_yaml;
     if (!spec.subscriber_token.empty()) out << "subscriberToken: " << spec.subscriber_token << "\n";
     if (!spec.peers.empty()) out << "peers:\n";
     for (const PeerSpec& p : spec.peers) {
       out << "  - cluster: " << p.cluster << "\n"
-          << "    addresses: [\"127.0.0.1:" << p.grpc_port << "\"]\n"
+          << "    addresses: ["
+          << (p.dead_port_first ? absl::StrCat("\"127.0.0.1:", p.dead_port_first, "\", ") : std::string())
+          << "\"127.0.0.1:" << p.grpc_port << "\"]\n"
           << "    token: " << p.token << "\n";
     }
   }

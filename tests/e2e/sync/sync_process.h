@@ -24,6 +24,7 @@ struct PeerSpec {
   std::string cluster;      // the peer's cluster
   uint16_t grpc_port = 0;   // its synchronizer on 127.0.0.1
   std::string token;        // shared token
+  uint16_t dead_port_first = 0;  // nonzero: list 127.0.0.1:<this> (nobody listening) before the live address
 };
 
 struct SyncSpec {
@@ -35,6 +36,7 @@ struct SyncSpec {
   std::string subscriber_token;        // subscriberToken
   std::string heartbeat = "200ms";     // heartbeatInterval
   std::string export_ttl = "1500ms";   // exportTtl
+  std::string extra_yaml;              // more top-level keys, verbatim
 };
 
 // Writes <dir>/<cluster>-sync.yaml and starts ringside-sync with it; waits for /healthz.

@@ -426,5 +426,50 @@ TEST(ControlPlaneMultiClusterTest, ExternalChangeToPublishedTableLatency) {
               ms[ms.size() / 2], ms.back());
 }
 
+TEST(ControlPlaneMultiClusterTest, AtStartUpALocalNoneFoundWaitsForTheFirstExternalList) {
+  testing::TempDir dir;
+  std::string file = dir.write("apps.yaml", "apps: []\n");
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  ControlPlane cp(static_file_resolver(file), &registry,
+                  {.refresh_interval = 1h, .negative_ttl = 10s, .lookup_timeout = 1h, .clusters = east(), .await_external = true});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  // The sidecar just started: the call to b parks; the local registry says none, but the
+  // synchronizer has not spoken yet, so that answer is held back.
+  ASSERT_TRUE(me->request_lookup("b", ""));
+  ASSERT_TRUE(eventually([&] { return cp.lookups_requested() == 1; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(answered(registry, me, "b"));
+  ASSERT_TRUE(me->request_lookup("nobody", ""));
+  ASSERT_TRUE(eventually([&] { return cp.lookups_requested() == 2; }));
+  cp.publish_external({external("b", "198.51.100.7:50002", "west")});
+  ASSERT_TRUE(eventually([&] { return count(registry, me, "b") == 1; }));
+  // Nobody has "nobody": answered none-found by the external list's arrival (the lookup bound
+  // is an hour, so it cannot be the bound that answers).
+  ASSERT_TRUE(eventually([&] { return answered(registry, me, "nobody"); }));
+  EXPECT_TRUE(registry.current()->find("nobody", "").empty());
+  // From now on the local answer is final at once.
+  ASSERT_TRUE(me->request_lookup("later", ""));
+  ASSERT_TRUE(eventually([&] { return answered(registry, me, "later"); }));
+}
+
+TEST(ControlPlaneMultiClusterTest, AFirstExternalListThatNeverComesDelaysNoneFoundOnlyUpToTheLookupBound) {
+  testing::TempDir dir;
+  std::string file = dir.write("apps.yaml", "apps: []\n");
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  ControlPlane cp(static_file_resolver(file), &registry,
+                  {.refresh_interval = 1h, .negative_ttl = 10s, .lookup_timeout = 300ms, .clusters = east(), .await_external = true});
+  ASSERT_TRUE(cp.start(resolvers::SelfRegistration{}).ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(me->request_lookup("b", ""));
+  ASSERT_TRUE(eventually([&] { return answered(registry, me, "b"); }));
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 300ms);  // held back (the bound counts from the request), then answered
+  std::printf("none-found held back for the first external list: %.0f ms (bound 300 ms)\n",
+              std::chrono::duration<double, std::milli>(waited).count());
+  EXPECT_TRUE(registry.current()->find("b", "").empty());
+}
+
 }  // namespace
 }  // namespace ringside

@@ -128,13 +128,57 @@ TEST(ExternalTableTest, AddressesThatAreNotHostPortAreLeftOutAndCounted) {
   EXPECT_EQ(v[0].host_name, "b.west.example");  // the control plane's DNS client binds it
 }
 
+TEST(ExternalTableTest, ANewEpochCarriesOverTheClustersItDoesNotListUntilTheyReappearOrExpire) {
+  ExternalTable t(std::chrono::seconds(10));
+  const auto t0 = ExternalTable::Clock::now();
+  bool changed = false;
+  ASSERT_TRUE(t.apply(full("e1", 9, {proto_instance("b", "198.51.100.1:50002", "west"),
+                                     proto_instance("c", "203.0.113.1:50002", "north")}),
+                      &changed, t0)
+                  .ok());
+  // The restarted synchronizer knows north only so far.
+  ASSERT_TRUE(t.apply(full("e2", 1, {proto_instance("c", "203.0.113.2:50002", "north")}), &changed, t0).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(describe(t), (std::vector<std::string>{"b west 198.51.100.1:50002 w1", "c north 203.0.113.2:50002 w1"}));
+  EXPECT_EQ(t.carried(), 1u);
+  EXPECT_EQ(t.carried_until(), t0 + std::chrono::seconds(10));
+  EXPECT_FALSE(t.expire_carried(t0 + std::chrono::seconds(9)));
+  // A same-epoch full (a resubscribe) does not extend or renew the carry-over.
+  ASSERT_TRUE(t.apply(full("e2", 1, {proto_instance("c", "203.0.113.2:50002", "north")}), &changed, t0 + std::chrono::seconds(5)).ok());
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(t.carried_until(), t0 + std::chrono::seconds(10));
+  EXPECT_TRUE(t.expire_carried(t0 + std::chrono::seconds(10)));
+  EXPECT_EQ(describe(t), (std::vector<std::string>{"c north 203.0.113.2:50002 w1"}));
+  EXPECT_FALSE(t.carried_until().has_value());
+
+  // Carried again after another restart, then west is listed by a delta: the synchronizer's
+  // word replaces the carried instances of that cluster at once.
+  ASSERT_TRUE(t.apply(delta("e2", 1, 2, {proto_instance("b", "198.51.100.1:50002", "west")}), &changed, t0).ok());
+  ASSERT_TRUE(t.apply(full("e3", 1, {}), &changed, t0).ok());
+  EXPECT_FALSE(changed);  // everything carried: what the sidecar sees did not change
+  EXPECT_EQ(t.carried(), 2u);
+  ASSERT_TRUE(t.apply(delta("e3", 1, 2, {proto_instance("b", "198.51.100.3:50002", "west")}), &changed, t0).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(describe(t), (std::vector<std::string>{"b west 198.51.100.3:50002 w1", "c north 203.0.113.2:50002 w1"}));
+  EXPECT_EQ(t.carried(), 1u);  // north still carried
+}
+
+TEST(ExternalTableTest, WithoutCarryOverANewEpochReplacesEverything) {
+  ExternalTable t;
+  bool changed = false;
+  ASSERT_TRUE(t.apply(full("e1", 9, {proto_instance("b", "198.51.100.1:50002", "west")}), &changed).ok());
+  ASSERT_TRUE(t.apply(full("e2", 1, {}), &changed).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(t.size(), 0u);
+}
+
 // Random FULL and DELTA sequences against a table recomputed from scratch after every update.
 TEST(ExternalTableTest, RandomUpdateSequencesMatchRecomputing) {
   std::mt19937 rng(20261204);
   using Key = std::tuple<std::string, std::string, std::string>;  // app, cluster, address
   struct Value {
-    uint32_t weight;
-    bool unhealthy;
+    uint32_t weight;  // as the table reads it (0 -> 1)
+    bool unhealthy;   // the wire flag
   };
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   auto random_instance = [&] {

@@ -113,6 +113,7 @@ SubscriberOptions options_for(std::vector<std::string> synchronizers, std::strin
   o.cluster = "east";
   o.app_id = "a";
   o.max_backoff = 500ms;  // keeps the tests short; the sidecar uses 5 s
+  o.carry_over = 400ms;   // likewise (10 s in the sidecar)
   return o;
 }
 
@@ -195,13 +196,20 @@ TEST(SyncSubscriberTest, ANewEpochFullReplacesEverythingAndAnOldEpochDeltaResubs
   ASSERT_TRUE(sync.wait_streams(2));
   EXPECT_EQ(rec.lines_with("lost synchronizer"), 1);
   EXPECT_EQ(rec.deliveries(), 1u);  // kept, not emptied
+  // The restarted synchronizer has not heard from west yet: west's instances are carried over
+  // for a while, then dropped; north's come from the new table at once.
   sync.send(full("e2", 1, {proto_instance("d", "203.0.113.4:50002", "north")}));
   ASSERT_TRUE(Recorder::eventually([&] { return rec.deliveries() == 2; }));
+  EXPECT_EQ(rec.last(), (std::vector<std::string>{"b west 198.51.100.1:50002", "c west 198.51.100.2:50002",
+                                                  "d north 203.0.113.4:50002"}));
+  EXPECT_EQ(rec.lines_with("carried over"), 1);
+  ASSERT_TRUE(Recorder::eventually([&] { return rec.deliveries() == 3; }));
   EXPECT_EQ(rec.last(), (std::vector<std::string>{"d north 203.0.113.4:50002"}));
+  EXPECT_EQ(rec.lines_with("dropped 2 instances"), 1);
   sync.send(delta("e1", 1, {proto_instance("y", "198.51.100.5:50002", "west")}));  // a stale epoch
   ASSERT_TRUE(sync.wait_streams(3));
   EXPECT_EQ(sync.requests()[2].epoch(), "e2");
-  EXPECT_EQ(rec.deliveries(), 2u);
+  EXPECT_EQ(rec.deliveries(), 3u);
 }
 
 TEST(SyncSubscriberTest, ALostSynchronizerLeavesTheTableAndItIsFoundAgainWithOneLogLinePerStateChange) {
@@ -234,6 +242,30 @@ TEST(SyncSubscriberTest, ALostSynchronizerLeavesTheTableAndItIsFoundAgainWithOne
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(rec.deliveries(), 1u);  // same instances: nothing to publish
   EXPECT_EQ(rec.lines_with("connected to synchronizer"), 2);
+}
+
+TEST(SyncSubscriberTest, ARestartedSynchronizerThatListsAClusterAgainEndsItsCarryOver) {
+  testing::FakeSynchronizer sync;
+  ASSERT_TRUE(sync.start());
+  Recorder rec;
+  SubscriberOptions o = options_for({sync.address()});
+  o.carry_over = 10s;  // longer than the test: only the new table can end it
+  SyncSubscriber sub(o, rec.deliver(), rec.log());
+  ASSERT_TRUE(sub.start().ok());
+  ASSERT_TRUE(sync.wait_streams(1));
+  sync.send(full("e1", 4, {proto_instance("b", "198.51.100.1:50002", "west")}));
+  ASSERT_TRUE(Recorder::eventually([&] { return rec.deliveries() == 1; }));
+  sync.end_stream(grpc::Status(grpc::StatusCode::UNAVAILABLE, "restarting"));
+  ASSERT_TRUE(sync.wait_streams(2));
+  sync.send(full("e2", 1, {}));  // nothing imported yet: b stays (no delivery at all)
+  ASSERT_TRUE(Recorder::eventually([&] { return sub.connected(); }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(rec.deliveries(), 1u);
+  EXPECT_EQ(sub.external_instances(), 1u);
+  // West exports to the new synchronizer: its list replaces the carried one at once.
+  sync.send(delta("e2", 1, {proto_instance("b", "198.51.100.2:50002", "west")}));
+  ASSERT_TRUE(Recorder::eventually([&] { return rec.deliveries() == 2; }));
+  EXPECT_EQ(rec.last(), (std::vector<std::string>{"b west 198.51.100.2:50002"}));
 }
 
 TEST(SyncSubscriberTest, AWrongTokenIsLoggedOnceAndNothingIsDelivered) {

@@ -183,6 +183,37 @@ TEST(SyncStateTest, EveryChangeGrowsTheVersionByOneAndNoChangeKeepsIt) {
   EXPECT_EQ(next_now(other, sub.get())->epoch(), "f");
 }
 
+TEST(SyncStateTest, AfterStartSubscribersWaitForEveryPeersFirstExportOrTheWarmupDeadline) {
+  SyncState state("a", "e", milliseconds(3000), {});
+  state.begin_warmup({"b", "c"}, t0 + milliseconds(3000));
+  auto sub = state.subscribe("x");
+  EXPECT_FALSE(next_now(state, sub.get()));  // no FULL of a table peers have not filled yet
+  const uint64_t b = state.import_open("b", t0);
+  ASSERT_TRUE(state.import_apply("b", b, export_of("b", 1, {"10.0.0.1:1"}), t0));
+  EXPECT_TRUE(state.warming());
+  EXPECT_FALSE(next_now(state, sub.get()));
+  const uint64_t c = state.import_open("c", t0);
+  ASSERT_TRUE(state.import_apply("c", c, export_of("c", 1, {"10.0.0.2:1"}), t0));
+  EXPECT_FALSE(state.warming());
+  std::optional<v1::TableUpdate> full = next_now(state, sub.get());
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->kind(), v1::TableUpdate::FULL);
+  EXPECT_EQ(full->upserts_size(), 2);
+
+  // A peer that never comes does not hold the table back past the deadline.
+  SyncState other("a", "e", milliseconds(3000), {});
+  other.begin_warmup({"b", "down"}, t0 + milliseconds(3000));
+  auto sub2 = other.subscribe("y");
+  const uint64_t b2 = other.import_open("b", t0);
+  ASSERT_TRUE(other.import_apply("b", b2, export_of("b", 1, {"10.0.0.1:1"}), t0));
+  other.expire(t0 + milliseconds(2999));
+  EXPECT_FALSE(next_now(other, sub2.get()));
+  other.expire(t0 + milliseconds(3000));
+  full = next_now(other, sub2.get());
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->upserts_size(), 1);
+}
+
 TEST(SyncStateTest, TheLocalTableIsTaggedWithTheOwnClusterAndVersionedOnChangeOnly) {
   SyncState state("east", "e", milliseconds(3000), {});
   EXPECT_EQ(state.local().version, 0u);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -230,6 +231,31 @@ TEST(ClusterStrategyTest, HashPoliciesPickConsistentlyInsideTheSubset) {
   }
 }
 
+TEST(ClusterStrategyTest, WeightedSchedulesAreBuiltPerSubset) {
+  // Weights differ inside each subset: each subset's schedule indexes only its own instances.
+  auto weighted = [](std::string_view address, std::string_view cluster, uint32_t w) {
+    return *snapshot::make_instance("b", "", address, cluster, w);
+  };
+  std::vector<Instance> all = {weighted("10.0.2.1:1", "west", 1), weighted("10.0.1.1:1", "east", 1),
+                               weighted("10.0.2.2:1", "west", 3), weighted("10.0.1.2:1", "east", 3),
+                               weighted("10.0.2.3:1", "west", 1)};
+  Fixture f(all);
+  const InstanceTable::Pool pool = f.table->find_pool("b", "");
+  ASSERT_FALSE(pool.local.balancing->schedule.empty());
+  ASSERT_FALSE(pool.external.balancing->schedule.empty());
+  for (uint16_t i : pool.local.balancing->schedule) EXPECT_LT(i, pool.local.instances.size());
+  for (uint16_t i : pool.external.balancing->schedule) EXPECT_LT(i, pool.external.instances.size());
+  std::map<std::string, int> local, external;
+  for (int k = 0; k < 400; ++k) {
+    ++local[f.pick(ClusterStrategy::kLocalOnly)->address_text];
+    ++external[f.pick(ClusterStrategy::kExternalOnly)->address_text];
+  }
+  EXPECT_EQ(local.size(), 2u);
+  EXPECT_EQ(local["10.0.1.2:1"], 300);  // weight 3 of 4, exact with round robin over the schedule
+  EXPECT_EQ(external.size(), 3u);
+  EXPECT_EQ(external["10.0.2.2:1"], 240);  // weight 3 of 5
+}
+
 TEST(ClusterStrategyTest, NamespaceScopedPoolsSplitToo) {
   std::vector<Instance> all = {inst("b", "ns1", "10.0.1.1:1", "east"), inst("b", "ns1", "10.0.2.1:1", "west"),
                                inst("b", "ns2", "10.0.1.2:1", "east"), inst("b", "ns2", "10.0.2.2:1", "west")};
@@ -253,6 +279,10 @@ TEST(ClusterStrategyTest, RefusalTextNamesAppClusterAndStrategy) {
   c.strategy = ClusterStrategy::kExternalOnly;
   EXPECT_EQ(cluster_refusal_text(c, "b", buf),
             "no usable instance of app id b outside the local cluster \"east\" (cluster strategy external-only)");
+  c.strategy = ClusterStrategy::kBroadcast;
+  EXPECT_EQ(cluster_refusal_text(c, "b", buf),
+            "no usable instance of app id b in any cluster (cluster strategy broadcast)");
+  c.strategy = ClusterStrategy::kExternalOnly;
   char tiny[10];
   EXPECT_EQ(cluster_refusal_text(c, "b", tiny), "no usable");
 }
