@@ -15,8 +15,8 @@
 
 #include "absl/status/status.h"
 #include "controlplane/resolvers/etcd/etcd_client.h"
-#include "controlplane/resolvers/etcd/active_stream.h"
-#include "controlplane/resolvers/etcd/stop_signal.h"
+#include "controlplane/resolvers/active_stream.h"
+#include "controlplane/resolvers/stop_signal.h"
 
 namespace ringside::resolvers::etcd {
 

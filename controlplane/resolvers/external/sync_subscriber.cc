@@ -191,7 +191,7 @@ absl::Status SyncSubscriber::subscribe_once(size_t index, bool* out_of_step) {
 }
 
 void SyncSubscriber::run() {
-  etcd::Backoff backoff(options_.max_backoff);
+  Backoff backoff(options_.max_backoff);
   size_t index = 0;
   absl::StatusCode last_failure = absl::StatusCode::kOk;  // the kind last logged while not connected
   while (!stop_signal_.stopped()) {

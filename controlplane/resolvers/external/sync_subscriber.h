@@ -21,8 +21,8 @@
 
 #include "absl/status/status.h"
 // The etcd resolver's stoppable sleep, back-off and cancellable stream fit as they are.
-#include "controlplane/resolvers/etcd/active_stream.h"
-#include "controlplane/resolvers/etcd/stop_signal.h"
+#include "controlplane/resolvers/active_stream.h"
+#include "controlplane/resolvers/stop_signal.h"
 #include "controlplane/resolvers/external/external_table.h"
 #include "controlplane/snapshot/instance.h"
 #include "ringside/sync/v1/sync.grpc.pb.h"
@@ -81,8 +81,8 @@ class SyncSubscriber {
   std::vector<std::shared_ptr<grpc::Channel>> channels_;  // one per synchronizer, replaced after a failure
   Deliver deliver_;                                       // to the control plane
   Log log_;                                               // state-change lines
-  etcd::StopSignal stop_signal_;                          // ends the back-off sleeps
-  etcd::ActiveStream active_{&stop_signal_};              // the open stream, cancelled by stop()
+  StopSignal stop_signal_;                          // ends the back-off sleeps
+  ActiveStream active_{&stop_signal_};              // the open stream, cancelled by stop()
   std::atomic<bool> connected_{false};                    // a stream is open and has sent its FULL
   std::atomic<uint64_t> updates_{0};                      // TableUpdates received (all streams)
   std::atomic<uint64_t> instances_{0};                    // external instances last delivered

@@ -6,9 +6,9 @@
 
 #include <grpcpp/client_context.h>
 
-#include "controlplane/resolvers/etcd/stop_signal.h"
+#include "controlplane/resolvers/stop_signal.h"
 
-namespace ringside::resolvers::etcd {
+namespace ringside::resolvers {
 
 class ActiveStream {
  public:
@@ -39,4 +39,4 @@ class ActiveStream {
   grpc::ClientContext* active_ = nullptr;   // the open stream's context
 };
 
-}  // namespace ringside::resolvers::etcd
+}  // namespace ringside::resolvers

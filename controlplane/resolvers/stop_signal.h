@@ -1,5 +1,5 @@
-// Interruptible sleeps and a capped exponential back-off for the etcd resolver's threads: stop()
-// must end every wait at once so Resolver::stop() joins promptly.
+// Interruptible sleeps and a capped exponential back-off for resolver threads (etcd's watch and
+// lease keeper, the sync subscriber): stop() must end every wait at once so stop() joins promptly.
 #pragma once
 
 #include <algorithm>
@@ -8,7 +8,7 @@
 #include <mutex>
 #include <random>
 
-namespace ringside::resolvers::etcd {
+namespace ringside::resolvers {
 
 class StopSignal {
  public:
@@ -55,4 +55,4 @@ class Backoff {
   std::minstd_rand rng_;                                  // jitter source
 };
 
-}  // namespace ringside::resolvers::etcd
+}  // namespace ringside::resolvers
