@@ -43,6 +43,24 @@ absl::Status path_error(std::string_view path, std::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(to_absl(path), ": ", to_absl(problem)));
 }
 
+std::string join_path(std::string_view path, std::string_view key) {
+  return absl::StrCat(to_absl(path), ".", to_absl(key));
+}
+
+absl::Status known_keys(const YAML::Node& map, std::string_view path, std::initializer_list<std::string_view> keys) {
+  for (const auto& kv : map) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    bool known = false;
+    for (std::string_view k : keys) known = known || k == key;
+    if (!known) {
+      std::string list;
+      for (std::string_view k : keys) absl::StrAppend(&list, list.empty() ? "" : ", ", to_absl(k));
+      return path_error(join_path(path, key), absl::StrCat("unknown key (expected one of: ", list, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string quoted(std::string_view v) { return absl::StrCat("\"", to_absl(v), "\""); }
 
 // Scalar text of a node, or an error when it is a map/list.

@@ -14,22 +14,6 @@ using snapshot::LbPolicy;
 
 constexpr std::string_view kPolicies = "roundRobin, random, leastRequest, ringHash, maglev";
 
-std::string join(std::string_view path, std::string_view key) { return absl::StrCat(to_absl(path), ".", to_absl(key)); }
-
-absl::Status known_keys(const YAML::Node& map, std::string_view path, std::initializer_list<std::string_view> keys) {
-  for (const auto& kv : map) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
-    bool known = false;
-    for (std::string_view k : keys) known = known || k == key;
-    if (!known) {
-      std::string list;
-      for (std::string_view k : keys) absl::StrAppend(&list, list.empty() ? "" : ", ", to_absl(k));
-      return path_error(join(path, key), absl::StrCat("unknown key (expected one of: ", list, ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<LbPolicy> policy_at(const YAML::Node& node, std::string_view path) {
   absl::StatusOr<std::string> text = scalar(node, path);
   if (!text.ok()) return text.status();
@@ -62,18 +46,18 @@ absl::Status parse_app(const YAML::Node& node, std::string_view path, bool top_l
                        const snapshot::AppLoadBalancing& inherit, snapshot::AppLoadBalancing* out) {
   *out = inherit;
   if (YAML::Node n = node["policy"]) {
-    auto p = policy_at(n, join(path, "policy"));
+    auto p = policy_at(n, join_path(path, "policy"));
     if (!p.ok()) return p.status();
     out->policy = *p;
   }
   if (YAML::Node n = node["hashHeader"]) {
-    auto h = header_at(n, join(path, "hashHeader"));
+    auto h = header_at(n, join_path(path, "hashHeader"));
     if (!h.ok()) return h.status();
     out->hash_header = *h;
   }
   if (!top_level || node["policy"]) {
     if (is_hash(out->policy) && out->hash_header.empty())
-      return path_error(join(path, "hashHeader"), "is required by the ringHash and maglev policies");
+      return path_error(join_path(path, "hashHeader"), "is required by the ringHash and maglev policies");
   }
   return absl::OkStatus();
 }
@@ -83,20 +67,20 @@ absl::Status parse_outlier(const YAML::Node& node, std::string_view path, snapsh
   if (!node.IsMap()) return path_error(path, "must be a map");
   if (auto s = known_keys(node, path, {"consecutiveFailures", "baseEjectionTime", "maxEjectionTime"}); !s.ok()) return s;
   if (YAML::Node n = node["consecutiveFailures"]) {
-    auto v = int_at(n, join(path, "consecutiveFailures"), 0, 1000);
+    auto v = int_at(n, join_path(path, "consecutiveFailures"), 0, 1000);
     if (!v.ok()) return v.status();
     out->consecutive_failures = static_cast<uint32_t>(*v);
   }
   for (const char* key : {"baseEjectionTime", "maxEjectionTime"}) {
     if (YAML::Node n = node[key]) {
-      auto d = duration_at(n, join(path, key));
+      auto d = duration_at(n, join_path(path, key));
       if (!d.ok()) return d.status();
-      if (d->count() <= 0) return path_error(join(path, key), "must be positive");
+      if (d->count() <= 0) return path_error(join_path(path, key), "must be positive");
       (std::string_view(key) == "baseEjectionTime" ? out->base_ejection_ns : out->max_ejection_ns) = d->count();
     }
   }
   if (out->max_ejection_ns < out->base_ejection_ns)
-    return path_error(join(path, "maxEjectionTime"), "must not be shorter than baseEjectionTime");
+    return path_error(join_path(path, "maxEjectionTime"), "must not be shorter than baseEjectionTime");
   return absl::OkStatus();
 }
 
@@ -108,15 +92,15 @@ absl::Status parse_load_balancing(const YAML::Node& node, std::string_view path,
   if (!node.IsMap()) return path_error(path, "must be a map");
   if (auto s = known_keys(node, path, {"policy", "hashHeader", "outlierDetection", "apps"}); !s.ok()) return s;
   if (auto s = parse_app(node, path, /*top_level=*/true, {}, &out->defaults); !s.ok()) return s;
-  if (auto s = parse_outlier(node["outlierDetection"], join(path, "outlierDetection"), &out->outlier); !s.ok()) return s;
+  if (auto s = parse_outlier(node["outlierDetection"], join_path(path, "outlierDetection"), &out->outlier); !s.ok()) return s;
   const YAML::Node apps = node["apps"];
   if (!apps || apps.IsNull()) return absl::OkStatus();
-  const std::string apps_path = join(path, "apps");
+  const std::string apps_path = join_path(path, "apps");
   if (!apps.IsMap()) return path_error(apps_path, "must be a map of app id to {policy, hashHeader}");
   for (const auto& kv : apps) {
     if (!kv.first.IsScalar() || kv.first.Scalar().empty()) return path_error(apps_path, "app ids must be non-empty strings");
     const std::string app = kv.first.Scalar();
-    const std::string app_path = join(apps_path, app);
+    const std::string app_path = join_path(apps_path, app);
     if (!kv.second.IsMap()) return path_error(app_path, "must be a map with policy and/or hashHeader");
     if (auto s = known_keys(kv.second, app_path, {"policy", "hashHeader"}); !s.ok()) return s;
     snapshot::AppLoadBalancing a;

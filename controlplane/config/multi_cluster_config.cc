@@ -20,22 +20,6 @@ using snapshot::ClusterStrategy;
 
 constexpr std::string_view kStrategies = "local-first, external-first, local-only, external-only, broadcast";
 
-std::string join(std::string_view path, std::string_view key) { return absl::StrCat(to_absl(path), ".", to_absl(key)); }
-
-absl::Status known_keys(const YAML::Node& map, std::string_view path, std::initializer_list<std::string_view> keys) {
-  for (const auto& kv : map) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
-    bool known = false;
-    for (std::string_view k : keys) known = known || k == key;
-    if (!known) {
-      std::string list;
-      for (std::string_view k : keys) absl::StrAppend(&list, list.empty() ? "" : ", ", to_absl(k));
-      return path_error(join(path, key), absl::StrCat("unknown key (expected one of: ", list, ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<ClusterStrategy> strategy_at(const YAML::Node& node, std::string_view path) {
   absl::StatusOr<std::string> text = scalar(node, path);
   if (!text.ok()) return text.status();
@@ -84,13 +68,13 @@ absl::Status parse_multi_cluster(const YAML::Node& node, std::string_view path, 
   if (auto s = known_keys(node, path, {"cluster", "synchronizers", "token", "tokenFile", "strategy", "apps"}); !s.ok())
     return s;
   if (YAML::Node n = node["cluster"]) {
-    auto c = scalar(n, join(path, "cluster"));
+    auto c = scalar(n, join_path(path, "cluster"));
     if (!c.ok()) return c.status();
-    if (auto s = check_cluster_name(*c, join(path, "cluster")); !s.ok()) return s;
+    if (auto s = check_cluster_name(*c, join_path(path, "cluster")); !s.ok()) return s;
     out->cluster = *c;
   }
   if (YAML::Node n = node["synchronizers"]) {
-    const std::string sp = join(path, "synchronizers");
+    const std::string sp = join_path(path, "synchronizers");
     if (n.IsScalar()) {
       // One address, or a comma-separated list as on a command line.
       YAML::Node list;
@@ -109,40 +93,40 @@ absl::Status parse_multi_cluster(const YAML::Node& node, std::string_view path, 
       out->synchronizers.push_back(*a);
     }
   }
-  if (node["token"] && node["tokenFile"]) return path_error(join(path, "tokenFile"), "cannot be combined with token");
+  if (node["token"] && node["tokenFile"]) return path_error(join_path(path, "tokenFile"), "cannot be combined with token");
   if (YAML::Node n = node["token"]) {
-    auto t = scalar(n, join(path, "token"));
+    auto t = scalar(n, join_path(path, "token"));
     if (!t.ok()) return t.status();
     out->token = *t;
   }
   if (YAML::Node n = node["tokenFile"]) {
-    auto f = scalar(n, join(path, "tokenFile"));
+    auto f = scalar(n, join_path(path, "tokenFile"));
     if (!f.ok()) return f.status();
-    auto t = read_token_file(*f, join(path, "tokenFile"));
+    auto t = read_token_file(*f, join_path(path, "tokenFile"));
     if (!t.ok()) return t.status();
     out->token = *t;
   }
   if (YAML::Node n = node["strategy"]) {
-    auto s = strategy_at(n, join(path, "strategy"));
+    auto s = strategy_at(n, join_path(path, "strategy"));
     if (!s.ok()) return s.status();
     out->strategies.defaults = *s;
   }
   if (const YAML::Node apps = node["apps"]; apps && !apps.IsNull()) {
-    const std::string apps_path = join(path, "apps");
+    const std::string apps_path = join_path(path, "apps");
     if (!apps.IsMap()) return path_error(apps_path, "must be a map of app id to {strategy}");
     for (const auto& kv : apps) {
       if (!kv.first.IsScalar() || kv.first.Scalar().empty()) return path_error(apps_path, "app ids must be non-empty strings");
-      const std::string app_path = join(apps_path, kv.first.Scalar());
+      const std::string app_path = join_path(apps_path, kv.first.Scalar());
       if (!kv.second.IsMap()) return path_error(app_path, "must be a map with strategy");
       if (auto s = known_keys(kv.second, app_path, {"strategy"}); !s.ok()) return s;
-      if (!kv.second["strategy"]) return path_error(join(app_path, "strategy"), "is required");
-      auto s = strategy_at(kv.second["strategy"], join(app_path, "strategy"));
+      if (!kv.second["strategy"]) return path_error(join_path(app_path, "strategy"), "is required");
+      auto s = strategy_at(kv.second["strategy"], join_path(app_path, "strategy"));
       if (!s.ok()) return s.status();
       out->strategies.apps[kv.first.Scalar()] = *s;
     }
   }
   if (!out->synchronizers.empty() && out->cluster.empty())
-    return path_error(join(path, "cluster"), "is required when synchronizers are given");
+    return path_error(join_path(path, "cluster"), "is required when synchronizers are given");
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,10 @@
 namespace ringside::config {
 
 absl::Status path_error(std::string_view path, std::string_view problem);
+// "<path>.<key>".
+std::string join_path(std::string_view path, std::string_view key);
+// Error naming the first key of `map` not in `keys` ("<path>.<key>: unknown key (expected one of: ...)").
+absl::Status known_keys(const YAML::Node& map, std::string_view path, std::initializer_list<std::string_view> keys);
 std::string quoted(std::string_view v);
 // Scalar text of a node, or an error when it is a map/list.
 absl::StatusOr<std::string> scalar(const YAML::Node& node, std::string_view path);
