@@ -6,9 +6,13 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tests/e2e/mdns/netns_helpers.h"
 
 namespace ringside::multicluster_test {
@@ -278,7 +282,30 @@ RunningSidecar& ThreeClusters::caller(const std::string& cluster, const std::str
 
 RunningSidecar& ThreeClusters::b(const std::string& cluster, int host) { return bs_.at(HostIndex(cluster, host)); }
 
-CallTally ThreeClusters::Call(const RunningSidecar& caller, int n, const std::string& path) {
+namespace {
+
+// One call through `port`, recorded in `tally`.
+void CallOnce(uint16_t port, const std::string& target, const std::string& path, CallTally* tally) {
+  ++tally->calls;
+  auto r = e2e::Invoke(port, "POST", target, path, "", {}, 5s);
+  const auto now = std::chrono::steady_clock::now();
+  if (r.ok() && r->status() == 200) {
+    ++tally->answered_by[r->body];
+    tally->timeline.emplace_back(now, r->body);
+    tally->headers.clear();
+    for (const auto& [k, v] : r->headers) tally->headers[absl::AsciiStrToLower(k)] = v;
+    return;
+  }
+  ++tally->failures;
+  tally->timeline.emplace_back(now, "");
+  if (tally->failure_samples.size() < 5)
+    tally->failure_samples.push_back(r.ok() ? absl::StrCat(r->status(), " ", r->body) : std::string(r.status().message()));
+}
+
+}  // namespace
+
+CallTally ThreeClusters::Call(const RunningSidecar& caller, int n, const std::string& path,
+                              const std::string& target) {
   CallTally tally;
   InNetns in(lab_->ns(caller.cluster, caller.host));
   if (!in.ok()) {
@@ -286,19 +313,19 @@ CallTally ThreeClusters::Call(const RunningSidecar& caller, int n, const std::st
     tally.failure_samples.push_back(in.error());
     return tally;
   }
-  for (int i = 0; i < n; ++i) {
-    ++tally.calls;
-    auto r = e2e::Invoke(caller.ports.http, "POST", "b", path, "", {}, 5s);
-    if (r.ok() && r->status() == 200) {
-      ++tally.answered_by[r->body];
-      tally.headers.clear();
-      for (const auto& [k, v] : r->headers) tally.headers[k] = v;
-      continue;
-    }
-    ++tally.failures;
-    if (tally.failure_samples.size() < 5)
-      tally.failure_samples.push_back(r.ok() ? absl::StrCat(r->status(), " ", r->body) : std::string(r.status().message()));
+  for (int i = 0; i < n; ++i) CallOnce(caller.ports.http, target, path, &tally);
+  return tally;
+}
+
+CallTally ThreeClusters::CallUntil(const RunningSidecar& caller, const std::atomic<bool>& stop, int limit) {
+  CallTally tally;
+  InNetns in(lab_->ns(caller.cluster, caller.host));
+  if (!in.ok()) {
+    tally.failures = 1;
+    tally.failure_samples.push_back(in.error());
+    return tally;
   }
+  while (!stop.load() && tally.calls < limit) CallOnce(caller.ports.http, "b", "whoami", &tally);
   return tally;
 }
 
@@ -356,10 +383,41 @@ absl::Status ThreeClusters::StartExtraSidecar(const std::string& cluster, int ho
   return absl::OkStatus();
 }
 
-std::optional<double> ThreeClusters::SyncMetric(const std::string& cluster, const std::string& name) {
+int ThreeClusters::EtcdRegistrations(const std::string& cluster, const std::string& app_id) {
+  // The etcd resolver's keys: <prefix>/<namespace>/<app id>/<address> (docs/resolvers/etcd.md).
+  mdns_test::ToolResult r = mdns_test::RunTool(
+      lab_->ns(cluster, 1),
+      {"/usr/bin/etcdctl", "--endpoints=" + EtcdEndpoint(cluster), "--dial-timeout=1s", "get", "--prefix",
+       "--keys-only", absl::StrCat("/ringside/instances/default/", app_id, "/")},
+      {"ETCDCTL_API=3"}, dir_, 3s);
+  if (r.exit_code != 0) return -1;
+  int keys = 0;
+  for (absl::string_view line : absl::StrSplit(r.output, '\n'))
+    if (absl::StartsWith(line, "/ringside/")) ++keys;
+  return keys;
+}
+
+std::optional<double> ThreeClusters::SyncMetric(const std::string& cluster, const std::string& name,
+                                                const std::string& label) {
   InNetns in(lab_->ns(cluster, 1));
   if (!in.ok()) return std::nullopt;
-  return e2e::ReadMetric(kSyncMetricsPort, name);
+  e2e::RequestSpec spec;
+  spec.target = "/metrics";
+  spec.content_length = false;
+  auto r = e2e::Send(kSyncMetricsPort, spec, 5s);
+  if (!r.ok() || r->status() != 200) return std::nullopt;
+  std::optional<double> sum;
+  for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
+    if (!absl::ConsumePrefix(&line, name) || line.empty() || (line[0] != ' ' && line[0] != '{')) continue;
+    const size_t end = line[0] == '{' ? line.find('}') : 0;
+    if (end == absl::string_view::npos) continue;
+    if (!label.empty() && line.substr(0, end).find(label) == absl::string_view::npos) continue;
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(end + 1));
+    value = value.substr(0, value.find(' '));  // drop an optional timestamp
+    double v = 0;
+    if (absl::SimpleAtod(value, &v)) sum = sum.value_or(0) + v;
+  }
+  return sum;
 }
 
 std::optional<double> ThreeClusters::SidecarMetric(const RunningSidecar& sidecar, const std::string& name) {

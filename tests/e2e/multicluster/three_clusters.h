@@ -9,6 +9,7 @@
 // the lab, also when a test fails half-way.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -58,6 +59,9 @@ struct CallTally {
   int failures = 0;                        // calls without a 200 from an app
   std::vector<std::string> failure_samples;  // the first few failures, for messages
   std::map<std::string, std::string> headers;  // response headers of the last successful call
+                                               // (names lower-cased)
+  // Per call, in order: when it ended and who answered ("" = failed).
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> timeline;
 
   int answered_in(const std::string& cluster) const;  // calls answered by that cluster's apps
   std::string Describe() const;                     // "east-h1: 12, west-h2: 8, failed: 0"
@@ -85,8 +89,12 @@ class ThreeClusters {
   RunningSidecar& caller(const std::string& cluster, const std::string& app_id = "a");
   RunningSidecar& b(const std::string& cluster, int host);
 
-  // `n` calls POST b/<path> through `caller` (fresh connection each, 5 s bound each).
-  CallTally Call(const RunningSidecar& caller, int n, const std::string& path = "whoami");
+  // `n` calls POST <target>/<path> through `caller` (fresh connection each, 5 s bound each).
+  CallTally Call(const RunningSidecar& caller, int n, const std::string& path = "whoami",
+                 const std::string& target = "b");
+  // Calls like Call() until `stop` is set (from another thread; at most `limit` calls), with
+  // the time of every call's end, for failover timing.
+  CallTally CallUntil(const RunningSidecar& caller, const std::atomic<bool>& stop, int limit = 100000);
   // Requests answered so far by the echo app of (cluster, host), or -1 if it cannot be asked.
   int AppServed(const std::string& cluster, int host);
 
@@ -101,9 +109,12 @@ class ThreeClusters {
   // registration-visibility figure); returns when it is healthy.
   absl::Status StartExtraSidecar(const std::string& cluster, int host, const std::string& app_id);
 
-  // A metric of the synchronizer of `cluster` (nullopt when absent or unreachable).
-  std::optional<double> SyncMetric(const std::string& cluster, const std::string& name);
-  // A metric of a sidecar.
+  // Registrations of `app_id` in the etcd of `cluster` (east or west), -1 if etcd cannot be read.
+  int EtcdRegistrations(const std::string& cluster, const std::string& app_id);
+  // A metric of the synchronizer of `cluster` (nullopt when absent or unreachable): the sum of
+  // the samples of `name` whose labels contain `label` (e.g. `cluster="west"`; "" = all).
+  std::optional<double> SyncMetric(const std::string& cluster, const std::string& name, const std::string& label = "");
+  // A metric of a sidecar (as e2e::ReadMetric: the process total).
   std::optional<double> SidecarMetric(const RunningSidecar& sidecar, const std::string& name);
 
   // Tails of every log (sidecars, apps, registries, synchronizers), for failure messages.
