@@ -1,8 +1,12 @@
 #include "tests/e2e/multicluster/cluster_lab.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -27,12 +31,34 @@ absl::Status RunTopology(const std::string& args) {
   return absl::OkStatus();
 }
 
+// Labs left behind by test processes that died without their destructor (SIGKILL at a CTest
+// timeout): "mc<pid>-rt" whose pid is gone. Namespaces outlive processes, so nothing else
+// removes them.
+void RemoveStaleLabs() {
+  FILE* p = popen("ip netns list 2>/dev/null", "r");
+  if (p == nullptr) return;
+  std::vector<std::string> stale;
+  char line[256];
+  while (fgets(line, sizeof(line), p) != nullptr) {
+    unsigned pid = 0;
+    char rest[8] = {};
+    // Lines look like "mc1234-rt" or "mc1234-rt (id: 3)".
+    if (std::sscanf(line, "mc%u-%2s", &pid, rest) == 2 && std::string(rest) == "rt" && pid > 0 &&
+        kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      stale.push_back(absl::StrCat("mc", pid));
+    }
+  }
+  pclose(p);
+  for (const std::string& prefix : stale) (void)RunTopology("down " + prefix);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ClusterLab>> ClusterLab::Create() {
   // Unique per process so parallel CTest runs (and a stale lab of a crashed run) do not clash.
-  std::string prefix = absl::StrCat("mc", getpid() % 10000000);
-  (void)RunTopology("down " + prefix);  // a crashed earlier process with our pid
+  // pid_max is at most 2^22, so the prefix is the whole pid: at most 9 characters.
+  std::string prefix = absl::StrCat("mc", getpid());
+  RemoveStaleLabs();
   if (absl::Status s = RunTopology("up " + prefix); !s.ok()) return s;
   return std::unique_ptr<ClusterLab>(new ClusterLab(prefix));
 }
