@@ -406,7 +406,8 @@ std::optional<double> ThreeClusters::SyncMetric(const std::string& cluster, cons
   spec.content_length = false;
   auto r = e2e::Send(kSyncMetricsPort, spec, 5s);
   if (!r.ok() || r->status() != 200) return std::nullopt;
-  std::optional<double> sum;
+  // A cluster that has expired has no sample at all: that is 0 instances, not "unknown".
+  double sum = 0;
   for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
     if (!absl::ConsumePrefix(&line, name) || line.empty() || (line[0] != ' ' && line[0] != '{')) continue;
     const size_t end = line[0] == '{' ? line.find('}') : 0;
@@ -415,7 +416,7 @@ std::optional<double> ThreeClusters::SyncMetric(const std::string& cluster, cons
     absl::string_view value = absl::StripAsciiWhitespace(line.substr(end + 1));
     value = value.substr(0, value.find(' '));  // drop an optional timestamp
     double v = 0;
-    if (absl::SimpleAtod(value, &v)) sum = sum.value_or(0) + v;
+    if (absl::SimpleAtod(value, &v)) sum += v;
   }
   return sum;
 }

@@ -111,8 +111,9 @@ class ThreeClusters {
 
   // Registrations of `app_id` in the etcd of `cluster` (east or west), -1 if etcd cannot be read.
   int EtcdRegistrations(const std::string& cluster, const std::string& app_id);
-  // A metric of the synchronizer of `cluster` (nullopt when absent or unreachable): the sum of
-  // the samples of `name` whose labels contain `label` (e.g. `cluster="west"`; "" = all).
+  // A metric of the synchronizer of `cluster`: the sum of the samples of `name` whose labels
+  // contain `label` (e.g. `cluster="west"`; "" = all), 0 when there is none; nullopt when the
+  // synchronizer does not answer.
   std::optional<double> SyncMetric(const std::string& cluster, const std::string& name, const std::string& label = "");
   // A metric of a sidecar (as e2e::ReadMetric: the process total).
   std::optional<double> SidecarMetric(const RunningSidecar& sidecar, const std::string& name);
