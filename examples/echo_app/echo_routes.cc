@@ -1,5 +1,6 @@
 #include "examples/echo_app/echo_routes.h"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -10,6 +11,9 @@
 
 namespace ringside::echo_app {
 namespace {
+
+// Requests answered so far, /served excluded (connections are served by many threads).
+std::atomic<uint64_t> g_served{0};
 
 std::string_view ReasonFor(int status) {
   switch (status) {
@@ -65,7 +69,7 @@ std::string JsonQuote(std::string_view s) {
   return out;
 }
 
-EchoResponse Route(const blocking_http::HttpMessage& req) {
+EchoResponse Route(const blocking_http::HttpMessage& req, std::string_view name) {
   const absl::string_view target = req.token2;
   const size_t q = target.find('?');
   const absl::string_view path = target.substr(0, q);
@@ -84,6 +88,14 @@ EchoResponse Route(const blocking_http::HttpMessage& req) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(number, 60'000)));
     r.headers.emplace_back("Content-Type", "text/plain");
     r.body = absl::StrCat("slept ", number);
+  } else if (path == "/served") {
+    r.headers.emplace_back("Content-Type", "text/plain");
+    r.body = absl::StrCat(g_served.load(std::memory_order_relaxed));
+    AddRequestEcho(req, path, query, &r);
+    return r;
+  } else if (path == "/whoami") {
+    r.headers.emplace_back("Content-Type", "text/plain");
+    r.body = std::string(name);
   } else if (path == "/inspect") {
     r.headers.emplace_back("Content-Type", "application/json");
     r.body = InspectJson(req, path, query);
@@ -92,7 +104,9 @@ EchoResponse Route(const blocking_http::HttpMessage& req) {
     if (!type.empty()) r.headers.emplace_back("Content-Type", std::string(type));
     r.body = req.body;
   }
+  g_served.fetch_add(1, std::memory_order_relaxed);
   AddRequestEcho(req, path, query, &r);
+  if (!name.empty()) r.headers.emplace_back("X-Echo-Name", std::string(name));
   return r;
 }
 

@@ -25,9 +25,13 @@ struct EchoResponse {
 //                      "bodyLength","chunked"} describing the request as received
 //   anything else   -> 200 echo: body = request body, Content-Type = request's, plus
 //                      X-Echo-Method, X-Echo-Path, X-Echo-Query, X-Echo-Body-Length
+//   /whoami         -> 200, body = the app's --name (multi-cluster tests and demos: which
+//                      instance answered), Content-Type text/plain
+//   /served         -> 200, body = how many requests this process answered before, /served
+//                      ones excluded (a test checks that every instance received a broadcast)
 // Every response also carries X-Echo-Method and X-Echo-Path, so headers of HEAD requests
-// and of error routes can be checked too.
-EchoResponse Route(const blocking_http::HttpMessage& request);
+// and of error routes can be checked too, and X-Echo-Name: <name> when the app has a name.
+EchoResponse Route(const blocking_http::HttpMessage& request, std::string_view name = {});
 
 // Serializes a response (status line, headers, Content-Length, body; no body for HEAD).
 std::string Serialize(const EchoResponse& response, bool head_request, bool close_after);

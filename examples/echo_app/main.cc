@@ -1,4 +1,6 @@
-// ringside-echo-app --port P: an HTTP/1.1 app for demos and end-to-end tests.
+// ringside-echo-app --port P [--name N]: an HTTP/1.1 app for demos and end-to-end tests. The name
+// (e.g. "east-h1") is answered by /whoami and in X-Echo-Name, so a multi-cluster test or demo
+// can tell which instance answered a call.
 // Threads and blocking sockets on purpose: this is the *app* behind a sidecar, kept simple so
 // that what it reports about a request can be trusted. Routes: see echo_routes.h.
 #include <arpa/inet.h>
@@ -24,6 +26,9 @@ using ringside::blocking_http::BlockingHttpConnection;
 using ringside::blocking_http::HasToken;
 using ringside::blocking_http::kNoDeadline;
 
+// Set once in main before any connection thread starts; read-only afterwards.
+std::string g_name;
+
 void ServeConnection(int fd) {
   BlockingHttpConnection conn(fd);
   for (;;) {
@@ -45,7 +50,7 @@ void ServeConnection(int fd) {
     if (!conn.ReadRequestBody(&*request, kNoDeadline).ok()) return;
     const bool close_after = HasToken(request->header("Connection"), "close") ||
                              request->token3 == "HTTP/1.0";
-    const auto response = ringside::echo_app::Route(*request);
+    const auto response = ringside::echo_app::Route(*request, g_name);
     const std::string bytes =
         ringside::echo_app::Serialize(response, request->token1 == "HEAD", close_after);
     if (!conn.SendAll(bytes, kNoDeadline).ok() || close_after) return;
@@ -77,13 +82,15 @@ int main(int argc, char** argv) {
     if ((arg == "--port" || arg == "-port") && i + 1 < argc && absl::SimpleAtoi(argv[i + 1], &port) &&
         port > 0 && port < 65536) {
       ++i;
+    } else if ((arg == "--name" || arg == "-name") && i + 1 < argc) {
+      g_name = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: ringside-echo-app --port P   (bad argument: %s)\n", argv[i]);
+      std::fprintf(stderr, "usage: ringside-echo-app --port P [--name N]   (bad argument: %s)\n", argv[i]);
       return 2;
     }
   }
   if (port == 0) {
-    std::fprintf(stderr, "usage: ringside-echo-app --port P\n");
+    std::fprintf(stderr, "usage: ringside-echo-app --port P [--name N]\n");
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
