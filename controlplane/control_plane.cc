@@ -46,6 +46,10 @@ absl::Status ControlPlane::start(const resolvers::SelfRegistration& self) {
       wake();
     });
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    own_namespace_ = self.app_namespace;
+  }
   if (absl::Status s = resolver_->start(self, this); !s.ok()) return s;
   if (lists_) {
     if (absl::Status s = refresh_listing(); !s.ok()) {
@@ -125,6 +129,14 @@ void ControlPlane::publish_external(std::vector<snapshot::Instance> instances) {
   external_count_.store(instances.size(), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // An instance from a registry that carries no namespaces (sqlite rows written without one,
+    // say) has namespace "": in a namespace-aware table it would match no call. It is taken to
+    // serve in our own namespace, the one calls without ".namespace" target.
+    if (namespace_aware_) {
+      for (snapshot::Instance& i : instances) {
+        if (i.app_namespace.empty()) i.app_namespace = own_namespace_;
+      }
+    }
     external_ = std::move(instances);
     external_received_ = true;
     // Local "none found" answers held back for this list: the table now has the app id, or

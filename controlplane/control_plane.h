@@ -135,6 +135,7 @@ class ControlPlane final : public resolvers::InstanceSink {
   std::vector<snapshot::Instance> all_;                                    // listing or publish_all
   absl::flat_hash_map<AppKey, std::vector<snapshot::Instance>> per_app_;   // publish_app, non-empty
   std::vector<snapshot::Instance> external_;                               // publish_external, other clusters only
+  std::string own_namespace_;                                              // ours (start()): external instances without one get it
   bool external_received_ = false;                                         // publish_external was called once
   absl::flat_hash_map<AppKey, Clock::time_point> held_;                    // none found locally, awaiting the external list; asked since
   absl::flat_hash_map<AppKey, Clock::time_point> absent_;                  // none found, until then

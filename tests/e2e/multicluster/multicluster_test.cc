@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/multicluster/three_clusters.h"
 
@@ -161,9 +162,18 @@ TEST(MultiCluster, LocalFirstMovesToOtherClustersWhenEveryLocalBIsKilled) {
   }
   EXPECT_TRUE(dropped.has_value()) << "east's etcd still lists the killed b instances "
                                    << kEtcdLeaseTtlSeconds + 3 << " s after the kill";
-  EXPECT_EQ(during.failures, 0) << "calls whose connect failed must move at once: " << during.Describe();
+  // A call already written to a b when it died may have reached its app: it fails (UNAVAILABLE)
+  // and is never replayed elsewhere. That is at most one per killed connection (the call in
+  // flight, or one sent before the caller read the reset): 2 b's, one sequential caller.
+  // Every call after the first that moved must succeed: connects that fail move at once.
+  EXPECT_LE(during.failures, 2) << during.Describe();
+  for (const std::string& f : during.failure_samples)
+    EXPECT_TRUE(absl::StrContains(f, "code = Unavailable")) << "a failure other than a call cut off by the kill: " << f;
   ASSERT_TRUE(first_external.has_value()) << "no call moved to another cluster: " << during.Describe() << "\n"
                                           << lab.Logs();
+  int failed_after_move = 0;
+  for (const auto& [at, who] : during.timeline) failed_after_move += at > killed + *first_external && who.empty();
+  EXPECT_EQ(failed_after_move, 0) << "calls failed after the caller had moved: " << during.Describe();
   EXPECT_GT(after_registry, 0);
   EXPECT_EQ(external_after_registry, after_registry) << during.Describe();
   std::printf("[ MEASURE  ] local-first failover (every east b SIGKILLed): first call answered by another cluster "
@@ -182,7 +192,14 @@ TEST(MultiCluster, ExternalFirstStopsReachingADeadClusterWithinOneSyncTtl) {
   ThreeClusters lab;
   START_LAB(lab, {.callers = {{"east", "a-external-first", "external-first"}}});
   RunningSidecar& caller = lab.caller("east", "a-external-first");
-  const CallTally warm = lab.Call(caller, 40);
+  // South's registry is SQLite, read by its synchronizer once a second: wait (bounded) until
+  // the caller's calls reach both other clusters.
+  CallTally warm;
+  for (int round = 0; round < 20; ++round) {
+    warm = lab.Call(caller, 40);
+    if (warm.failures > 0 || (warm.answered_in("west") > 0 && warm.answered_in("south") > 0)) break;
+    std::this_thread::sleep_for(250ms);
+  }
   ASSERT_EQ(warm.failures, 0) << warm.Describe();
   ASSERT_GT(warm.answered_in("west"), 0) << warm.Describe();
   ASSERT_GT(warm.answered_in("south"), 0) << warm.Describe();
@@ -216,7 +233,12 @@ TEST(MultiCluster, ExternalFirstStopsReachingADeadClusterWithinOneSyncTtl) {
                                      << " ms after west died";
   EXPECT_TRUE(caller_forgot.has_value()) << "the caller's table still holds west's instances";
   EXPECT_EQ(west_after_kill, 0) << during.Describe();
-  EXPECT_EQ(during.failures, 0) << during.Describe();
+  // As in the local-first test: a call written to a west sidecar as it died may have reached
+  // its app and fails (UNAVAILABLE) rather than being replayed; at most one per west instance.
+  // Every other call moves at once (connects to west fail; south answers).
+  EXPECT_LE(during.failures, 2) << during.Describe();
+  for (const std::string& f : during.failure_samples)
+    EXPECT_TRUE(absl::StrContains(f, "code = Unavailable")) << "a failure other than a call cut off by the kill: " << f;
   EXPECT_GT(after_kill, 0);
   std::printf("[ MEASURE  ] whole cluster west killed: east's synchronizer dropped it after %lld ms, the "
               "external-first caller's table after %lld ms (exportTtl %d ms, heartbeat %d ms); %d calls after the "

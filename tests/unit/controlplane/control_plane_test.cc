@@ -322,6 +322,30 @@ TEST(ControlPlaneMultiClusterTest, ExternalInstancesOfOurOwnClusterAreDropped) {
   EXPECT_EQ(cp.external_instances(), 1u);
 }
 
+// A cluster whose registry carries no namespaces (SQLite rows without one) exports instances
+// with namespace "": in our namespace-aware table they serve our own namespace, the one a call
+// without ".namespace" targets, instead of matching nothing.
+TEST(ControlPlaneMultiClusterTest, ExternalInstancesWithoutANamespaceServeOurOwn) {
+  testing::TempDir dir;
+  std::string file = dir.write("apps.yaml", "apps:\n  - appId: b\n    address: 127.0.0.1:50002\n");
+  snapshot::SnapshotRegistry registry(1);
+  snapshot::SnapshotRegistry::Reader* me = registry.register_reader();
+  ControlPlane cp(static_file_resolver(file), &registry, {.refresh_interval = 1h, .clusters = east()});
+  resolvers::SelfRegistration self;
+  self.app_namespace = "default";
+  ASSERT_TRUE(cp.start(self).ok());
+  me->quiescent();
+  ASSERT_TRUE(registry.current()->namespace_aware());
+  cp.publish_external({*snapshot::make_instance("b", "", "203.0.113.11:50002", "south")});
+  auto in_default = [&] {
+    me->quiescent();
+    return registry.current()->find("b", "default").size();
+  };
+  ASSERT_TRUE(eventually([&] { return in_default() == 2; })) << in_default();
+  me->quiescent();
+  EXPECT_TRUE(registry.current()->find("b", "prod").empty());
+}
+
 TEST(ControlPlaneMultiClusterTest, EachExternalListReplacesTheLastAndLocalInstancesStay) {
   testing::TempDir dir;
   std::string file = dir.write("apps.yaml", "apps:\n  - appId: a\n    address: 127.0.0.1:50001\n");
