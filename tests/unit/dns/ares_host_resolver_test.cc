@@ -167,7 +167,8 @@ TEST(AresHostResolverTest, ServerDownKeepsTheLastAnswerUntilMaxStale) {
   // Past TTL + max_stale the answer is dropped.
   EXPECT_TRUE(WaitFor([&] { return (*r)->addresses("down.test").empty(); }, 8s));
   // The server comes back: the name resolves again.
-  ASSERT_TRUE(dns->Restart().ok());
+  const absl::Status restarted = dns->Restart();
+  ASSERT_TRUE(restarted.ok()) << restarted;
   EXPECT_EQ(wait_for_addresses(r->get(), "down.test", 1), std::vector<std::string>{"127.0.0.1:0"});
 }
 

@@ -152,7 +152,8 @@ TEST(KubernetesResolverTest, ServerDownKeepsTheLastAnswerAndReportsIt) {
   std::this_thread::sleep_for(1500ms);  // more failed refreshes
   EXPECT_EQ(sink.app_count(), 1u);      // nothing replaced the last answer
   // Back up: the status clears.
-  ASSERT_TRUE(dns->Restart().ok());
+  const absl::Status restarted = dns->Restart();
+  ASSERT_TRUE(restarted.ok()) << restarted;
   EXPECT_TRUE(WaitFor([&] { return sink.statuses().back().ok(); }, 5s));
   EXPECT_EQ(sink.app_count(), 1u);
 }

@@ -170,7 +170,15 @@ void DnsmasqServer::Kill() {
 
 absl::Status DnsmasqServer::Restart() {
   Kill();
-  return Spawn();
+  // Same port (the resolver under test is configured with it). While dnsmasq was down another
+  // test process may have taken the port for a moment: retry, bounded, until it is free again.
+  absl::Status last;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    last = Spawn();
+    if (last.ok()) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return last;
 }
 
 absl::Status DnsmasqServer::ReplaceHosts(std::string hosts) {
