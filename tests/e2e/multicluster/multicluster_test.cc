@@ -59,6 +59,13 @@ TEST(MultiCluster, EachStrategySendsCallsWhereItSays) {
                               {"east", "a-external-only", "external-only"},
                               {"east", "a-broadcast", "broadcast"}}});
   constexpr int kCalls = 60;
+  // South's registry is SQLite, read by its synchronizer once a second: before counting, wait
+  // (bounded) until external calls from east reach both other clusters.
+  for (int round = 0; round < 20; ++round) {
+    const CallTally w = lab.Call(lab.caller("east", "a-external-only"), 20);
+    if (w.answered_in("west") > 0 && w.answered_in("south") > 0) break;
+    std::this_thread::sleep_for(250ms);
+  }
   for (const char* local : {"a", "a-local-only"}) {
     const CallTally t = lab.Call(lab.caller("east", local), kCalls);
     EXPECT_EQ(t.failures, 0) << local << ": " << t.Describe();
