@@ -17,38 +17,9 @@ namespace {
 
 constexpr std::string_view kMetric = "ringside_shard_heap_allocations_total";
 
-// Sends `count` invocations through a over `connections` keep-alive connections (bodies of a
-// few sizes, so buffers of several size classes are exercised).
+// Sends `count` invocations through a (harness.h: DriveEchoInvocations); every one must echo.
 void Drive(uint16_t port, int count, int connections) {
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&, c] {
-      BlockingHttpConnection conn;
-      const auto deadline = Clock::now() + 60s;
-      if (!conn.Connect(port, deadline).ok()) {
-        ++failures;
-        return;
-      }
-      for (int i = c; i < count; i += connections) {
-        const std::string body(static_cast<size_t>((i % 4) * 700), 'q');
-        const std::string request = blocking_http::BuildRequest(
-            {.method = "POST", .target = "/v1.0/invoke/b/method/echo", .headers = {{"X-Seq", absl::StrCat(i)}},
-             .body = body});
-        if (!conn.SendAll(request, deadline).ok()) {
-          ++failures;
-          return;
-        }
-        auto r = conn.ReadResponse(deadline);
-        if (!r.ok() || r->status() != 200 || r->body != body) {
-          ++failures;
-          return;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(DriveEchoInvocations(port, count, connections, /*body_step=*/700), 0);
 }
 
 TEST(AllocCountTest, SteadyStateForwardingDoesNotAllocateOnShardThreads) {

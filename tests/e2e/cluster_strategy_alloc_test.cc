@@ -17,36 +17,9 @@ namespace {
 
 constexpr std::string_view kMetric = "ringside_shard_heap_allocations_total";
 
-// `count` invocations of b through `port` over `connections` keep-alive connections.
+// `count` invocations of b through `port` (harness.h); the number of failed connections.
 int Drive(uint16_t port, int count, int connections) {
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&, c] {
-      BlockingHttpConnection conn;
-      const auto deadline = Clock::now() + 60s;
-      if (!conn.Connect(port, deadline).ok()) {
-        ++failures;
-        return;
-      }
-      for (int i = c; i < count; i += connections) {
-        const std::string body(static_cast<size_t>((i % 4) * 300), 'q');
-        const std::string request = blocking_http::BuildRequest(
-            {.method = "POST", .target = "/v1.0/invoke/b/method/echo", .headers = {}, .body = body});
-        if (!conn.SendAll(request, deadline).ok()) {
-          ++failures;
-          return;
-        }
-        auto r = conn.ReadResponse(deadline);
-        if (!r.ok() || r->status() != 200 || r->body != body) {
-          ++failures;
-          return;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return failures.load();
+  return DriveEchoInvocations(port, count, connections, /*body_step=*/300);
 }
 
 TEST(ClusterStrategyAllocTest, LocalFirstPickingDoesNotAllocateOnShardThreads) {

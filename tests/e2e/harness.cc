@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -359,5 +360,37 @@ uint64_t StatusBytes(pid_t pid, std::string_view field) {
 
 uint64_t PeakRssBytes(pid_t pid) { return StatusBytes(pid, "VmHWM"); }
 uint64_t ResidentBytes(pid_t pid) { return StatusBytes(pid, "VmRSS"); }
+
+int DriveEchoInvocations(uint16_t port, int count, int connections, size_t body_step) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      BlockingHttpConnection conn;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      if (!conn.Connect(port, deadline).ok()) {
+        ++failures;
+        return;
+      }
+      for (int i = c; i < count; i += connections) {
+        const std::string body(static_cast<size_t>(i % 4) * body_step, 'q');
+        const std::string request = blocking_http::BuildRequest(
+            {.method = "POST", .target = "/v1.0/invoke/b/method/echo", .headers = {{"X-Seq", absl::StrCat(i)}},
+             .body = body});
+        if (!conn.SendAll(request, deadline).ok()) {
+          ++failures;
+          return;
+        }
+        auto r = conn.ReadResponse(deadline);
+        if (!r.ok() || r->status() != 200 || r->body != body) {
+          ++failures;
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return failures.load();
+}
 
 }  // namespace ringside::e2e

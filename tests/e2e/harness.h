@@ -148,4 +148,9 @@ uint64_t PeakRssBytes(pid_t pid);
 // Resident set size now (VmRSS) of a process we started, in bytes; 0 if unreadable.
 uint64_t ResidentBytes(pid_t pid);
 
+// Sends `count` POST invocations of b's `echo` method through the HTTP port `port` over
+// `connections` keep-alive connections, bodies of (i % 4) * body_step bytes (several buffer
+// size classes); returns how many connections stopped on a failure (0 = every call echoed).
+int DriveEchoInvocations(uint16_t port, int count, int connections, size_t body_step);
+
 }  // namespace ringside::e2e
