@@ -19,14 +19,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <random>
-#include <set>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/free_port/free_port.h"
 
 extern char** environ;
 
@@ -41,26 +40,7 @@ std::string BinPath(std::string_view name) { return absl::StrCat(RINGSIDE_BIN_DI
 
 bool BinaryExists(std::string_view name) { return ::access(BinPath(name).c_str(), X_OK) == 0; }
 
-uint16_t PickFreePort() {
-  static std::mutex mu;
-  static std::set<uint16_t> handed_out;
-  std::lock_guard<std::mutex> lock(mu);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    ::close(fd);
-    if (port != 0 && handed_out.insert(port).second) return port;
-  }
-  return 0;
-}
+uint16_t PickFreePort() { return ringside::testing::PickTestPort(); }
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");

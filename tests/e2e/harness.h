@@ -29,7 +29,8 @@ using namespace std::chrono_literals;
 std::string BinPath(std::string_view name);
 bool BinaryExists(std::string_view name);
 
-// A port that was free on 127.0.0.1 a moment ago (bind to port 0); never the same twice per process.
+// A free port below the ephemeral range, handed out once per pass across all test processes
+// (tests/support/free_port/free_port.h).
 uint16_t PickFreePort();
 
 // A fresh directory under $TMPDIR, removed with its contents on destruction

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/free_port/free_port.h"
 
 namespace ringside::testing {
 
@@ -23,25 +24,19 @@ namespace {
 
 constexpr const char* kDnsmasq = "/usr/sbin/dnsmasq";
 
-// A port free for both UDP and TCP on 127.0.0.1 a moment ago.
+// A test port (free_port.h) that is also free for UDP on 127.0.0.1.
 uint16_t free_udp_tcp_port() {
   for (int attempt = 0; attempt < 50; ++attempt) {
-    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    const uint16_t port = PickTestPort();
+    if (port == 0) return 0;
+    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || getsockname(u, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      close(u);
-      continue;
-    }
-    int t = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    bool ok = bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    close(t);
+    a.sin_port = htons(port);
+    const bool ok = bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     close(u);
-    if (ok) return ntohs(a.sin_port);
+    if (ok) return port;
   }
   return 0;
 }

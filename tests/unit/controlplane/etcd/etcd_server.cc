@@ -21,23 +21,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "controlplane/resolvers/etcd/etcd_client.h"
+#include "tests/support/free_port/free_port.h"
 
 namespace ringside::testing {
 
-uint16_t pick_free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof(a);
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
+uint16_t pick_free_port() { return PickTestPort(); }
 
 EtcdServer::EtcdServer() {
   std::string pattern = (std::filesystem::temp_directory_path() / "ringside-etcd-XXXXXX").string();

@@ -12,7 +12,7 @@
 
 namespace ringside::testing {
 
-// A port that was free on 127.0.0.1 a moment ago (bind to port 0).
+// A free test port (tests/support/free_port/free_port.h).
 uint16_t pick_free_port();
 
 class EtcdServer {
