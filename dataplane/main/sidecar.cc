@@ -231,6 +231,14 @@ int run_sidecar(config::Options o) {
   settings.internal_max_concurrent_streams = o.internal_max_concurrent_streams;
   settings.metadata_json = metadata_json(o);
   settings.grpc_metadata_response = grpc_metadata_response(o);
+  settings.dapr_api_token = o.dapr_api_token;
+  settings.app_api_token = o.app_api_token;
+  if (!settings.dapr_api_token.empty()) {
+    settings.grpc_token_missing_details =
+        invoke::http_error_status_details(401, "missing api token in request metadata");
+    settings.grpc_token_mismatch_details =
+        invoke::http_error_status_details(401, "authentication error: api token mismatch");
+  }
   if (o.app_port) {
     settings.has_app = true;
     settings.app_protocol = o.app_protocol;

@@ -8,6 +8,7 @@
 #include "dataplane/upstream/request_hash_key.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/appchannel/grpc/grpc_app_channel.h"
+#include "dataplane/mapping/api_token.h"
 #include "dataplane/mapping/header_rules.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/runtime/sidecar_settings.h"
@@ -86,10 +87,11 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
   size_t n = 0;
   for (const auto& m : s.metadata) {
     if (n + 3 >= kMaxProxyMetadata) break;
-    if (m.key == "dapr-app-id") continue;
+    if (m.key == "dapr-app-id" || m.key == kApiTokenKey) continue;  // the token stays here
     if (from_api && (m.key == "dapr-caller-app-id" || m.key == "dapr-callee-app-id")) continue;
     md[n++] = m;
   }
+  if (local && !settings.app_api_token.empty()) md[n++] = {kApiTokenKey, settings.app_api_token};
   if (from_api) {
     if (!local) md[n++] = {"dapr-app-id", target};
     md[n++] = {"dapr-caller-app-id", settings.app_id};

@@ -35,6 +35,13 @@ struct SidecarSettings {
   std::string metadata_json;     // body of GET /v1.0/metadata (static for the process)
   std::string grpc_metadata_response;  // encoded GetMetadataResponse (gRPC API, static too)
   std::string runtime_version;   // reported in metadata
+  // API tokens (spec §9; never logged). Empty = off.
+  std::string dapr_api_token;    // DAPR_API_TOKEN: required from every API caller
+  std::string app_api_token;     // APP_API_TOKEN: sent to our app as dapr-api-token
+  // grpc-status-details-bin of daprd's UNAUTHENTICATED answers (built once at start-up):
+  // ErrorInfo{reason "Unauthorized", domain dapr.io, http.code 401, http.error_message ...}.
+  std::string grpc_token_missing_details;   // "missing api token in request metadata"
+  std::string grpc_token_mismatch_details;  // "authentication error: api token mismatch"
 };
 
 }  // namespace ringside::invoke
