@@ -8,6 +8,7 @@
 #include "dataplane/upstream/request_hash_key.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/appchannel/grpc/grpc_app_channel.h"
+#include "dataplane/mapping/access_control.h"
 #include "dataplane/mapping/api_token.h"
 #include "dataplane/mapping/header_rules.h"
 #include "dataplane/runtime/shard_services.h"
@@ -76,6 +77,14 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
   bool local = !from_api || app_id == settings.app_id;
   if (!from_api && app_id != settings.app_id) {
     server.send_trailers(s.id, 2, "failed to proxy request: the call is not for this app", {});
+    return nullptr;
+  }
+  // Delivered to our app from a peer: the access-control list decides first (spec §10; no
+  // caller identity without mTLS, so the global default).
+  if (!from_api && settings.access_control &&
+      !settings.access_control->allows(/*caller=*/nullptr, s.path, http1::Verb::kNone)) {
+    char text[512];
+    server.send_trailers(s.id, 7, access_denied_text(nullptr, s.path, http1::Verb::kNone, text), {});
     return nullptr;
   }
 

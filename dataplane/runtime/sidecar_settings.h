@@ -4,9 +4,12 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace ringside::invoke {
+
+class AccessControlList;  // dataplane/mapping/access_control.h
 
 struct SidecarSettings {
   std::string app_id;            // our own app id (--app-id)
@@ -42,6 +45,8 @@ struct SidecarSettings {
   // ErrorInfo{reason "Unauthorized", domain dapr.io, http.code 401, http.error_message ...}.
   std::string grpc_token_missing_details;   // "missing api token in request metadata"
   std::string grpc_token_mismatch_details;  // "authentication error: api token mismatch"
+  // spec.accessControl, enforced on calls delivered to our app; nullptr = everything allowed.
+  std::shared_ptr<const AccessControlList> access_control;
 };
 
 }  // namespace ringside::invoke
