@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "dataplane/appchannel/grpc/grpc_app_channel.h"
 #include "dataplane/appchannel/http/http_app_channel.h"
+#include "dataplane/callee/app_concurrency_gate.h"
 #include "dataplane/ingress/grpc/api_port_connection.h"
 #include "dataplane/ingress/http/http_ingress.h"
 #include "dataplane/ingress/internal/internal_port_connection.h"
@@ -57,6 +58,7 @@ struct Shard::State {
   lb::PolicyPicker picker{static_cast<uint64_t>(monotonic_ns())};  // every LB policy, outlier ejection
   std::unique_ptr<upstream::PeerPool> peers;
   std::unique_ptr<invoke::AppChannel> app;
+  std::unique_ptr<invoke::AppConcurrencyGate> app_gate;  // --app-max-concurrency in front of `app`
   std::vector<std::unique_ptr<io::Listener>> api_listeners;  // HTTP and gRPC API, every address
   std::unique_ptr<io::Listener> internal_listener;
 
@@ -146,6 +148,12 @@ void Shard::run() {
       st->app = std::make_unique<invoke::HttpAppChannel>(&svc);
     }
     svc.app = st->app.get();
+    if (settings.app_concurrency) {
+      st->app_gate = std::make_unique<invoke::AppConcurrencyGate>(
+          &svc, st->app.get(), settings.app_concurrency, settings.app_concurrency_queue,
+          settings.app_concurrency_timeout_ns);
+      svc.app = st->app_gate.get();
+    }
   }
   st->http_acceptor.svc = &svc;
   st->grpc_acceptor.svc = &svc;
