@@ -12,7 +12,7 @@
 #include "dataplane/appchannel/http/http_app_channel.h"
 #include "dataplane/ingress/grpc/api_port_connection.h"
 #include "dataplane/ingress/http/http_ingress.h"
-#include "dataplane/ingress/internal/internal_port_connection.h"
+#include "dataplane/ingress/internal/balanced_internal_acceptor.h"
 #include "dataplane/io/buffer_ring.h"
 #include "dataplane/io/listener.h"
 #include "dataplane/mapping/invoke_scratch.h"
@@ -69,7 +69,8 @@ struct Shard::State {
   };
   Acceptor<&invoke::HttpIngressConnection::accept> http_acceptor;
   Acceptor<&invoke::ApiPortConnection::accept> grpc_acceptor;
-  Acceptor<&invoke::InternalPortConnection::accept> internal_acceptor;
+  // Internal port: each peer connection to the shard with the fewest (issue 11, balance).
+  std::unique_ptr<invoke::BalancedInternalAcceptor> internal_acceptor;
 };
 
 Shard::Shard(const ShardSetup& setup) : setup_(setup) {}
@@ -149,7 +150,8 @@ void Shard::run() {
   }
   st->http_acceptor.svc = &svc;
   st->grpc_acceptor.svc = &svc;
-  st->internal_acceptor.svc = &svc;
+  svc.balancer = setup_.balancer;
+  st->internal_acceptor = std::make_unique<invoke::BalancedInternalAcceptor>(&svc, setup_.balancer);
   for (int fd : setup_.http_fds) {
     st->api_listeners.push_back(std::make_unique<io::Listener>(&svc.io, fd, &st->http_acceptor));
     st->api_listeners.back()->start();
@@ -160,8 +162,9 @@ void Shard::run() {
   }
   if (setup_.internal_fd >= 0) {
     st->internal_listener =
-        std::make_unique<io::Listener>(&svc.io, setup_.internal_fd, &st->internal_acceptor);
+        std::make_unique<io::Listener>(&svc.io, setup_.internal_fd, st->internal_acceptor.get());
     st->internal_listener->start();
+    st->internal_acceptor->open();
   }
   st->wake_op = {&State::on_wake, st.get()};
   st->wake_fd = setup_.reader->wake_fd();
@@ -181,6 +184,7 @@ void Shard::run() {
       drain_deadline = now + settings.graceful_shutdown_ns;
       for (auto& l : st->api_listeners) l->stop();
       if (st->internal_listener) st->internal_listener->stop();
+      st->internal_acceptor->close();
       svc.live.for_each([](LiveConnection* c) { c->drain(); });
     }
     if (svc.draining && force_deadline == 0 &&

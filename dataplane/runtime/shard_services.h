@@ -10,6 +10,9 @@
 #include "dataplane/runtime/shard_counters.h"
 #include "dataplane/runtime/timer_list.h"
 
+namespace ringside::shard {
+class AcceptBalancer;
+}
 namespace ringside::lb {
 class Picker;
 }
@@ -49,6 +52,9 @@ struct ShardServices {
   mem::DeferredRelease* deferred = nullptr;     // objects ended this loop turn (freed at its end)
   shard::LiveConnections live;                  // open inbound connections (for draining)
   bool draining = false;                        // shutdown begun: finish in-flight, accept nothing
+  // Internal-port connections per shard, shared by all shards (issue 11, callee balance);
+  // nullptr with one shard.
+  shard::AcceptBalancer* balancer = nullptr;
 };
 
 }  // namespace ringside::invoke

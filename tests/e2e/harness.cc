@@ -192,7 +192,7 @@ absl::StatusOr<Sidecar> StartSidecar(const SidecarOptions& options, const TempDi
       "--dapr-grpc-port", absl::StrCat(ports.grpc),
       "--dapr-internal-grpc-port", absl::StrCat(ports.internal),
       "--metrics-port", absl::StrCat(ports.metrics),
-      "--shards", E2eShards()};
+      "--shards", options.shards.empty() ? E2eShards() : options.shards};
   if (options.app_port.has_value()) {
     args.insert(args.end(), {"--app-port", absl::StrCat(*options.app_port), "--app-protocol", "http"});
   }

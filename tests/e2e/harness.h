@@ -103,6 +103,7 @@ struct SidecarOptions {
   std::string nr_db;                    // RINGSIDE_NR_SQLITE; empty = not set
   std::string max_body_size;            // --max-body-size; empty = default
   std::vector<std::string> extra_args;  // appended as given
+  std::string shards;                   // --shards; empty = RINGSIDE_E2E_SHARDS (default 1)
 };
 
 // A started sidecar.
