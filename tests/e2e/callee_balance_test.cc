@@ -6,38 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
-#include <sstream>
-#include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/topology.h"
 
 namespace ringside::e2e {
 namespace {
-
-// ringside_calllocal_served_total of each shard (index = shard label), from /metrics.
-std::vector<double> ServedPerShard(uint16_t metrics_port, int shards) {
-  std::vector<double> served(shards, -1);
-  RequestSpec spec;
-  spec.target = "/metrics";
-  spec.content_length = false;
-  auto r = Send(metrics_port, spec, 5s);
-  if (!r.ok() || r->status() != 200) return served;
-  std::istringstream lines(r->body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("ringside_calllocal_served_total{", 0) != 0) continue;
-    for (int i = 0; i < shards; ++i) {
-      if (line.find(absl::StrCat("shard=\"", i, "\"}")) == std::string::npos) continue;
-      double v = 0;
-      if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) served[i] = v;
-    }
-  }
-  return served;
-}
 
 TEST(CalleeBalanceTest, BothCalleeShardsServeCallsWithTwoShardsOnEachSidecar) {
   Topology topology;
@@ -46,7 +21,7 @@ TEST(CalleeBalanceTest, BothCalleeShardsServeCallsWithTwoShardsOnEachSidecar) {
   // 16 client connections: the caller's two shards both get some (all on one: p = 2^-15), so
   // each opens its own connection to b.
   ASSERT_EQ(DriveEchoInvocations(topology.a.ports.http, 4000, 16, /*body_step=*/64), 0) << topology.Logs();
-  const std::vector<double> served = ServedPerShard(topology.b.ports.metrics, 2);
+  const std::vector<double> served = ReadMetricPerShard(topology.b.ports.metrics, "ringside_calllocal_served_total", 2);
   ASSERT_GE(served[0], 0) << "b's /metrics has no ringside_calllocal_served_total for shard 0";
   ASSERT_GE(served[1], 0) << "b's /metrics has no ringside_calllocal_served_total for shard 1";
   EXPECT_GE(served[0] + served[1], 4000) << "the calls did not reach b";
