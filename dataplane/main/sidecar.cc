@@ -216,6 +216,7 @@ int run_sidecar(config::Options o) {
   settings.hostname = hostname();
   settings.host_ip =
       resolvers::registered_host(o.host_ip, o.dapr_internal_grpc_listen_address);
+  settings.set_forwarded();  // issue 11: the Forwarded header value, once per process
   settings.max_body_size = o.max_body_size;
   // Go's server lets a head reach MaxHeaderBytes + 4096 before answering 431; daprd sets
   // MaxHeaderBytes from --read-buffer-size.
