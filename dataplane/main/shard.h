@@ -30,7 +30,8 @@ struct ShardSetup {
   snapshot::SnapshotRegistry* snapshots = nullptr;
   snapshot::SnapshotRegistry::Reader* reader = nullptr;  // this shard's QSBR slot
   ShardCounters* counters = nullptr;
-  AcceptBalancer* balancer = nullptr;  // internal connections spread over shards; nullptr: one shard
+  AcceptBalancer* internal_balancer = nullptr;  // internal-port connections spread over shards; nullptr: one shard
+  AcceptBalancer* http_balancer = nullptr;      // HTTP API connections, likewise
 };
 
 class Shard {

@@ -52,9 +52,11 @@ struct ShardServices {
   mem::DeferredRelease* deferred = nullptr;     // objects ended this loop turn (freed at its end)
   shard::LiveConnections live;                  // open inbound connections (for draining)
   bool draining = false;                        // shutdown begun: finish in-flight, accept nothing
-  // Internal-port connections per shard, shared by all shards (issue 11, callee balance);
-  // nullptr with one shard.
-  shard::AcceptBalancer* balancer = nullptr;
+  // Live connections per shard of the internal port and of the HTTP API port, shared by all
+  // shards, which accepted connections go to the emptiest shard by (issue 11, shard balance);
+  // nullptr with one shard. A connection counted there releases its count when it ends.
+  shard::AcceptBalancer* internal_balancer = nullptr;
+  shard::AcceptBalancer* http_balancer = nullptr;
 };
 
 }  // namespace ringside::invoke

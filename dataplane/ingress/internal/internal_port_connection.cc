@@ -14,7 +14,7 @@ constexpr std::string_view kCallLocalStreamPath =
 }  // namespace
 
 InternalPortConnection::~InternalPortConnection() {
-  if (svc_->balancer) svc_->balancer->release(svc_->shard_index);
+  if (svc_->internal_balancer) svc_->internal_balancer->release(svc_->shard_index);
 }
 
 bool InternalPortConnection::accept(ShardServices* svc, int fd) {

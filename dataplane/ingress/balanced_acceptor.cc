@@ -1,31 +1,30 @@
-#include "dataplane/ingress/internal/balanced_internal_acceptor.h"
+#include "dataplane/ingress/balanced_acceptor.h"
 
 #include <unistd.h>
 
-#include "dataplane/ingress/internal/internal_port_connection.h"
 
 namespace ringside::invoke {
 
-BalancedInternalAcceptor::BalancedInternalAcceptor(ShardServices* svc, shard::AcceptBalancer* balancer)
-    : svc_(svc), balancer_(balancer) {
-  handoff_op_ = {&BalancedInternalAcceptor::on_handoff, this};
+BalancedAcceptor::BalancedAcceptor(ShardServices* svc, shard::AcceptBalancer* balancer, AcceptFn accept)
+    : svc_(svc), balancer_(balancer), accept_(accept) {
+  handoff_op_ = {&BalancedAcceptor::on_handoff, this};
   for (Pending& p : pending_) {
-    p.op = {&BalancedInternalAcceptor::on_handoff_sent, &p};
+    p.op = {&BalancedAcceptor::on_handoff_sent, &p};
     p.self = this;
   }
 }
 
-void BalancedInternalAcceptor::open() {
+void BalancedAcceptor::open() {
   if (balancer_) balancer_->open(svc_->shard_index, svc_->io.ring->raw()->ring_fd, &handoff_op_);
 }
 
-void BalancedInternalAcceptor::close() {
+void BalancedAcceptor::close() {
   if (balancer_) balancer_->open(svc_->shard_index, -1, nullptr);
 }
 
-void BalancedInternalAcceptor::on_accept(int fd) {
+void BalancedAcceptor::on_accept(int fd) {
   if (!balancer_) {
-    InternalPortConnection::accept(svc_, fd);
+    accept_(svc_, fd);
     return;
   }
   const int self = svc_->shard_index;
@@ -47,13 +46,13 @@ void BalancedInternalAcceptor::on_accept(int fd) {
   serve(fd);
 }
 
-void BalancedInternalAcceptor::on_handoff(void* self, int32_t fd, uint32_t) {
-  static_cast<BalancedInternalAcceptor*>(self)->serve(fd);
+void BalancedAcceptor::on_handoff(void* self, int32_t fd, uint32_t) {
+  static_cast<BalancedAcceptor*>(self)->serve(fd);
 }
 
-void BalancedInternalAcceptor::on_handoff_sent(void* pending, int32_t res, uint32_t) {
+void BalancedAcceptor::on_handoff_sent(void* pending, int32_t res, uint32_t) {
   auto* p = static_cast<Pending*>(pending);
-  BalancedInternalAcceptor* a = p->self;
+  BalancedAcceptor* a = p->self;
   const int fd = p->fd;
   p->fd = -1;
   if (res < 0) {  // the target's ring is gone or full: the socket is still ours
@@ -62,15 +61,16 @@ void BalancedInternalAcceptor::on_handoff_sent(void* pending, int32_t res, uint3
   }
 }
 
-void BalancedInternalAcceptor::serve(int fd) {
+void BalancedAcceptor::serve(int fd) {
   if (svc_->draining) {
     // Shutting down: a connection handed over now would only be refused; the peer redials.
     ::close(fd);
     if (balancer_) balancer_->release(svc_->shard_index);
     return;
   }
-  // Counted on this shard; ~InternalPortConnection releases the count (also when serving fails).
-  InternalPortConnection::accept(svc_, fd);
+  // Counted on this shard; the connection's destructor releases the count (also when serving
+  // fails).
+  accept_(svc_, fd);
 }
 
 }  // namespace ringside::invoke
