@@ -31,9 +31,9 @@ TEST(AllocCountTest, SteadyStateForwardingDoesNotAllocateOnShardThreads) {
 
   // Warm-up at four times the measured concurrency, twice over fresh connections: the shard
   // pools grow to the high-water mark of live objects per size class, which the measured phase
-  // (fewer concurrent calls) stays under. With several shards the kernel spreads connections
-  // by hash, so each shard must see at least the measured concurrency during warm-up: with 16
-  // connections over two shards one gets fewer than 4 with p ~ 1%, over two rounds ~ 1e-4.
+  // (fewer concurrent calls) stays under. With several shards each shard must see at least the
+  // measured concurrency during warm-up: the HTTP port hands connections to the shard with the
+  // fewest (shard::AcceptBalancer), so 16 connections over two shards are 8 each.
   Drive(topology.a.ports.http, 3000, 16);
   Drive(topology.a.ports.http, 3000, 16);
   const auto a_before = ReadMetric(topology.a.ports.metrics, kMetric);
@@ -66,8 +66,8 @@ TEST(AllocCountTest, TwoShardsUnaryAndStreamedBodiesUpTo1MiBDoNotAllocateOnShard
   const EchoLoad unary{.count = 300, .connections = 4, .body_sizes = unary_sizes};
   const EchoLoad streamed{.count = 200, .connections = 4, .body_sizes = streamed_sizes, .chunked = true};
   // Warm-up: the same loads over 4x the connections, twice with fresh connections (each shard
-  // sees at least the measured concurrency: see the first test), mixed so the pools reach the
-  // high-water mark of unary and streamed calls at once.
+  // sees at least the measured concurrency: see the first test), unary and streamed at once so
+  // the pools reach the high-water mark of both together, as in the measured phase.
   for (int round = 0; round < 2; ++round) {
     std::thread unary_load([&] {
       EXPECT_EQ(DriveEchoLoad(topology.a.ports.http, {.count = 800, .connections = 16, .body_sizes = unary_sizes}), 0);
