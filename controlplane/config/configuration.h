@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "controlplane/config/access_control_config.h"
 #include "controlplane/config/multi_cluster_config.h"
 #include "controlplane/config/options.h"
 #include "controlplane/snapshot/load_balancing.h"
@@ -73,6 +74,7 @@ struct Configuration {
   DataplaneConfig dataplane;       // spec.ringside.dataplane
   snapshot::LoadBalancing load_balancing;  // spec.ringside.loadBalancing (load_balancing_config.h)
   MultiCluster multi_cluster;              // spec.ringside.multiCluster (multi_cluster_config.h)
+  AccessControl access_control;            // spec.accessControl (access_control_config.h)
 };
 
 // Parses a Configuration document. Errors name the YAML path, e.g.

@@ -22,6 +22,7 @@
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/ingress/grpc/invoke_service.h"
+#include "dataplane/mapping/access_control.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/io/socket.h"
 #include "dataplane/main/shard.h"
@@ -180,6 +181,20 @@ std::string render_external_metrics(const resolvers::external::SyncSubscriber& s
 
 }  // namespace
 
+// spec.accessControl compiled for the shards (dataplane/mapping/access_control.h).
+static std::shared_ptr<const invoke::AccessControlList> access_control_list(const config::AccessControl& c,
+                                                                     bool app_is_http) {
+  auto acl = std::make_shared<invoke::AccessControlList>(c.default_action == "allow", c.trust_domain, app_is_http);
+  for (const config::AccessControlPolicy& p : c.policies) {
+    std::vector<invoke::AccessControlList::OperationRule> rules;
+    for (const config::AccessControlOperation& op : p.operations) {
+      rules.push_back({op.name, op.http_verbs, op.action == "allow"});
+    }
+    acl->add_policy(p.app_id, p.app_namespace, p.trust_domain, p.default_action, rules);
+  }
+  return acl;
+}
+
 int run_sidecar(config::Options o) {
   // Configuration file: resolver and data-plane knobs (flags win).
   // Configuration file: resolver and data-plane knobs (flags win). Without --config the
@@ -232,6 +247,17 @@ int run_sidecar(config::Options o) {
   settings.internal_max_concurrent_streams = o.internal_max_concurrent_streams;
   settings.metadata_json = metadata_json(o);
   settings.grpc_metadata_response = grpc_metadata_response(o);
+  settings.dapr_api_token = o.dapr_api_token;
+  settings.app_api_token = o.app_api_token;
+  if (!settings.dapr_api_token.empty()) {
+    settings.grpc_token_missing_details =
+        invoke::http_error_status_details(401, "missing api token in request metadata");
+    settings.grpc_token_mismatch_details =
+        invoke::http_error_status_details(401, "authentication error: api token mismatch");
+  }
+  if (cfg.access_control.present) {
+    settings.access_control = access_control_list(cfg.access_control, /*app_is_http=*/o.app_protocol != "grpc");
+  }
   if (o.app_port) {
     settings.has_app = true;
     settings.app_protocol = o.app_protocol;

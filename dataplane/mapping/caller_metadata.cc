@@ -1,9 +1,14 @@
 #include "dataplane/mapping/caller_metadata.h"
 
+#include "dataplane/mapping/api_token.h"
+
 namespace ringside::invoke {
 
 bool add_caller_metadata(MetadataBuilder& md, const SidecarSettings& s,
                          std::string_view callee_app_id, bool self_call) {
+  // The caller's own API token is for this sidecar only: never to a peer or an app (the callee
+  // sends its APP_API_TOKEN instead).
+  md.remove(kApiTokenKey);
   if (self_call) {
     md.remove("dapr-caller-app-id");
     md.remove("dapr-callee-app-id");

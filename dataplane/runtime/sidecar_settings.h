@@ -4,9 +4,12 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace ringside::invoke {
+
+class AccessControlList;  // dataplane/mapping/access_control.h
 
 struct SidecarSettings {
   std::string app_id;            // our own app id (--app-id)
@@ -39,6 +42,15 @@ struct SidecarSettings {
   std::string metadata_json;     // body of GET /v1.0/metadata (static for the process)
   std::string grpc_metadata_response;  // encoded GetMetadataResponse (gRPC API, static too)
   std::string runtime_version;   // reported in metadata
+  // API tokens (spec §9; never logged). Empty = off.
+  std::string dapr_api_token;    // DAPR_API_TOKEN: required from every API caller
+  std::string app_api_token;     // APP_API_TOKEN: sent to our app as dapr-api-token
+  // grpc-status-details-bin of daprd's UNAUTHENTICATED answers (built once at start-up):
+  // ErrorInfo{reason "Unauthorized", domain dapr.io, http.code 401, http.error_message ...}.
+  std::string grpc_token_missing_details;   // "missing api token in request metadata"
+  std::string grpc_token_mismatch_details;  // "authentication error: api token mismatch"
+  // spec.accessControl, enforced on calls delivered to our app; nullptr = everything allowed.
+  std::shared_ptr<const AccessControlList> access_control;
 };
 
 }  // namespace ringside::invoke

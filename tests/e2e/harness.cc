@@ -200,6 +200,7 @@ absl::StatusOr<Sidecar> StartSidecar(const SidecarOptions& options, const TempDi
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<std::string> env;
   if (!options.nr_db.empty()) env.push_back("RINGSIDE_NR_SQLITE=" + options.nr_db);
+  env.insert(env.end(), options.env.begin(), options.env.end());
   const std::string log = dir.File(absl::StrCat(options.binary, "-", options.app_id, "-", ports.http, ".log"));
   auto process = ChildProcess::Spawn(BinPath(options.binary), args, env, log);
   if (!process.ok()) return process.status();
@@ -245,10 +246,11 @@ absl::StatusOr<HttpMessage> Invoke(uint16_t port, std::string_view method, std::
 }
 
 bool WaitUntilInvocable(uint16_t caller_http_port, std::string_view app_id,
-                        std::chrono::milliseconds timeout) {
+                        std::chrono::milliseconds timeout,
+                        const std::vector<std::pair<std::string, std::string>>& headers) {
   const Clock::time_point deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
-    auto r = Invoke(caller_http_port, "POST", app_id, "echo", "ping", {}, 3s);
+    auto r = Invoke(caller_http_port, "POST", app_id, "echo", "ping", headers, 3s);
     if (r.ok() && r->status() == 200 && r->body == "ping") return true;
     std::this_thread::sleep_for(100ms);
   }

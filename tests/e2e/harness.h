@@ -103,6 +103,7 @@ struct SidecarOptions {
   std::string nr_db;                    // RINGSIDE_NR_SQLITE; empty = not set
   std::string max_body_size;            // --max-body-size; empty = default
   std::vector<std::string> extra_args;  // appended as given
+  std::vector<std::string> env;         // extra environment entries, "NAME=value"
   std::string shards;                   // --shards; empty = RINGSIDE_E2E_SHARDS (default 1)
 };
 
@@ -127,9 +128,11 @@ absl::StatusOr<HttpMessage> Invoke(uint16_t port, std::string_view method, std::
                                    std::string_view path_and_query, std::string body = {},
                                    std::vector<std::pair<std::string, std::string>> headers = {},
                                    std::chrono::milliseconds timeout = 10s);
-// Polls POST /v1.0/invoke/<app_id>/method/echo through `caller_http_port` until it answers 200.
+// Polls POST /v1.0/invoke/<app_id>/method/echo through `caller_http_port` until it answers 200
+// (with `headers` on every call, e.g. the caller's dapr-api-token).
 bool WaitUntilInvocable(uint16_t caller_http_port, std::string_view app_id,
-                        std::chrono::milliseconds timeout);
+                        std::chrono::milliseconds timeout,
+                        const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 // Value of the Prometheus metric `name` on /metrics: the sample without a shard label (the
 // process total) if there is one, else the sum over shards; nullopt if absent.

@@ -132,6 +132,11 @@ bool HttpAppChannel::append_request_head(mem::Buffer& out, const AppCall& call,
   // Metadata as headers (§5.3); content-length and transfer-encoding keys never pass, the
   // framing below is ours.
   ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { call.request->for_each_metadata(f); });
+  // APP_API_TOKEN, as daprd sends it (a caller's own token never passes: header_rules drops it).
+  if (!svc_->settings->app_api_token.empty()) {
+    ok = ok && http1::append_header(out, "Dapr-Api-Token", svc_->settings->app_api_token) ==
+                   http1::AppendHeader::kOk;
+  }
 
   std::string_view ctype = msg.content_type;
   if (!msg.data.type_url.empty()) ctype = "application/x-protobuf";

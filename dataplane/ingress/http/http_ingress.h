@@ -82,6 +82,8 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
 
   void process();
   bool body_complete();
+  // DAPR_API_TOKEN (spec §9): the request carries the token, or needs none (health checks).
+  bool api_token_accepted() const;
   void dispatch();
   void invoke();
   void respond_invoke(std::string_view internal_invoke_response);
