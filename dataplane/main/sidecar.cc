@@ -232,6 +232,7 @@ int run_sidecar(config::Options o) {
   settings.hostname = hostname();
   settings.host_ip =
       resolvers::registered_host(o.host_ip, o.dapr_internal_grpc_listen_address);
+  settings.set_forwarded();  // issue 11: the Forwarded header value, once per process
   settings.max_body_size = o.max_body_size;
   // Go's server lets a head reach MaxHeaderBytes + 4096 before answering 431; daprd sets
   // MaxHeaderBytes from --read-buffer-size.
@@ -387,10 +388,21 @@ int run_sidecar(config::Options o) {
 
   bool pin = o.flag_given("cpus") || cfg.dataplane.cpus.has_value() ||
              !(o.flag_given("shards") || cfg.dataplane.shards.has_value());
+  // Issue 11, shard balance: connections on the internal port (peer sidecars) and the HTTP API
+  // port go to the shard with the fewest of that port (declared before `shards`, which use them
+  // until they are joined).
+  std::unique_ptr<shard::AcceptBalancer> internal_balancer;
+  std::unique_ptr<shard::AcceptBalancer> http_balancer;
+  if (n > 1) {
+    internal_balancer = std::make_unique<shard::AcceptBalancer>(n, /*min_gap=*/1);
+    http_balancer = std::make_unique<shard::AcceptBalancer>(n, /*min_gap=*/1);
+  }
   std::vector<std::unique_ptr<shard::Shard>> shards;
   for (int i = 0; i < n; ++i) {
     shard::ShardSetup& s = setups[i];
     s.index = i;
+    s.internal_balancer = internal_balancer.get();
+    s.http_balancer = http_balancer.get();
     s.cpu = pin && i < static_cast<int>(o.cpus.size()) ? o.cpus[i] : -1;
     s.ring.entries = o.ring_entries;
     s.ring.sqpoll = o.sqpoll;

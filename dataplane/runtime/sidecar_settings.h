@@ -17,6 +17,10 @@ struct SidecarSettings {
   std::string app_namespace;     // our namespace (env NAMESPACE, default "default")
   std::string host_ip;           // address announced to peers and used in X-Forwarded-For
   std::string hostname;          // for X-Forwarded-Host / Forwarded host=
+  // "for=<host_ip>;by=<host_ip>;host=<hostname>", the Forwarded value of every call: the same
+  // for the whole process, so it is built once (set_forwarded) instead of per request.
+  std::string forwarded;
+  void set_forwarded() { forwarded = "for=" + host_ip + ";by=" + host_ip + ";host=" + hostname; }
   bool has_app = false;          // --app-port given
   std::string app_protocol;      // "http" or "grpc" (AppCallback/OnInvoke)
   sockaddr_in app_addr{};        // --app-channel-address:--app-port

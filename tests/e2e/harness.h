@@ -104,6 +104,7 @@ struct SidecarOptions {
   std::string max_body_size;            // --max-body-size; empty = default
   std::vector<std::string> extra_args;  // appended as given
   std::vector<std::string> env;         // extra environment entries, "NAME=value"
+  std::string shards;                   // --shards; empty = RINGSIDE_E2E_SHARDS (default 1)
 };
 
 // A started sidecar.
@@ -156,5 +157,20 @@ uint64_t ResidentBytes(pid_t pid);
 // `connections` keep-alive connections, bodies of (i % 4) * body_step bytes (several buffer
 // size classes); returns how many connections stopped on a failure (0 = every call echoed).
 int DriveEchoInvocations(uint16_t port, int count, int connections, size_t body_step);
+
+// The general form of DriveEchoInvocations: invocation i sends a body of
+// body_sizes[i % body_sizes.size()] bytes, with a Content-Length or (chunked) in
+// Transfer-Encoding: chunked pieces of at most 64 KiB (the sidecar streams those as
+// CallLocalStream); every answer must echo the body. Returns the connections that failed.
+struct EchoLoad {
+  int count = 0;                   // invocations in all
+  int connections = 1;             // keep-alive connections, each in its own thread
+  std::vector<size_t> body_sizes;  // cycled through; empty = {0}
+  bool chunked = false;            // Transfer-Encoding: chunked instead of Content-Length
+};
+int DriveEchoLoad(uint16_t port, const EchoLoad& load);
+
+// Each shard's value of a per-shard metric (index = its shard label); -1 where missing.
+std::vector<double> ReadMetricPerShard(uint16_t metrics_port, std::string_view name, int shards);
 
 }  // namespace ringside::e2e

@@ -20,6 +20,7 @@
 #include "dataplane/ingress/http/http_hash_key.h"
 #include "dataplane/mapping/invoke_scratch.h"
 #include "dataplane/mapping/rpc_error_text.h"
+#include "dataplane/runtime/accept_balancer.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/mem/pool_object.h"
 
@@ -34,6 +35,11 @@ bool status_has_body(int status) { return status >= 200 && status != 204 && stat
 
 HttpIngressConnection::HttpIngressConnection(ShardServices* svc)
     : svc_(svc), in_(svc->io.pool), invocation_(svc), target_(svc->io.pool), stream_call_(svc) {}
+
+HttpIngressConnection::~HttpIngressConnection() {
+  // Uncounts the connection from this shard's share (BalancedAcceptor counted it).
+  if (svc_->http_balancer) svc_->http_balancer->release(svc_->shard_index);
+}
 
 bool HttpIngressConnection::accept(ShardServices* svc, int fd) {
   auto* h = mem::pool_new<HttpIngressConnection>(svc->io.pool, svc);

@@ -69,6 +69,7 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   static constexpr size_t kReplayKeepBytes = size_t{1} << 20;
 
   explicit HttpIngressConnection(ShardServices* svc);
+  ~HttpIngressConnection();  // releases its count in svc->http_balancer
 
  private:
   // kLookup: a streamed request waits (reading paused) for the control plane to look its
