@@ -37,6 +37,7 @@ struct Shard::State {
   mem::DeferredRelease deferred{&pool};
   io::Ring ring;
   io::BufferRing buffers;
+  io::FlushList flushes;  // issue 11: connections whose output waits for the end of the turn
   invoke::ShardServices svc;
   shard::ParkedCalls parked{&svc.timers};
   invoke::InvokeScratch scratch;
@@ -128,6 +129,7 @@ void Shard::run() {
   invoke::ShardServices& svc = st->svc;
   svc.shard_index = setup_.index;
   svc.io = {&st->ring, &st->buffers, &st->pool};
+  svc.io.flushes = &st->flushes;  // issue 11: sends start once per loop turn
   svc.counters = setup_.counters;
   svc.settings = setup_.settings;
   svc.snapshots = setup_.snapshots;
@@ -213,6 +215,9 @@ void Shard::run() {
          now >= force_deadline)) {
       break;
     }
+    // Issue 11: everything this turn appended (callbacks, timers, draining) leaves now, one send
+    // per connection.
+    st->flushes.run();
     reader->quiescent();
     ShardCounters::bump(svc.counters->heap_allocations,
                         mem::thread_heap_allocations() -
