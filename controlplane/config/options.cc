@@ -254,6 +254,22 @@ const FlagSpec kFlags[] = {
      [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->sqpoll); }},
     {"sqpoll-cpu", "-1", "ringside: CPU for the SQPOLL thread; -1 = kernel's choice", false,
      [](std::string_view v, Options* o, Placement*) { return int_value(v, -1, &o->sqpoll_cpu); }},
+    // Issue 11 (c-config): SQPOLL layout, busy-poll and --print-layout (docs/tuning.md).
+    {"sqpoll-cpus", "sqpoll-cpu", "ringside: SQPOLL poller CPU per shard (e.g. 4-5), or one CPU with --sqpoll-shared", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       auto list = parse_cpu_list(v);
+       if (!list || list->empty()) return absl::StrCat(quoted(v), " is not a CPU list (e.g. 0-1 or 0,2,4-5)");
+       o->sqpoll_cpus = *std::move(list);
+       return "";
+     }},
+    {"sqpoll-shared", "false", "ringside: one SQPOLL poller shared by all shards (IORING_SETUP_ATTACH_WQ)", true,
+     [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->sqpoll_shared); }},
+    {"sqpoll-idle-ms", "100", "ringside: the SQPOLL poller sleeps after this many idle milliseconds", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->sqpoll_idle_ms); }},
+    {"busy-poll-us", "0", "ringside: after a busy loop turn, spin up to this many microseconds for completions before sleeping; 0 = off", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 0, &o->busy_poll_us); }},
+    {"print-layout", "false", "ringside: print which thread runs on which CPU, then exit", true,
+     [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->print_layout); }},
     {"peer-max-connections", "8", "ringside: HTTP/2 connections per peer sidecar and shard (1-64)", false,
      [](std::string_view v, Options* o, Placement*) -> std::string {
        std::string e = u32_value(v, 1, &o->peer_max_connections);
