@@ -1,0 +1,93 @@
+"""Unit tests of bench/compare's pieces that do not need a network: the gRPC request it sends,
+the reading of wrk's latency units, the percentile, the results check (on a complete and on a
+broken result) and the table. The whole tool runs for real in bench/smoke.sh (CI stage 1)."""
+
+import copy
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import check_results  # noqa: E402
+import load_drivers  # noqa: E402
+from report import render_table  # noqa: E402
+
+
+def complete_results() -> dict:
+    mode = {"requests": 1000, "rps": 5000.0, "p50_us": 100.0, "p99_us": 200.0,
+            "cpu_us_per_request": 30.0, "context_switches_per_request": 0.5, "rss_mib": 20.0}
+    direct = {k: mode[k] for k in ("requests", "rps", "p50_us", "p99_us")}
+    side = {"sqes_per_request": 2.0, "enters_per_request": 4.0, "context_switches_per_request": 2.5}
+    proto = {name: {"one": dict(mode), "saturation": dict(mode)}
+             for name in ("floor", "ringside", "haproxy", "nginx")}
+    proto["direct"] = {"one": dict(direct), "saturation": dict(direct)}
+    proto["ringside_io_uring"] = {m: {"a": dict(side), "b": dict(side)} for m in ("one", "saturation")}
+    return {"settings": {"rounds": 3, "duration": 3, "body_size": 64, "connections": 32,
+                         "threads": 2, "shards": 1, "quick": False},
+            "http": proto, "grpc": copy.deepcopy(proto)}
+
+
+class GrpcBodyTest(unittest.TestCase):
+    def test_frames_an_echo_request_with_the_payload_in_field_2(self):
+        body = load_drivers.grpc_echo_body(3)
+        self.assertEqual(body, b"\x00\x00\x00\x00\x05" + b"\x12\x03xxx")
+
+    def test_payload_length_is_a_varint(self):
+        body = load_drivers.grpc_echo_body(300)
+        self.assertEqual(body[5:8], b"\x12\xac\x02")  # 300 = 0xac 0x02
+        self.assertEqual(int.from_bytes(body[1:5], "big"), len(body) - 5)
+
+
+class WrkUnitsTest(unittest.TestCase):
+    def test_units(self):
+        self.assertEqual(load_drivers._to_us("52.00us"), 52.0)
+        self.assertEqual(load_drivers._to_us("1.50ms"), 1500.0)
+        self.assertEqual(load_drivers._to_us("2.00s"), 2e6)
+
+    def test_unknown_text_is_an_error(self):
+        with self.assertRaises(load_drivers.LoadError):
+            load_drivers._to_us("fast")
+
+
+class PercentileTest(unittest.TestCase):
+    def test_nearest_rank(self):
+        values = list(range(1, 101))
+        self.assertEqual(load_drivers._percentile(values, 0.50), 50)
+        self.assertEqual(load_drivers._percentile(values, 0.99), 99)
+        self.assertEqual(load_drivers._percentile([7], 0.99), 7)
+
+
+class CheckResultsTest(unittest.TestCase):
+    def test_complete_results_pass(self):
+        self.assertEqual(check_results.problems(complete_results()), [])
+
+    def test_a_contender_without_requests_is_named(self):
+        r = complete_results()
+        r["grpc"]["nginx"]["saturation"]["requests"] = 0
+        self.assertEqual(check_results.problems(r), ["grpc nginx saturation: requests = 0"])
+
+    def test_missing_io_uring_counts_are_named(self):
+        r = complete_results()
+        r["http"]["ringside_io_uring"] = {"unavailable": "perf is not installed"}
+        self.assertEqual(check_results.problems(r),
+                         ["http ringside io_uring counters: perf is not installed"])
+
+
+class TableTest(unittest.TestCase):
+    def test_added_latency_and_ratios(self):
+        r = complete_results()
+        r["http"]["ringside"]["one"]["p50_us"] = 140.0  # +40 over direct
+        r["http"]["haproxy"]["one"]["p50_us"] = 180.0   # +80
+        r["http"]["floor"]["one"]["p50_us"] = 120.0     # +20
+        for name, p99 in (("ringside", 300.0), ("haproxy", 400.0), ("floor", 250.0)):
+            r["http"][name]["one"]["p99_us"] = p99      # +100, +200, +50
+        table = render_table(r, ["http", "grpc"])
+        row = next(line for line in table.splitlines() if line.startswith("| HTTP latency p50 / p99, 1"))
+        self.assertIn("| +40 / +100 µs |", row)
+        self.assertIn("| 0.50× / 0.50× | 2.00× / 2.00× |", row)
+        self.assertIn("a: 2.00 SQEs, 4.00 io_uring_enter", table)
+
+
+if __name__ == "__main__":
+    unittest.main()
