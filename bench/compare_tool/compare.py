@@ -133,6 +133,11 @@ def run_protocol(protocol: str, args, work: str) -> dict:
                     rounds[name][mode].append(measure(runner, topo.contenders[name], mode,
                                                       args.duration))
             print(f"  {protocol}: round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+        for name in CONTENDERS[1:]:  # added latency within each round: the rounds alternate,
+            for mode in MODES:          # so a noisy moment of the machine mostly cancels out
+                for mine, direct in zip(rounds[name][mode], rounds["direct"][mode]):
+                    mine["added_p50_us"] = mine["p50_us"] - direct["p50_us"]
+                    mine["added_p99_us"] = mine["p99_us"] - direct["p99_us"]
         result = {name: {mode: medians(rounds[name][mode]) for mode in MODES} for name in CONTENDERS}
         result["rounds"] = rounds
         why_not = proc_stats.ensure_tracefs()
@@ -159,14 +164,17 @@ def main(argv) -> int:
     try:
         results = {"settings": {k: getattr(args, k) for k in (
             "rounds", "duration", "body_size", "connections", "threads", "shards", "quick")}}
+        # Other work on the host skews every figure (most the latencies): say how busy it was.
+        results["settings"]["loadavg_start"] = os.getloadavg()[0]
         for protocol in args.protocols:
             print(f"bench/compare: {protocol} ...", file=sys.stderr, flush=True)
             results[protocol] = run_protocol(protocol, args, work)
         results["settings"]["elapsed_seconds"] = round(time.time() - started, 1)
-        print(render_table(results, args.protocols))
-        if args.json:
+        results["settings"]["loadavg_end"] = os.getloadavg()[0]
+        if args.json:  # first: a closed stdout must not lose the results
             with open(args.json, "w") as f:
                 json.dump(results, f, indent=2)
+        print(render_table(results, args.protocols))
         ok = True
         return 0
     except (RuntimeError, load_drivers.LoadError) as e:

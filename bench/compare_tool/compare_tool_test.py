@@ -16,6 +16,7 @@ from report import render_table  # noqa: E402
 
 def complete_results() -> dict:
     mode = {"requests": 1000, "rps": 5000.0, "p50_us": 100.0, "p99_us": 200.0,
+            "added_p50_us": 0.0, "added_p99_us": 0.0,
             "cpu_us_per_request": 30.0, "context_switches_per_request": 0.5, "rss_mib": 20.0}
     direct = {k: mode[k] for k in ("requests", "rps", "p50_us", "p99_us")}
     side = {"sqes_per_request": 2.0, "enters_per_request": 4.0, "context_switches_per_request": 2.5}
@@ -77,16 +78,23 @@ class CheckResultsTest(unittest.TestCase):
 class TableTest(unittest.TestCase):
     def test_added_latency_and_ratios(self):
         r = complete_results()
-        r["http"]["ringside"]["one"]["p50_us"] = 140.0  # +40 over direct
-        r["http"]["haproxy"]["one"]["p50_us"] = 180.0   # +80
-        r["http"]["floor"]["one"]["p50_us"] = 120.0     # +20
-        for name, p99 in (("ringside", 300.0), ("haproxy", 400.0), ("floor", 250.0)):
-            r["http"][name]["one"]["p99_us"] = p99      # +100, +200, +50
+        for name, p50, p99 in (("ringside", 40.0, 100.0), ("haproxy", 80.0, 200.0),
+                               ("floor", 20.0, 50.0)):
+            r["http"][name]["one"]["added_p50_us"] = p50
+            r["http"][name]["one"]["added_p99_us"] = p99
         table = render_table(r, ["http", "grpc"])
         row = next(line for line in table.splitlines() if line.startswith("| HTTP latency p50 / p99, 1"))
         self.assertIn("| +40 / +100 µs |", row)
         self.assertIn("| 0.50× / 0.50× | 2.00× / 2.00× |", row)
         self.assertIn("a: 2.00 SQEs, 4.00 io_uring_enter", table)
+
+    def test_no_ratio_of_latencies_at_or_below_direct(self):
+        r = complete_results()
+        r["grpc"]["ringside"]["one"]["added_p99_us"] = -145.0
+        table = render_table(r, ["http", "grpc"])
+        row = next(line for line in table.splitlines() if line.startswith("| gRPC latency p50 / p99, 1"))
+        self.assertIn("| +0 / -145 µs |", row)
+        self.assertIn("| – / – | – / – |", row)
 
 
 if __name__ == "__main__":

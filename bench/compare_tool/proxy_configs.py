@@ -12,11 +12,16 @@ def haproxy_config(listen_port: int, next_port: int, mode: str) -> str:
     bind_proto = " proto h2" if mode == "h2c" else ""
     server_proto = " proto h2" if mode == "h2c" else ""
     proxy_mode = "tcp" if mode == "tcp" else "http"
+    # Only failed requests are logged (dontlog-normal), to stderr, which bench/compare keeps.
     return f"""global
   nbthread 1
   maxconn 4000
+  log stderr format raw local0
 defaults
   mode {proxy_mode}
+  log global
+  option {"tcplog" if proxy_mode == "tcp" else "httplog"}
+  option dontlog-normal
   timeout connect 5s
   timeout client 120s
   timeout server 120s

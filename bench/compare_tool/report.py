@@ -8,15 +8,16 @@ COLUMNS = ("direct", "ringside", "haproxy", "nginx", "floor")
 def _ratio(a, b) -> str:
     if isinstance(a, tuple):  # (p50, p99) pairs
         return " / ".join(_ratio(x, y) for x, y in zip(a, b))
-    if a is None or b is None or b <= 0:
+    if a is None or b is None or a <= 0 or b <= 0:  # a ratio of noise below direct means nothing
         return "–"
     return f"{a / b:.2f}×"
 
 
 def _added(res: dict, name: str, mode: str, key: str):
+    """Median over rounds of (contender - direct in the same round), key p50_us or p99_us."""
     if name == "direct":
         return None
-    return res[name][mode][key] - res["direct"][mode][key]
+    return res[name][mode][f"added_{key}"]
 
 
 def _rows(protocol: str, res: dict, settings: dict) -> list:
@@ -87,7 +88,9 @@ def render_table(results: dict, protocols: list) -> str:
         rows += _rows(protocol, results[protocol], s)
     out = [f"client → A → B → echo app on 127.0.0.1, body {s['body_size']} B, 1 worker per proxy "
            f"({s['shards']} shard(s) per sidecar), medians of {s['rounds']} alternating round(s) "
-           f"of {s['duration']} s; wrk (HTTP/1.1) and h2load (gRPC, h2c) drive every contender",
+           f"of {s['duration']} s; wrk (HTTP/1.1) and h2load (gRPC, h2c) drive every contender; "
+           f"host load average {s.get('loadavg_start', 0):.1f} at the start, "
+           f"{s.get('loadavg_end', 0):.1f} at the end (other work on the host inflates latencies)",
            "",
            "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for r in rows:

@@ -2,7 +2,9 @@
 ports of 127.0.0.1, checks each chain answers correctly, and stops exactly the processes it
 started (by pid). Every chain mirrors ringside's: client -> proxy A -> proxy B -> app."""
 
+import fcntl
 import os
+import random
 import socket
 import subprocess
 import time
@@ -13,10 +15,45 @@ from proxy_configs import haproxy_config, nginx_config
 CONTENDERS = ("direct", "floor", "ringside", "haproxy", "nginx")  # the order of each round
 
 
-def free_port() -> int:
+# Ports come from just below the kernel's ephemeral range, through the counter file the test
+# harness shares (tests/support/free_port/free_port.cc, same file, same scheme): a port from
+# bind(0) may be handed to another process's outgoing connection before our proxy binds it.
+PORT_COUNTER_FILE = "/tmp/ringside-test-port-counter"
+LOWEST_PORT = 20000
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("0.0.0.0", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port() -> int:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        high = int(f.read().split()[0])  # exclusive
+    span = high - LOWEST_PORT
+    if span < 2000:  # too small a range to share: the kernel's choice
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    fd = os.open(PORT_COUNTER_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        text = os.pread(fd, 15, 0).decode(errors="replace").strip()
+        nxt = int(text) if text.isdigit() else random.randrange(span)
+        for _ in range(span):
+            port = LOWEST_PORT + nxt % span
+            nxt = (nxt + 1) % span
+            if _bindable(port):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{nxt}\n".encode(), 0)
+                return port
+        raise RuntimeError(f"no free port in {LOWEST_PORT}..{high - 1}")
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class Contender:
