@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -151,8 +152,13 @@ def run_protocol(protocol: str, args, work: str) -> dict:
         topo.stop()
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # e.g. CI's timeout: stop our processes first
     for tool in ("wrk", "h2load", "haproxy", "nginx"):
         if not shutil.which(tool):
             print(f"bench/compare: {tool} is not installed (run bash bench/compare, which "
@@ -181,8 +187,9 @@ def main(argv) -> int:
         print(f"bench/compare: FAILED: {e}", file=sys.stderr)
         print(f"bench/compare: logs kept in {work}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 1
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: every process we started is stopped on the way
+        print(f"bench/compare: interrupted; logs kept in {work}", file=sys.stderr)
+        return 130
     finally:
         if ok:  # keep the logs of a failed run for the message above
             shutil.rmtree(work, ignore_errors=True)

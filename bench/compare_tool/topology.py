@@ -2,9 +2,11 @@
 ports of 127.0.0.1, checks each chain answers correctly, and stops exactly the processes it
 started (by pid). Every chain mirrors ringside's: client -> proxy A -> proxy B -> app."""
 
+import ctypes
 import fcntl
 import os
 import random
+import signal
 import socket
 import subprocess
 import time
@@ -56,6 +58,13 @@ def free_port() -> int:
         os.close(fd)  # releases the lock
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when bench/compare dies, even by SIGKILL, so no proxy
+    outlives it holding its port."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Contender:
     def __init__(self, name: str, port: int, proxy_pids: list, headers: list, path: str):
         self.name = name  # one of CONTENDERS
@@ -75,7 +84,7 @@ class Topology:
     def _spawn(self, name: str, argv: list, env=None) -> int:
         log = open(os.path.join(self.work, f"{self.protocol}-{name}.log"), "w")
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         self.procs.append((name, proc))
         return proc.pid
 
