@@ -9,8 +9,7 @@ connections open (haproxy `http-reuse always`, nginx `keepalive`), as ringside's
 def haproxy_config(listen_port: int, next_port: int, mode: str) -> str:
     """mode: "http" (HTTP/1.1 in and out), "h2c" (gRPC: HTTP/2 prior knowledge both sides) or
     "tcp" (a zero-work L4 relay: the floor)."""
-    bind_proto = " proto h2" if mode == "h2c" else ""
-    server_proto = " proto h2" if mode == "h2c" else ""
+    h2 = " proto h2" if mode == "h2c" else ""  # on the listener and on the server line
     proxy_mode = "tcp" if mode == "tcp" else "http"
     # Only failed requests are logged (dontlog-normal), to stderr, which bench/compare keeps.
     return f"""global
@@ -27,10 +26,10 @@ defaults
   timeout server 120s
 {"  http-reuse always" if proxy_mode == "http" else ""}
 frontend front
-  bind 127.0.0.1:{listen_port}{bind_proto}
+  bind 127.0.0.1:{listen_port}{h2}
   default_backend next
 backend next
-  server next 127.0.0.1:{next_port}{server_proto}
+  server next 127.0.0.1:{next_port}{h2}
 """
 
 
