@@ -33,7 +33,23 @@ def _bindable(port: int) -> bool:
             return False
 
 
+_handed_out = set()  # every port this run gave a process
+
+
 def free_port() -> int:
+    """A port no process listens on and that this run has not handed out yet: haproxy and
+    ringsided bind with SO_REUSEPORT, so two of our processes given the same port would both
+    bind it and share its connections (one run saw 60% of wrk's requests answered by the wrong
+    chain when two bind(0) calls returned the same port)."""
+    for _ in range(100):
+        port = _next_free_port()
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no port that this run has not handed out yet")
+
+
+def _next_free_port() -> int:
     with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
         high = int(f.read().split()[0])  # exclusive
     span = high - LOWEST_PORT
