@@ -16,7 +16,7 @@ import time
 
 import load_drivers
 import proc_stats
-from report import render_table
+from report import render_table, render_targets, target_checks
 from topology import CONTENDERS, Topology
 
 MODES = ("one", "saturation")  # one outstanding request; C connections each with one
@@ -177,10 +177,13 @@ def main(argv) -> int:
             results[protocol] = run_protocol(protocol, args, work)
         results["settings"]["elapsed_seconds"] = round(time.time() - started, 1)
         results["settings"]["loadavg_end"] = os.getloadavg()[0]
+        results["targets"] = [{"target": t, "measured": m, "met": met}
+                              for t, m, met in target_checks(results)]
         if args.json:  # first: a closed stdout must not lose the results
             with open(args.json, "w") as f:
                 json.dump(results, f, indent=2)
         print(render_table(results, args.protocols))
+        print(render_targets(results))
         ok = True
         return 0
     except (RuntimeError, load_drivers.LoadError) as e:

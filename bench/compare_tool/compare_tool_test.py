@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import check_results  # noqa: E402
 import load_drivers  # noqa: E402
-from report import render_table  # noqa: E402
+from report import render_table, target_checks  # noqa: E402
 
 
 def complete_results() -> dict:
@@ -49,6 +49,21 @@ class WrkUnitsTest(unittest.TestCase):
     def test_unknown_text_is_an_error(self):
         with self.assertRaises(load_drivers.LoadError):
             load_drivers._to_us("fast")
+
+
+class H2loadSummaryTest(unittest.TestCase):
+    def test_runs_shorter_than_a_second_are_stated_in_ms(self):
+        text = ("finished in 986.58ms, 4142.00 req/s, 415.86KB/s\n"
+                "requests: 4142 total, 4174 started, 4142 done, 4142 succeeded, 0 failed, 0 errored, 0 timeout\n")
+        self.assertEqual(load_drivers.parse_h2load_summary(text), (4142, 0, 4142.0))
+
+    def test_failed_and_errored_count_as_failures(self):
+        text = ("finished in 3.00s, 100.50 req/s, 1KB/s\n"
+                "requests: 302 total, 302 started, 302 done, 300 succeeded, 1 failed, 1 errored, 0 timeout\n")
+        self.assertEqual(load_drivers.parse_h2load_summary(text), (300, 2, 100.5))
+
+    def test_no_summary(self):
+        self.assertIsNone(load_drivers.parse_h2load_summary("starting benchmark...\n"))
 
 
 class PercentileTest(unittest.TestCase):
@@ -95,6 +110,26 @@ class TableTest(unittest.TestCase):
         row = next(line for line in table.splitlines() if line.startswith("| gRPC latency p50 / p99, 1"))
         self.assertIn("| +0 / -145 µs |", row)
         self.assertIn("| – / – | – / – |", row)
+
+
+class TargetsTest(unittest.TestCase):
+    def test_each_target_met_or_not(self):
+        r = complete_results()
+        for name, added in (("ringside", 30.0), ("floor", 25.0)):  # 1.2x the floor
+            r["http"][name]["one"]["added_p50_us"] = added
+            r["http"][name]["one"]["added_p99_us"] = added * 2
+        r["http"]["ringside"]["saturation"]["rps"] = 8000.0   # 1.6x haproxy's 5000
+        r["grpc"]["ringside"]["saturation"]["cpu_us_per_request"] = 20.0  # 0.67x haproxy's 30
+        r["grpc"]["ringside"]["one"]["added_p50_us"] = 60.0
+        r["grpc"]["ringside"]["one"]["added_p99_us"] = 120.0  # p99 over +110
+        met = {t.split(" ≤ ")[0].split(" ≥ ")[0]: m for t, _, m in target_checks(r)}
+        self.assertEqual(met, {
+            "HTTP added latency p50 / p99": True,
+            "HTTP requests/s at saturation": True,
+            "HTTP CPU per forwarded request A+B": False,  # 30 / 30
+            "gRPC CPU per forwarded request A+B": False,
+            "gRPC proxied added latency p50 / p99": False,
+        })
 
 
 if __name__ == "__main__":

@@ -70,6 +70,17 @@ def _percentile(sorted_values: list, fraction: float) -> float:
     return sorted_values[index]
 
 
+def parse_h2load_summary(text: str):
+    """(succeeded, failed + errored, requests/s) from h2load's summary, or None. h2load states
+    the run's length in ms below one second ("finished in 986.58ms, 4142.00 req/s")."""
+    counts = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, "
+                       r"(\d+) failed, (\d+) errored", text)
+    finished = re.search(r"finished in [0-9.]+(?:ms|s), ([0-9.]+) req/s", text)
+    if not (counts and finished):
+        return None
+    return int(counts.group(1)), int(counts.group(2)) + int(counts.group(3)), float(finished.group(1))
+
+
 def run_h2load(url: str, body_file: str, connections: int, threads: int, seconds: int,
                headers: list, log_file: str) -> dict:
     cmd = ["h2load", "-t", str(min(threads, connections)), "-c", str(connections), "-m", "1",
@@ -82,13 +93,11 @@ def run_h2load(url: str, body_file: str, connections: int, threads: int, seconds
     text = out.stdout + out.stderr
     if out.returncode != 0:
         raise LoadError(f"{' '.join(cmd)} exited {out.returncode}:\n{text}")
-    counts = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
-                       r"(\d+) failed, (\d+) errored", text)
-    finished = re.search(r"finished in ([0-9.]+)s, ([0-9.]+) req/s", text)
-    if not (counts and finished):
+    summary = parse_h2load_summary(text)
+    if summary is None:
         raise LoadError(f"cannot read h2load output of {' '.join(cmd)}:\n{text}")
-    done, succeeded = int(counts.group(2)), int(counts.group(3))
-    if succeeded == 0 or int(counts.group(4)) or int(counts.group(5)):
+    succeeded, failed, rps = summary
+    if succeeded == 0 or failed:
         raise LoadError(f"{' '.join(cmd)} saw failed requests:\n{text}")
     latencies = []
     with open(log_file) as f:  # start (us since epoch) \t status \t duration (us)
@@ -100,5 +109,5 @@ def run_h2load(url: str, body_file: str, connections: int, threads: int, seconds
     if not latencies:
         raise LoadError(f"h2load wrote no successful requests to {log_file}:\n{text}")
     latencies.sort()
-    return {"requests": succeeded, "rps": float(finished.group(2)),
+    return {"requests": succeeded, "rps": rps,
             "p50_us": _percentile(latencies, 0.50), "p99_us": _percentile(latencies, 0.99)}

@@ -101,3 +101,44 @@ def render_table(results: dict, protocols: list) -> str:
     if s.get("quick"):
         out.append("(--quick: one short round, a smoke run; do not quote these figures)")
     return "\n".join(out)
+
+
+def target_checks(results: dict) -> list:
+    """Issue 11's targets that this comparison measures, each as (target, measured, met); the
+    others (user-space CPU, copies, 64 MiB streams, shard balance, allocations) come from
+    ringside-perf, bench/e2e/grpc_overhead.sh and the e2e tests."""
+    out = []
+    if "http" in results:
+        h = results["http"]
+        rs, fl, ha = h["ringside"], h["floor"], h["haproxy"]
+        r50 = rs["one"]["added_p50_us"] / fl["one"]["added_p50_us"] if fl["one"]["added_p50_us"] > 0 else None
+        r99 = rs["one"]["added_p99_us"] / fl["one"]["added_p99_us"] if fl["one"]["added_p99_us"] > 0 else None
+        out.append(("HTTP added latency p50 / p99 ≤ 1.5× the two-relay floor of the same run "
+                    "(+35 / +60 µs on a quiet host)",
+                    f"{rs['one']['added_p50_us']:+.0f} / {rs['one']['added_p99_us']:+.0f} µs, "
+                    + (f"{r50:.2f}× / {r99:.2f}× the floor" if r50 and r99 else "floor not above direct"),
+                    bool(r50 and r99 and r50 <= 1.5 and r99 <= 1.5)))
+        ratio = rs["saturation"]["rps"] / ha["saturation"]["rps"]
+        out.append(("HTTP requests/s at saturation ≥ 1.6× the haproxy chain",
+                    f"{ratio:.2f}×", ratio >= 1.6))
+    for proto in ("http", "grpc"):
+        if proto in results:
+            p = results[proto]
+            ratio = (p["ringside"]["saturation"]["cpu_us_per_request"]
+                     / p["haproxy"]["saturation"]["cpu_us_per_request"])
+            out.append((f"{'HTTP' if proto == 'http' else 'gRPC'} CPU per forwarded request A+B "
+                        f"≤ 0.5× haproxy's", f"{p['ringside']['saturation']['cpu_us_per_request']:.1f} µs, "
+                        f"{ratio:.2f}×", ratio <= 0.5))
+    if "grpc" in results:
+        g = results["grpc"]["ringside"]["one"]
+        out.append(("gRPC proxied added latency p50 / p99 ≤ +70 / +110 µs",
+                    f"{g['added_p50_us']:+.0f} / {g['added_p99_us']:+.0f} µs",
+                    g["added_p50_us"] <= 70 and g["added_p99_us"] <= 110))
+    return out
+
+
+def render_targets(results: dict) -> str:
+    lines = ["", "Issue 11 targets measured here:"]
+    for target, measured, met in target_checks(results):
+        lines.append(f"- {'met' if met else 'NOT met'}: {target}: {measured}")
+    return "\n".join(lines)
