@@ -36,8 +36,15 @@ CallLocal* CallLocal::start(ShardServices* svc, grpc::CallHost* host,
   }
   if (req.timeout_ns > 0) svc->timers.arm(&call->deadline_, shard::monotonic_ns() + req.timeout_ns);
   // The app channel may answer before invoke() returns: the caller adopts only live calls.
+  call->app_sent_ns_ = shard::monotonic_ns();  // issue 11: app_round_trip starts
   call->app_call_ = svc->app->invoke(v, call);
   return call;
+}
+
+void CallLocal::note_app_round_trip() {
+  if (app_sent_ns_ == 0) return;
+  svc_->counters->stages.record(shard::Stage::kAppRoundTrip, shard::monotonic_ns() - app_sent_ns_);
+  app_sent_ns_ = 0;
 }
 
 void CallLocal::answer(std::string_view response, int grpc_status, std::string_view grpc_message) {

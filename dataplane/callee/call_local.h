@@ -27,8 +27,14 @@ class CallLocal final : public grpc::ServedCall, public AppCallCompletion {
   // grpc::ServedCall
   void on_inbound_cancelled() override;
   // AppCallCompletion
-  void on_app_response(std::string_view r) override { answer(r, 0, {}); }
-  void on_app_error(int code, std::string_view message) override { answer({}, code, message); }
+  void on_app_response(std::string_view r) override {
+    note_app_round_trip();
+    answer(r, 0, {});
+  }
+  void on_app_error(int code, std::string_view message) override {
+    note_app_round_trip();
+    answer({}, code, message);
+  }
 
  private:
   // Sends the answer and ends the call.
@@ -36,6 +42,8 @@ class CallLocal final : public grpc::ServedCall, public AppCallCompletion {
   // The caller's deadline passed before the app answered: give up on the app call (its answer
   // will be dropped) and tell the caller, as a Go gRPC server would.
   static void on_deadline(void* self);
+  // Issue 11 metrics: the app answered; records the app_round_trip stage.
+  void note_app_round_trip();
 
   ShardServices* svc_;                    // the shard
   grpc::CallHost* host_;                  // the connection that received it
@@ -43,6 +51,7 @@ class CallLocal final : public grpc::ServedCall, public AppCallCompletion {
   mem::Buffer method_;                    // normalized method
   AppCall* app_call_ = nullptr;           // in flight on the app channel
   shard::Timer deadline_;                 // grpc-timeout of the caller, when it sent one
+  int64_t app_sent_ns_ = 0;               // when the request went to the app (app_round_trip stage)
 };
 
 }  // namespace ringside::invoke

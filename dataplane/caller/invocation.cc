@@ -43,6 +43,7 @@ bool Invocation::encode_request(const codec::InternalInvokeRequestFields& fields
 void Invocation::start(std::string_view app_id, std::string_view ns, bool self_call,
                        bool replayable, InvocationOwner* owner) {
   owner_ = owner;
+  stage_start_ns_ = shard::monotonic_ns();  // issue 11: resolve_pick (or app_round_trip) starts
   retries_ = 0;
   failed_count_ = 0;
   replayable_ = replayable;
@@ -96,9 +97,16 @@ void Invocation::attempt() {
   }
   shard::ShardCounters::bump(svc_->counters->peer_calls);
   peer_ = peer.conn;
+  // Issue 11 stage histograms: one clock read at each boundary.
+  const int64_t picked_ns = shard::monotonic_ns();
+  svc_->counters->stages.record(shard::Stage::kResolvePick, picked_ns - stage_start_ns_);
   int64_t timeout_ns = 0;
-  if (deadline_ns_) timeout_ns = std::max<int64_t>(deadline_ns_ - shard::monotonic_ns(), 1);
+  if (deadline_ns_) timeout_ns = std::max<int64_t>(deadline_ns_ - picked_ns, 1);
   if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, timeout_ns, request_.view(), this);
+  if (peer_ && stream_) {
+    stage_start_ns_ = shard::monotonic_ns();
+    svc_->counters->stages.record(shard::Stage::kPoolWait, stage_start_ns_ - picked_ns);
+  }
   if (peer_) {
     upstream::note_call_start(svc_, instance_);
     call_noted_ = true;
@@ -158,7 +166,11 @@ void Invocation::on_broadcast_error(std::string_view error_text, uint32_t receiv
 
 void Invocation::on_park_timeout() { fail(-1, "no host found with the given ID", /*retryable=*/false); }
 
-void Invocation::on_retry_timer(void* self) { static_cast<Invocation*>(self)->attempt(); }
+void Invocation::on_retry_timer(void* self) {
+  Invocation* inv = static_cast<Invocation*>(self);
+  inv->stage_start_ns_ = shard::monotonic_ns();  // resolve_pick excludes the back-off wait
+  inv->attempt();
+}
 
 void Invocation::end_noted_call(lb::CallOutcome outcome) {
   if (!call_noted_) return;
@@ -167,6 +179,9 @@ void Invocation::end_noted_call(lb::CallOutcome outcome) {
 }
 
 void Invocation::on_peer_result(const grpc::UnaryResult& r) {
+  const int64_t done_ns = shard::monotonic_ns();
+  svc_->counters->stages.record(shard::Stage::kPeerRoundTrip, done_ns - stage_start_ns_);
+  stage_start_ns_ = done_ns;  // a retry's resolve_pick starts here
   peer_ = nullptr;
   stream_ = 0;
   end_noted_call(upstream::outcome_of_grpc_status(r.grpc_status));
@@ -182,6 +197,7 @@ void Invocation::on_peer_result(const grpc::UnaryResult& r) {
 
 void Invocation::on_app_response(std::string_view internal_invoke_response) {
   app_call_ = nullptr;
+  svc_->counters->stages.record(shard::Stage::kAppRoundTrip, shard::monotonic_ns() - stage_start_ns_);
   if (InvocationOwner* o = finish()) o->on_invocation_response(internal_invoke_response);
 }
 

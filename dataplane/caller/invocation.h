@@ -115,6 +115,7 @@ class Invocation final : public upstream::PeerCall,
   BroadcastCall* broadcast_call_ = nullptr;  // the fan-out in flight (until its outcome)
   bool broadcast_used_ = false;          // this call went out as a broadcast
   uint32_t broadcast_received_ = 0;      // instances the broadcast reached (at its outcome)
+  int64_t stage_start_ns_ = 0;           // start of the stage in progress (issue 11 stage histograms)
 };
 
 }  // namespace ringside::invoke

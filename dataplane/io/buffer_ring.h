@@ -36,6 +36,10 @@ class BufferRing {
   // then only unmaps the memory.
   void detach() { detached_ = true; }
 
+  // Issue 11 metrics: recv completions that found every buffer in use (-ENOBUFS). Bumped by
+  // TcpConnection, copied into ShardCounters::recv_enobufs by the shard loop.
+  uint64_t enobufs_seen = 0;  // owning shard only
+
  private:
   io_uring* ring_ = nullptr;
   io_uring_buf_ring* br_ = nullptr;

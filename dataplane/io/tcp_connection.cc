@@ -105,6 +105,7 @@ void TcpConnection::on_recv_cqe(void* self, int32_t res, uint32_t flags) {
     c->io_->buffers->recycle(bid);
     if (!more) c->rearm_recv();
   } else if (res == -ENOBUFS) {
+    ++c->io_->buffers->enobufs_seen;  // issue 11 metrics: ringside_recv_enobufs_total
     // Every provided buffer is in use: the data stays in the socket; ask again. Buffers are
     // recycled as soon as each completion is handled, so this resolves on the next pass.
     if (!more) c->rearm_recv();

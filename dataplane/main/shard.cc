@@ -187,6 +187,8 @@ void Shard::run() {
 
   snapshot::SnapshotRegistry::Reader* reader = setup_.reader;
   uint64_t table_version = setup_.snapshots->current()->version();
+  svc.counters->table_version.store(table_version, std::memory_order_relaxed);  // issue 11 metrics
+  svc.counters->table_seen_ns.store(monotonic_ns(), std::memory_order_relaxed);
   int64_t drain_deadline = 0;
   int64_t force_deadline = 0;
   for (;;) {
@@ -219,15 +221,18 @@ void Shard::run() {
     // per connection.
     st->flushes.run();
     reader->quiescent();
-    ShardCounters::bump(svc.counters->heap_allocations,
-                        mem::thread_heap_allocations() -
-                            svc.counters->heap_allocations.load(std::memory_order_relaxed));
+    // Issue 11 metrics: stored only when changed (an unchanged store still dirties the line).
+    ShardCounters::set(svc.counters->heap_allocations, mem::thread_heap_allocations());
+    ShardCounters::set(svc.counters->recv_enobufs, st->buffers.enobufs_seen);
+    ShardCounters::set(svc.counters->cq_overflow, *st->ring.raw()->cq.koverflow);
     reader->offline();
     st->ring.submit_and_wait(svc.timers.wait_ns(now, kMaxWaitNs));
     reader->online();
     st->ring.dispatch();
     if (const uint64_t v = setup_.snapshots->current()->version(); v != table_version) {
       table_version = v;
+      svc.counters->table_seen_ns.store(monotonic_ns(), std::memory_order_relaxed);  // issue 11: snapshot age
+      svc.counters->table_version.store(v, std::memory_order_relaxed);
       st->parked.on_new_table();  // calls waiting for a lookup try again
     }
     // Whatever ended in this turn's callbacks is destroyed now that none of them is running.

@@ -1,4 +1,5 @@
 #include "dataplane/main/sidecar.h"
+#include "dataplane/main/stage_metrics_text.h"  // issue 11 metrics
 
 #include <signal.h>
 #include <unistd.h>
@@ -147,6 +148,10 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_broadcast_calls_total", "Unary invocations sent to every usable instance (broadcast cluster strategy)", "counter", &shard::ShardCounters::broadcast_calls},
       {"ringside_broadcast_rejected_total", "Streamed or proxied calls refused because their app uses the broadcast strategy (unary only)", "counter", &shard::ShardCounters::broadcast_rejected},
       {"ringside_shard_heap_allocations_total", "Global allocator calls on shard threads (counting builds only; 0 otherwise)", "counter", &shard::ShardCounters::heap_allocations},
+      // Issue 11: io_uring counters and the snapshot version (docs/metrics.md).
+      {"ringside_recv_enobufs_total", "Receive completions that found every provided buffer in use (ENOBUFS; the data waits in the socket)", "counter", &shard::ShardCounters::recv_enobufs},
+      {"ringside_cq_overflow_total", "Completions the kernel could not post to the shard's full CQ (the ring's overflow counter)", "counter", &shard::ShardCounters::cq_overflow},
+      {"ringside_snapshot_version", "Version of the InstanceTable snapshot the shard uses", "gauge", &shard::ShardCounters::table_version},
   };
   std::string out;
   for (const Metric& m : kMetrics) {
@@ -159,6 +164,9 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
     }
     absl::StrAppend(&out, m.name, "{app_id=\"", app_id, "\"} ", total, "\n");
   }
+  // Issue 11: per-stage histograms and snapshot age (dataplane/main/stage_metrics_text.h).
+  metrics_text::append_stage_histograms(&out, c.items.get(), c.n, app_id);
+  metrics_text::append_snapshot_age(&out, c.items.get(), c.n, app_id, shard::monotonic_ns());
   return out;
 }
 

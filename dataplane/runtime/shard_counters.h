@@ -1,12 +1,16 @@
 #pragma once
 // ShardCounters: one shard's request counters. Written only by the owning shard (relaxed
 // atomic stores, no read-modify-write contention), read by the metrics thread.
+// Cache-line aligned: the shards' counters sit in one array, and a shard writing its own
+// counters must not invalidate the line another shard is writing (false sharing).
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/runtime/stage_histograms.h"
+
 namespace ringside::shard {
 
-struct ShardCounters {
+struct alignas(64) ShardCounters {
   std::atomic<uint64_t> http_requests{0};     // HTTP API requests answered
   std::atomic<uint64_t> invoke_requests{0};   // invocations started (HTTP API)
   std::atomic<uint64_t> invoke_streamed{0};   // of those, sent as CallLocalStream (large/chunked body)
@@ -34,9 +38,19 @@ struct ShardCounters {
   std::atomic<uint64_t> broadcast_calls{0};      // unary invocations fanned out by the broadcast strategy
   std::atomic<uint64_t> broadcast_rejected{0};   // streamed bodies / proxied calls refused by it (unary only)
   std::atomic<uint64_t> heap_allocations{0};  // global allocator calls on this thread (counting builds)
+  std::atomic<uint64_t> recv_enobufs{0};      // recv completions that found the buffer ring empty (ENOBUFS)
+  std::atomic<uint64_t> cq_overflow{0};       // the ring's kernel CQ overflow counter (last value seen)
+  std::atomic<uint64_t> table_version{0};     // version of the InstanceTable snapshot this shard last saw
+  std::atomic<int64_t> table_seen_ns{0};      // monotonic time the shard first saw that version
+  StageHistograms stages;                     // per-stage latency histograms (issue 11 contract)
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  // Stores only when the value changed: an unchanged store still dirties the cache line the
+  // metrics thread reads (the loop calls this every turn).
+  static void set(std::atomic<uint64_t>& c, uint64_t v) {
+    if (c.load(std::memory_order_relaxed) != v) c.store(v, std::memory_order_relaxed);
   }
   static void drop(std::atomic<uint64_t>& c) {
     c.store(c.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
