@@ -162,6 +162,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       total += v;
       absl::StrAppend(&out, m.name, "{app_id=\"", app_id, "\",shard=\"", i, "\"} ", v, "\n");
     }
+    // A version is not additive: the sum row would mean nothing (issue 11).
+    if (m.field == &shard::ShardCounters::table_version) continue;
     absl::StrAppend(&out, m.name, "{app_id=\"", app_id, "\"} ", total, "\n");
   }
   // Issue 11: per-stage histograms and snapshot age (dataplane/main/stage_metrics_text.h).
