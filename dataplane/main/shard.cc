@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "dataplane/appchannel/grpc/grpc_app_channel.h"
 #include "dataplane/appchannel/http/http_app_channel.h"
+#include "dataplane/callee/app_concurrency_gate.h"
 #include "dataplane/ingress/grpc/api_port_connection.h"
 #include "dataplane/ingress/http/http_ingress.h"
 #include "dataplane/ingress/balanced_acceptor.h"
@@ -36,6 +37,7 @@ struct Shard::State {
   mem::DeferredRelease deferred{&pool};
   io::Ring ring;
   io::BufferRing buffers;
+  io::FlushList flushes;  // issue 11: connections whose output waits for the end of the turn
   invoke::ShardServices svc;
   shard::ParkedCalls parked{&svc.timers};
   invoke::InvokeScratch scratch;
@@ -58,6 +60,7 @@ struct Shard::State {
   lb::PolicyPicker picker{static_cast<uint64_t>(monotonic_ns())};  // every LB policy, outlier ejection
   std::unique_ptr<upstream::PeerPool> peers;
   std::unique_ptr<invoke::AppChannel> app;
+  std::unique_ptr<invoke::AppConcurrencyGate> app_gate;  // --app-max-concurrency in front of `app`
   std::vector<std::unique_ptr<io::Listener>> api_listeners;  // HTTP and gRPC API, every address
   std::unique_ptr<io::Listener> internal_listener;
 
@@ -126,6 +129,7 @@ void Shard::run() {
   invoke::ShardServices& svc = st->svc;
   svc.shard_index = setup_.index;
   svc.io = {&st->ring, &st->buffers, &st->pool};
+  svc.io.flushes = &st->flushes;  // issue 11: sends start once per loop turn
   svc.counters = setup_.counters;
   svc.settings = setup_.settings;
   svc.snapshots = setup_.snapshots;
@@ -149,6 +153,12 @@ void Shard::run() {
       st->app = std::make_unique<invoke::HttpAppChannel>(&svc);
     }
     svc.app = st->app.get();
+    if (settings.app_concurrency) {
+      st->app_gate = std::make_unique<invoke::AppConcurrencyGate>(
+          &svc, st->app.get(), settings.app_concurrency, settings.app_concurrency_queue,
+          settings.app_concurrency_timeout_ns);
+      svc.app = st->app_gate.get();
+    }
   }
   svc.http_balancer = setup_.http_balancer;
   st->http_acceptor = std::make_unique<invoke::BalancedAcceptor>(&svc, setup_.http_balancer, &invoke::HttpIngressConnection::accept);
@@ -205,6 +215,9 @@ void Shard::run() {
          now >= force_deadline)) {
       break;
     }
+    // Issue 11: everything this turn appended (callbacks, timers, draining) leaves now, one send
+    // per connection.
+    st->flushes.run();
     reader->quiescent();
     ShardCounters::bump(svc.counters->heap_allocations,
                         mem::thread_heap_allocations() -

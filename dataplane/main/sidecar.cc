@@ -22,6 +22,7 @@
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/ingress/grpc/invoke_service.h"
+#include "dataplane/callee/app_concurrency.h"
 #include "dataplane/mapping/access_control.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/io/socket.h"
@@ -255,6 +256,14 @@ int run_sidecar(config::Options o) {
     settings.grpc_token_mismatch_details =
         invoke::http_error_status_details(401, "authentication error: api token mismatch");
   }
+  // --app-max-concurrency (daprd: only positive values limit); outlives the shards.
+  static std::unique_ptr<invoke::AppConcurrency> app_concurrency;
+  if (o.app_max_concurrency > 0) {
+    app_concurrency = std::make_unique<invoke::AppConcurrency>(o.app_max_concurrency);
+    settings.app_concurrency = app_concurrency.get();
+  }
+  settings.app_concurrency_queue = o.app_concurrency_queue;
+  settings.app_concurrency_timeout_ns = int64_t{o.app_concurrency_timeout.count()} * 1'000'000;
   if (cfg.access_control.present) {
     settings.access_control = access_control_list(cfg.access_control, /*app_is_http=*/o.app_protocol != "grpc");
   }

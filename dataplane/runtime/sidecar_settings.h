@@ -10,6 +10,7 @@
 namespace ringside::invoke {
 
 class AccessControlList;  // dataplane/mapping/access_control.h
+class AppConcurrency;     // dataplane/callee/app_concurrency.h
 
 struct SidecarSettings {
   std::string app_id;            // our own app id (--app-id)
@@ -51,6 +52,10 @@ struct SidecarSettings {
   std::string grpc_token_mismatch_details;  // "authentication error: api token mismatch"
   // spec.accessControl, enforced on calls delivered to our app; nullptr = everything allowed.
   std::shared_ptr<const AccessControlList> access_control;
+  // --app-max-concurrency: permits shared by all shards (nullptr = unlimited), and the wait.
+  AppConcurrency* app_concurrency = nullptr;
+  uint32_t app_concurrency_queue = 1024;          // --app-concurrency-queue: waiting calls per shard
+  int64_t app_concurrency_timeout_ns = 5'000'000'000;  // --app-concurrency-timeout
 };
 
 }  // namespace ringside::invoke
