@@ -233,68 +233,6 @@ absl::Status parse_static(const YAML::Node& cfg, std::string_view base, StaticOp
   return absl::OkStatus();
 }
 
-absl::Status parse_dataplane(const YAML::Node& dp, DataplaneConfig* out) {
-  if (!dp) return absl::OkStatus();
-  constexpr std::string_view base = "spec.ringside.dataplane";
-  if (!dp.IsMap()) return path_error(base, "must be a map");
-  auto at = [&](const char* key) { return absl::StrCat(to_absl(base), ".", key); };
-  if (YAML::Node n = dp["ringEntries"]) {
-    auto v = int_at(n, at("ringEntries"), 8, 32768);
-    if (!v.ok()) return v.status();
-    out->ring_entries = static_cast<uint32_t>(*v);
-  }
-  for (const char* key : {"bufferSize", "bufferCount"}) {
-    if (YAML::Node n = dp[key]) {
-      absl::StatusOr<std::string> text = scalar(n, at(key));
-      if (!text.ok()) return text.status();
-      auto q = parse_quantity(*text);
-      if (!q || *q == 0 || *q > UINT32_MAX)
-        return path_error(at(key), absl::StrCat(quoted(*text), " is not a positive count"));
-      (std::string_view(key) == "bufferSize" ? out->buffer_size : out->buffer_count) = static_cast<uint32_t>(*q);
-    }
-  }
-  if (YAML::Node n = dp["sqpoll"]) {
-    auto v = bool_at(n, at("sqpoll"));
-    if (!v.ok()) return v.status();
-    out->sqpoll = *v;
-  }
-  if (YAML::Node n = dp["sqpollCpu"]) {
-    auto v = int_at(n, at("sqpollCpu"), -1, 65535);
-    if (!v.ok()) return v.status();
-    out->sqpoll_cpu = static_cast<int>(*v);
-  }
-  if (YAML::Node n = dp["peerCallTimeout"]) {
-    auto d = duration_at(n, at("peerCallTimeout"));
-    if (!d.ok()) return d.status();
-    if (d->count() < 0) return path_error(at("peerCallTimeout"), "must not be negative");
-    out->peer_call_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-  }
-  if (YAML::Node n = dp["shards"]) {
-    auto v = int_at(n, at("shards"), 1, 4096);
-    if (!v.ok()) return v.status();
-    out->shards = static_cast<int>(*v);
-  }
-  if (YAML::Node n = dp["cpus"]) {
-    std::vector<int> cpus;
-    if (n.IsSequence()) {
-      for (size_t i = 0; i < n.size(); ++i) {
-        auto v = int_at(n[i], absl::StrCat(at("cpus"), "[", i, "]"), 0, 65535);
-        if (!v.ok()) return v.status();
-        cpus.push_back(static_cast<int>(*v));
-      }
-    } else {
-      absl::StatusOr<std::string> text = scalar(n, at("cpus"));
-      if (!text.ok()) return text.status();
-      auto list = parse_cpu_list(*text);
-      if (!list) return path_error(at("cpus"), absl::StrCat(quoted(*text), " is not a CPU list (e.g. 0-1 or 0,2,4-5)"));
-      cpus = *std::move(list);
-    }
-    if (cpus.empty()) return path_error(at("cpus"), "must name at least one CPU");
-    out->cpus = std::move(cpus);
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Configuration> parse_document(const YAML::Node& root) {
   Configuration out;
   out.name_resolution.sqlite.path = default_sqlite_path();
@@ -342,9 +280,12 @@ absl::StatusOr<Configuration> parse_document(const YAML::Node& root) {
                                      known_resolvers_text(), ")"));
     }
   }
+  if (absl::Status s = parse_access_control(spec["accessControl"], "spec.accessControl", &out.access_control);
+      !s.ok())
+    return s;
   if (const YAML::Node rs = spec["ringside"]) {
     if (!rs.IsMap()) return path_error("spec.ringside", "must be a map");
-    if (absl::Status s = parse_dataplane(rs["dataplane"], &out.dataplane); !s.ok()) return s;
+    if (absl::Status s = parse_dataplane(rs["dataplane"], "spec.ringside.dataplane", &out.dataplane); !s.ok()) return s;
     if (absl::Status s = parse_load_balancing(rs["loadBalancing"], "spec.ringside.loadBalancing", &out.load_balancing);
         !s.ok())
       return s;
@@ -403,22 +344,6 @@ absl::StatusOr<std::vector<StaticApp>> parse_static_apps(std::string_view yaml_t
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("invalid YAML: ", yaml_error_text(e)));
   }
-}
-
-absl::Status apply_dataplane_config(const DataplaneConfig& dp, Options* o) {
-  if (dp.ring_entries && !o->flag_given("ring-entries")) o->ring_entries = *dp.ring_entries;
-  if (dp.buffer_size && !o->flag_given("buffer-size")) o->buffer_size = *dp.buffer_size;
-  if (dp.buffer_count && !o->flag_given("buffer-count")) o->buffer_count = *dp.buffer_count;
-  if (dp.sqpoll && !o->flag_given("sqpoll")) o->sqpoll = *dp.sqpoll;
-  if (dp.sqpoll_cpu && !o->flag_given("sqpoll-cpu")) o->sqpoll_cpu = *dp.sqpoll_cpu;
-  if (dp.peer_call_timeout && !o->flag_given("peer-call-timeout")) o->peer_call_timeout = *dp.peer_call_timeout;
-  if ((dp.cpus || dp.shards) && !o->flag_given("cpus") && !o->flag_given("shards")) {
-    std::string problem = resolve_shard_cpus(dp.cpus.value_or(std::vector<int>()), dp.shards.value_or(0),
-                                             allowed_cpus(), "spec.ringside.dataplane.cpus",
-                                             "spec.ringside.dataplane.shards", o);
-    if (!problem.empty()) return absl::InvalidArgumentError(problem);
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace ringside::config

@@ -12,6 +12,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "controlplane/config/access_control_config.h"
+#include "controlplane/config/dataplane_config.h"
 #include "controlplane/config/multi_cluster_config.h"
 #include "controlplane/config/options.h"
 #include "controlplane/snapshot/load_balancing.h"
@@ -56,23 +58,12 @@ struct NameResolution {
   StaticOptions static_options;      // used when component == "static"
 };
 
-// spec.ringside.dataplane: core-pinning and ring knobs; unset fields keep flag/default values.
-struct DataplaneConfig {
-  std::optional<uint32_t> ring_entries;  // ringEntries
-  std::optional<uint32_t> buffer_size;   // bufferSize (bytes; quantity syntax allowed)
-  std::optional<uint32_t> buffer_count;  // bufferCount
-  std::optional<bool> sqpoll;            // sqpoll
-  std::optional<int> sqpoll_cpu;         // sqpollCpu
-  std::optional<std::vector<int>> cpus;  // cpus ("0-1" or a YAML list)
-  std::optional<int> shards;             // shards
-  std::optional<std::chrono::milliseconds> peer_call_timeout;  // peerCallTimeout (0 = none)
-};
-
 struct Configuration {
   NameResolution name_resolution;  // spec.nameResolution
-  DataplaneConfig dataplane;       // spec.ringside.dataplane
+  DataplaneConfig dataplane;       // spec.ringside.dataplane (dataplane_config.h)
   snapshot::LoadBalancing load_balancing;  // spec.ringside.loadBalancing (load_balancing_config.h)
   MultiCluster multi_cluster;              // spec.ringside.multiCluster (multi_cluster_config.h)
+  AccessControl access_control;            // spec.accessControl (access_control_config.h)
 };
 
 // Parses a Configuration document. Errors name the YAML path, e.g.
@@ -81,9 +72,6 @@ absl::StatusOr<Configuration> parse_configuration(std::string_view yaml_text);
 
 // Reads and parses a file; an empty path yields the defaults (sqlite at the default path).
 absl::StatusOr<Configuration> load_configuration(const std::string& path);
-
-// Fills what no flag set from spec.ringside.dataplane (flags win).
-absl::Status apply_dataplane_config(const DataplaneConfig& dataplane, Options* options);
 
 // Parses a static resolver file (`apps:` list). Errors name the path ("apps[1].address: ...").
 absl::StatusOr<std::vector<StaticApp>> parse_static_apps(std::string_view yaml_text);

@@ -128,7 +128,7 @@ const FlagSpec kFlags[] = {
        o->app_channel_address = std::string(v);
        return "";
      }},
-    {"app-max-concurrency", "-1", "max concurrent calls delivered to the app; -1 = unlimited", false,
+    {"app-max-concurrency", "-1", "max concurrent calls delivered to the app (all shards); -1 = unlimited", false,
      [](std::string_view v, Options* o, Placement*) { return int_value(v, -1, &o->app_max_concurrency); }},
     {"app-ssl", "false", "deprecated: use --app-protocol https or grpcs", true,
      [](std::string_view v, Options* o, Placement*) -> std::string {
@@ -254,6 +254,22 @@ const FlagSpec kFlags[] = {
      [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->sqpoll); }},
     {"sqpoll-cpu", "-1", "ringside: CPU for the SQPOLL thread; -1 = kernel's choice", false,
      [](std::string_view v, Options* o, Placement*) { return int_value(v, -1, &o->sqpoll_cpu); }},
+    // Issue 11 (c-config): SQPOLL layout, busy-poll and --print-layout (docs/tuning.md).
+    {"sqpoll-cpus", "sqpoll-cpu", "ringside: SQPOLL poller CPU per shard (e.g. 4-5), or one CPU with --sqpoll-shared", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       auto list = parse_cpu_list(v);
+       if (!list || list->empty()) return absl::StrCat(quoted(v), " is not a CPU list (e.g. 0-1 or 0,2,4-5)");
+       o->sqpoll_cpus = *std::move(list);
+       return "";
+     }},
+    {"sqpoll-shared", "false", "ringside: one SQPOLL poller shared by all shards (IORING_SETUP_ATTACH_WQ)", true,
+     [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->sqpoll_shared); }},
+    {"sqpoll-idle-ms", "100", "ringside: the SQPOLL poller sleeps after this many idle milliseconds", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->sqpoll_idle_ms); }},
+    {"busy-poll-us", "0", "ringside: after a busy loop turn, spin up to this many microseconds for completions before sleeping; 0 = off", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 0, &o->busy_poll_us); }},
+    {"print-layout", "false", "ringside: print which thread runs on which CPU, then exit", true,
+     [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->print_layout); }},
     {"peer-max-connections", "8", "ringside: HTTP/2 connections per peer sidecar and shard (1-64)", false,
      [](std::string_view v, Options* o, Placement*) -> std::string {
        std::string e = u32_value(v, 1, &o->peer_max_connections);
@@ -278,6 +294,14 @@ const FlagSpec kFlags[] = {
      }},
     {"peer-call-timeout", "60s", "ringside: deadline of invocations whose caller set none (grpc-timeout); 0 = none", false,
      [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1000, &o->peer_call_timeout); }},
+    {"app-concurrency-queue", "1024", "ringside: calls per shard that may wait for --app-max-concurrency; more fail fast", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 0, &o->app_concurrency_queue); }},
+    {"app-concurrency-timeout", "5s", "ringside: how long a call waits for --app-max-concurrency before it fails", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       std::string e = millis_value(v, 1000, &o->app_concurrency_timeout);
+       if (e.empty() && o->app_concurrency_timeout.count() <= 0) return "must be positive";
+       return e;
+     }},
     {"internal-max-concurrent-streams", "2048", "ringside: SETTINGS_MAX_CONCURRENT_STREAMS of the internal gRPC port", false,
      [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->internal_max_concurrent_streams); }},
     // Accepted for daprd command-line compatibility; they configure features ringside lacks.

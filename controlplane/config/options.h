@@ -22,6 +22,8 @@ struct Options {
   std::string app_protocol = "http";           // --app-protocol: http|https|h2c|grpc|grpcs, lower-case
   std::string app_channel_address = "127.0.0.1";  // --app-channel-address: host of the app
   int app_max_concurrency = -1;                // --app-max-concurrency: -1 = unlimited
+  uint32_t app_concurrency_queue = 1024;       // --app-concurrency-queue: waiting calls per shard
+  std::chrono::milliseconds app_concurrency_timeout{5000};  // --app-concurrency-timeout: longest wait
 
   // --- app health checks (accepted and reported in metadata; probing not implemented yet) ---
   bool enable_app_health_check = false;        // --enable-app-health-check
@@ -59,6 +61,11 @@ struct Options {
   uint32_t buffer_count = 1024;                // --buffer-count: provided recv buffers per shard
   bool sqpoll = false;                         // --sqpoll: IORING_SETUP_SQPOLL
   int sqpoll_cpu = -1;                         // --sqpoll-cpu: CPU for the SQPOLL thread; -1 = kernel picks
+  std::vector<int> sqpoll_cpus;                // --sqpoll-cpus: poller CPU per shard (one when shared); empty = sqpoll_cpu
+  bool sqpoll_shared = false;                  // --sqpoll-shared: one poller for all shards (IORING_SETUP_ATTACH_WQ)
+  uint32_t sqpoll_idle_ms = 100;               // --sqpoll-idle-ms: poller sleeps after this long idle
+  uint32_t busy_poll_us = 0;                   // --busy-poll-us: spin for completions before sleeping; 0 = off
+  bool print_layout = false;                   // --print-layout: print thread→CPU placement and exit 0
 
   // --- ringside peer connections (docs/peer-connections.md); per shard and peer ---
   uint32_t peer_max_connections = 8;           // --peer-max-connections: HTTP/2 connections (1..64)
