@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -50,6 +51,46 @@ def _siblings(out_file):
     return [os.path.join(d, n) for n in os.listdir(d) if n.startswith(base + '.') or n.startswith(base + '-')]
 
 
+class _Poker:
+    """Sends /v1.0/healthz to the sidecars every 20 ms while active (warm-up and shutdown only, so the
+    measured load is not mixed with it). See _stop for why valgrind needs this."""
+
+    def __init__(self, http_ports):
+        self.ports = http_ports         # the sidecars' --dapr-http-port
+        self.active = threading.Event()  # poke only while set
+        self.done = threading.Event()    # ends the thread
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.done.is_set():
+            if self.active.wait(0.1):
+                for port in self.ports:
+                    try:
+                        urllib.request.urlopen(f'http://127.0.0.1:{port}/v1.0/healthz', timeout=0.5).close()
+                    except (OSError, ValueError):
+                        pass
+                time.sleep(0.02)
+
+
+def _stop(procs):
+    """SIGTERM everything, then keep poking the sidecars' HTTP ports until they exit (bounded).
+
+    Under valgrind 3.19 a shard blocked in io_uring_enter keeps valgrind's one big lock (the syscall
+    is not treated as blocking), so no other thread of ringsided -- the one that handles SIGTERM, the
+    metrics server -- runs until the shard wakes. A request wakes the shard and lets the others run.
+    """
+    for p in reversed(procs):
+        p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(p.poll() is None for p in procs):
+        time.sleep(0.1)  # the poker (active again) wakes the shards
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 def _one_run(args, bin_dir, work, requests, tag):
     """Ir of sidecar a and b for one topology that served `requests` timed requests after warm-up."""
     valgrind = proc.need('valgrind')
@@ -63,6 +104,7 @@ def _one_run(args, bin_dir, work, requests, tag):
 
     cg = lambda side: os.path.join(work, f'callgrind.{side}.{tag}.out')
     vg = lambda side: [valgrind, '--tool=callgrind', f'--callgrind-out-file={cg(side)}']
+    poker = _Poker([ah, bh])
     try:
         spawn([os.path.join(bin_dir, 'ringside-echo-app'), '--port', str(app)], f'app.{tag}.log')
         spawn(vg('b') + [os.path.join(bin_dir, 'ringsided'), '--app-id', 'b', '--app-port', str(app),
@@ -71,7 +113,10 @@ def _one_run(args, bin_dir, work, requests, tag):
         spawn(vg('a') + [os.path.join(bin_dir, 'ringsided'), '--app-id', 'a', '--dapr-http-port', str(ah),
                          '--dapr-grpc-port', str(ag), '--enable-metrics=false', '--shards', '1'], f'a.{tag}.log')
         url = f'http://127.0.0.1:{ah}/v1.0/invoke/b/method/echo'
+        poker.active.set()
         _wait_ok(url, args.startup_timeout)
+        poker.active.clear()
+        time.sleep(0.5)  # let the last pokes finish before the measured load
         if requests > 0:
             load = subprocess.run([os.path.join(bin_dir, 'ringside-load'), '--url', url, '-n', str(requests), '-c', '1',
                                    '--body-size', str(args.body_size), '--method', 'POST', '--timeout', '600'],
@@ -81,14 +126,9 @@ def _one_run(args, bin_dir, work, requests, tag):
             if load.returncode != 0:
                 raise ToolError(f'ringside-load through the sidecars under callgrind failed: {load.stdout.strip()[-400:]}')
     finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=60)  # callgrind writes its totals on exit
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+        poker.active.set()
+        _stop(procs)
+        poker.done.set()
     for side in ('a', 'b'):
         if not os.path.exists(cg(side)):
             raise ToolError(f'callgrind wrote no {cg(side)} (sidecar {side} did not exit cleanly; see {work})')
