@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   avahi-daemon avahi-utils dbus iproute2 python3-dbus python3-gi
+  linux-perf valgrind  # build/bin/ringside-perf (tools/perf, issue 11)
 )
 
 missing=()

@@ -122,6 +122,7 @@ class TargetsTest(unittest.TestCase):
         r["grpc"]["ringside"]["saturation"]["cpu_us_per_request"] = 20.0  # 0.67x haproxy's 30
         r["grpc"]["ringside"]["one"]["added_p50_us"] = 60.0
         r["grpc"]["ringside"]["one"]["added_p99_us"] = 120.0  # p99 over +110
+        r["settings"]["loadavg_start"] = r["settings"]["loadavg_end"] = 0.5
         met = {t.split(" ≤ ")[0].split(" ≥ ")[0]: m for t, _, m in target_checks(r)}
         self.assertEqual(met, {
             "HTTP added latency p50 / p99": True,
@@ -130,6 +131,13 @@ class TargetsTest(unittest.TestCase):
             "gRPC CPU per forwarded request A+B": False,
             "gRPC proxied added latency p50 / p99": False,
         })
+
+
+    def test_no_latency_verdict_on_a_busy_host(self):
+        r = complete_results()
+        r["settings"]["loadavg_start"] = 1000.0
+        verdicts = [m for t, _, m in target_checks(r)]
+        self.assertEqual(verdicts, [None, False, False, False, None])
 
 
 if __name__ == "__main__":

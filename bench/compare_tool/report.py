@@ -2,6 +2,8 @@
 ringside's ratios to the haproxy chain and to the two-relay floor (Markdown, so it pastes into
 docs/tuning.md as is)."""
 
+import os
+
 COLUMNS = ("direct", "ringside", "haproxy", "nginx", "floor")
 
 
@@ -108,6 +110,11 @@ def target_checks(results: dict) -> list:
     others (user-space CPU, copies, 64 MiB streams, shard balance, allocations) come from
     ringside-perf, bench/e2e/grpc_overhead.sh and the e2e tests."""
     out = []
+    s = results.get("settings", {})
+    busy = max(s.get("loadavg_start", 0), s.get("loadavg_end", 0)) > (os.cpu_count() or 1)
+    # On a host busier than its CPUs, wake-ups wait for a CPU and latencies (the floor's too)
+    # say more about the other work than about the proxies: no verdict on them (None).
+    latency_verdict = (lambda ok: None) if busy else (lambda ok: ok)
     if "http" in results:
         h = results["http"]
         rs, fl, ha = h["ringside"], h["floor"], h["haproxy"]
@@ -117,7 +124,7 @@ def target_checks(results: dict) -> list:
                     "(+35 / +60 µs on a quiet host)",
                     f"{rs['one']['added_p50_us']:+.0f} / {rs['one']['added_p99_us']:+.0f} µs, "
                     + (f"{r50:.2f}× / {r99:.2f}× the floor" if r50 and r99 else "floor not above direct"),
-                    bool(r50 and r99 and r50 <= 1.5 and r99 <= 1.5)))
+                    latency_verdict(bool(r50 and r99 and r50 <= 1.5 and r99 <= 1.5))))
         ratio = rs["saturation"]["rps"] / ha["saturation"]["rps"]
         out.append(("HTTP requests/s at saturation ≥ 1.6× the haproxy chain",
                     f"{ratio:.2f}×", ratio >= 1.6))
@@ -133,12 +140,14 @@ def target_checks(results: dict) -> list:
         g = results["grpc"]["ringside"]["one"]
         out.append(("gRPC proxied added latency p50 / p99 ≤ +70 / +110 µs",
                     f"{g['added_p50_us']:+.0f} / {g['added_p99_us']:+.0f} µs",
-                    g["added_p50_us"] <= 70 and g["added_p99_us"] <= 110))
+                    latency_verdict(g["added_p50_us"] <= 70 and g["added_p99_us"] <= 110)))
     return out
 
 
 def render_targets(results: dict) -> str:
     lines = ["", "Issue 11 targets measured here:"]
     for target, measured, met in target_checks(results):
-        lines.append(f"- {'met' if met else 'NOT met'}: {target}: {measured}")
+        verdict = "not judged (host load above its CPU count)" if met is None else (
+            "met" if met else "NOT met")
+        lines.append(f"- {verdict}: {target}: {measured}")
     return "\n".join(lines)

@@ -21,8 +21,8 @@ class FlushList {
   struct Node {
     void (*run)(void* owner) = nullptr;  // does the deferred work (once per add)
     void* owner = nullptr;         // what run() is given (the embedding object)
-    Node* prev = nullptr;          // neighbours while on the list
-    Node* next = nullptr;
+    Node* prev = nullptr;          // the node before this one while on the list
+    Node* next = nullptr;          // the node after this one while on the list
     bool linked = false;           // on the list now
   };
 
