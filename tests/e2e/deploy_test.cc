@@ -1,0 +1,147 @@
+// Deployment: --print-layout prints where each thread runs and exits 0 (flags and the
+// spec.ringside.dataplane section agree with what the sidecar would pin), and the shipped
+// systemd unit's command line (examples/systemd/ringsided.service) starts a sidecar that serves.
+#include <gtest/gtest.h>
+
+#include <sched.h>
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
+#include "tests/e2e/harness.h"
+
+namespace ringside::e2e {
+namespace {
+
+std::vector<int> AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs ringsided with `args` to completion; returns {exit code, output}.
+std::pair<int, std::string> RunToExit(const TempDir& dir, const std::string& name, std::vector<std::string> args) {
+  auto p = ChildProcess::Spawn(BinPath("ringsided"), args, {"RINGSIDE_NR_SQLITE=" + dir.File("nr.db")},
+                               dir.File(name + ".log"));
+  if (!p.ok()) return {-1, std::string(p.status().message())};
+  std::optional<int> rc = (*p)->WaitExit(10s);
+  return {rc.value_or(-1), (*p)->Log()};
+}
+
+TEST(DeployTest, PrintLayoutShowsEachThreadsCpuAndExits) {
+  TempDir dir;
+  const std::vector<int> allowed = AllowedCpus();
+  ASSERT_FALSE(allowed.empty());
+  const std::string cpu = absl::StrCat(allowed.back());
+  auto [rc, out] = RunToExit(dir, "flags", {"--app-id", "a", "--cpus", cpu, "--sqpoll", "--sqpoll-cpus",
+                                            absl::StrCat(allowed.front()), "--busy-poll-us", "50", "--print-layout"});
+  std::cout << out;
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, absl::StrCat("shard-0         cpu ", cpu, " ")) &&
+              absl::StrContains(out, "busy-poll 50us")) << out;
+  EXPECT_TRUE(absl::StrContains(out, absl::StrCat("sqpoll-0        cpu ", allowed.front(), " "))) << out;
+  EXPECT_TRUE(absl::StrContains(out, "control-plane ")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "metrics ")) << out;
+  EXPECT_FALSE(absl::StrContains(out, "shard-1")) << out;
+
+  // The Configuration's dataplane section, and a flag winning over it.
+  const std::string config = dir.File("config.yaml");
+  std::ofstream(config) << "spec:\n  ringside:\n    dataplane:\n      shards: 2\n      busyPollUs: 20\n"
+                           "      sqpoll: {shared: true, cpus: [" << allowed.front() << "]}\n";
+  std::tie(rc, out) = RunToExit(dir, "file", {"--app-id", "a", "--config", config, "--busy-poll-us", "30", "--print-layout"});
+  std::cout << out;
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "shard-1 ")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "busy-poll 30us")) << out;  // the flag wins
+  EXPECT_TRUE(absl::StrContains(out, absl::StrCat("sqpoll-shared   cpu ", allowed.front(), " "))) << out;
+
+  // A bad section: exit 2 with the YAML path.
+  std::ofstream(config) << "spec:\n  ringside:\n    dataplane:\n      sqpoll: {idle: 5}\n";
+  std::tie(rc, out) = RunToExit(dir, "bad", {"--app-id", "a", "--config", config, "--print-layout"});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_TRUE(absl::StrContains(out, "spec.ringside.dataplane.sqpoll.idle: unknown key")) << out;
+}
+
+// The unit's ExecStart is taken as written. Substituted (the test must own them): the binary
+// path (build/bin/ringsided), --app-port (an echo app the test starts), --dapr-http-port,
+// --dapr-grpc-port, --metrics-port (free ports), --config (a copy of examples/systemd/config.yaml
+// in a temp dir), --cpus (the unit's 2-3 replaced by the CPUs this test may use) and
+// RINGSIDE_NR_SQLITE (a temp file). Every other argument is passed unchanged.
+TEST(DeployTest, SystemdUnitCommandLineServesAnInvocation) {
+  const std::string unit = ReadText(std::string(RINGSIDE_SOURCE_DIR) + "/examples/systemd/ringsided.service");
+  ASSERT_FALSE(unit.empty()) << "cannot read examples/systemd/ringsided.service";
+  for (const char* needed : {"\nLimitMEMLOCK=", "\nLimitNOFILE=", "\nRestart=on-failure", "\nCPUAffinity="})
+    EXPECT_TRUE(absl::StrContains(unit, needed)) << "the unit lacks " << needed;
+  std::string exec;
+  for (std::string_view line : absl::StrSplit(unit, '\n'))
+    if (absl::StartsWith(line, "ExecStart=")) exec = std::string(line.substr(10));
+  ASSERT_FALSE(exec.empty()) << "no ExecStart= line";
+  std::vector<std::string> words = absl::StrSplit(exec, ' ', absl::SkipEmpty());
+  ASSERT_TRUE(absl::EndsWith(words[0], "/ringsided")) << exec;
+
+  TempDir dir;
+  uint16_t app_port = 0;
+  auto app = StartEchoApp(dir, &app_port);
+  ASSERT_TRUE(app.ok()) << app.status();
+  const std::string config = dir.File("config.yaml");
+  {
+    const std::string example = ReadText(std::string(RINGSIDE_SOURCE_DIR) + "/examples/systemd/config.yaml");
+    ASSERT_FALSE(example.empty());
+    std::ofstream(config) << example;
+  }
+  std::string allowed;
+  for (int c : AllowedCpus()) absl::StrAppend(&allowed, allowed.empty() ? "" : ",", c);
+  const uint16_t http = PickFreePort(), grpc = PickFreePort(), metrics = PickFreePort();
+  std::string app_id;
+  std::vector<std::string> args;
+  for (size_t i = 1; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    args.push_back(w);
+    if (i + 1 >= words.size()) continue;
+    std::string value = words[i + 1];
+    if (w == "--app-port") value = absl::StrCat(app_port);
+    if (w == "--dapr-http-port") value = absl::StrCat(http);
+    if (w == "--dapr-grpc-port") value = absl::StrCat(grpc);
+    if (w == "--metrics-port") value = absl::StrCat(metrics);
+    if (w == "--config") value = config;
+    if (w == "--cpus") value = allowed;
+    if (w == "--app-id") app_id = value;
+    if (absl::StartsWith(w, "--")) {
+      args.push_back(value);
+      ++i;
+    }
+  }
+  ASSERT_FALSE(app_id.empty()) << exec;
+  std::cout << "ringsided";
+  for (const auto& a : args) std::cout << " " << a;
+  std::cout << "\n";
+  auto sidecar = ChildProcess::Spawn(BinPath("ringsided"), args, {"RINGSIDE_NR_SQLITE=" + dir.File("nr.db")},
+                                     dir.File("unit.log"));
+  ASSERT_TRUE(sidecar.ok()) << sidecar.status();
+  ASSERT_TRUE(WaitUntilInvocable(http, app_id, 15s)) << (*sidecar)->LogTail();
+  auto reply = Invoke(http, "POST", app_id, "echo", "hello from systemd");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->status(), 200);
+  EXPECT_EQ(reply->body, "hello from systemd");
+  (*sidecar)->Signal(SIGTERM);  // systemctl stop
+  EXPECT_EQ((*sidecar)->WaitExit(20s), 0) << (*sidecar)->LogTail();
+}
+
+}  // namespace
+}  // namespace ringside::e2e
