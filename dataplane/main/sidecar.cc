@@ -194,7 +194,9 @@ int run_sidecar(config::Options o) {
   }
   config::Configuration cfg = *std::move(loaded);
   if (auto s = config::apply_dataplane_config(cfg.dataplane, &o); !s.ok()) {
-    log_line(absl::StrCat("--config ", o.config_path, ": ", s.message()));
+    // The error names the flag or YAML path; the file is named only when there is one.
+    log_line(o.config_path.empty() ? std::string(s.message())
+                                   : absl::StrCat("--config ", o.config_path, ": ", s.message()));
     return 2;
   }
   // Issue 11 (c-config): one thread plan pins every thread and is what --print-layout prints.
