@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -33,6 +34,23 @@ std::string ReadText(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Threads of `pid` named `prefix`* (from /proc/<pid>/task/*/comm) with their CPU list.
+std::vector<std::pair<std::string, std::string>> ThreadsNamed(pid_t pid, const std::string& prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string task_dir = absl::StrCat("/proc/", pid, "/task");
+  for (const auto& entry : std::filesystem::directory_iterator(task_dir)) {
+    std::string comm = ReadText(entry.path().string() + "/comm");
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    if (comm.rfind(prefix, 0) != 0) continue;
+    std::istringstream status(ReadText(entry.path().string() + "/status"));
+    std::string cpus;
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) cpus = line.substr(line.find_first_not_of(" \t", 18));
+    out.emplace_back(comm, cpus);
+  }
+  return out;
 }
 
 // Runs ringsided with `args` to completion; returns {exit code, output}.
@@ -142,6 +160,58 @@ TEST(DeployTest, SystemdUnitCommandLineServesAnInvocation) {
   EXPECT_EQ(reply->body, "hello from systemd");
   (*sidecar)->Signal(SIGTERM);  // systemctl stop
   EXPECT_EQ((*sidecar)->WaitExit(20s), 0) << (*sidecar)->LogTail();
+}
+
+// One SQPOLL poller shared by both shards (ATTACH_WQ) versus one per shard, with busy-poll on:
+// both serve invocations, the kernel shows 1 resp. 2 poller threads, and the shards run on the
+// CPUs --print-layout names.
+TEST(DeployTest, SharedSqpollAndBusyPollServeWithTheLayoutPrinted) {
+  TempDir dir;
+  uint16_t app_port = 0;
+  auto app = StartEchoApp(dir, &app_port);
+  ASSERT_TRUE(app.ok()) << app.status();
+  const std::vector<int> allowed = AllowedCpus();
+  ASSERT_FALSE(allowed.empty());
+  std::string cpus = absl::StrCat(allowed.front());
+  if (allowed.size() > 1) absl::StrAppend(&cpus, ",", allowed[1]);
+  for (bool shared : {true, false}) {
+    std::vector<std::string> extra = {"--cpus", cpus, "--sqpoll", "--busy-poll-us", "50"};
+    if (shared) extra.push_back("--sqpoll-shared");
+    auto layout_args = extra;
+    for (auto a : {"--app-id", "b", "--print-layout"}) layout_args.push_back(a);
+    auto [rc, layout] = RunToExit(dir, shared ? "layout-shared" : "layout-own", layout_args);
+    std::cout << layout;
+    ASSERT_EQ(rc, 0) << layout;
+    // Spawned directly: the harness's StartSidecar adds --shards, which would fight --cpus.
+    const uint16_t http = PickFreePort();
+    std::vector<std::string> args = {"--app-id", "b", "--app-port", absl::StrCat(app_port), "--dapr-http-port",
+                                     absl::StrCat(http), "--dapr-grpc-port", absl::StrCat(PickFreePort()),
+                                     "--enable-metrics=false"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto process = ChildProcess::Spawn(BinPath("ringsided"), args, {"RINGSIDE_NR_SQLITE=" + dir.File("nr.db")},
+                                       dir.File(shared ? "shared.log" : "own.log"));
+    ASSERT_TRUE(process.ok()) << process.status();
+    ChildProcess& b = **process;
+    ASSERT_TRUE(WaitUntilInvocable(http, "b", 15s)) << b.LogTail();
+    for (int i = 0; i < 20; ++i) {
+      auto reply = Invoke(http, "POST", "b", "echo", absl::StrCat("call ", i));
+      ASSERT_TRUE(reply.ok()) << reply.status();
+      ASSERT_EQ(reply->status(), 200);
+      ASSERT_EQ(reply->body, absl::StrCat("call ", i));
+    }
+    const auto pollers = ThreadsNamed(b.pid(), "iou-sqp");
+    const auto shards = ThreadsNamed(b.pid(), "shard-");
+    std::cout << (shared ? "shared" : "per shard") << ": " << pollers.size() << " SQPOLL thread(s), "
+              << shards.size() << " shard thread(s)\n";
+    EXPECT_EQ(pollers.size(), shared ? 1u : shards.size());
+    for (const auto& [name, allowed_list] : shards) {
+      // "shard-0" → the layout line "shard-0         cpu <n> "
+      EXPECT_TRUE(absl::StrContains(layout, absl::StrCat(name, std::string(16 - name.size(), ' '), "cpu ", allowed_list, " ")))
+          << name << " runs on " << allowed_list << "\n" << layout;
+    }
+    b.Signal(SIGTERM);
+    EXPECT_EQ(b.WaitExit(20s), 0) << b.LogTail();
+  }
 }
 
 }  // namespace
