@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, CI). On a fresh Debian 12 machine it installs what is missing, then:
-#   1. Release build (build/): every unit and end-to-end test.
+#   1. Release build (build/): every unit and end-to-end test; every benchmark once (bench/smoke.sh).
 #   2. ASan+UBSan build (build-asan/): every unit test and the end-to-end suite again (one shard
 #      per sidecar; stage 1 runs the suite with one and with two), so the
 #      parsers, codecs, I/O layer and the sidecar itself run under the sanitizers.
@@ -16,6 +16,8 @@ jobs="$(nproc)"
 echo "== stage 1: Release build, unit + e2e tests ($(date -u +%H:%M:%S))"
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j2
+# Every benchmark once, briefly (bench/smoke.sh, ~1.5 min): fails when one breaks, never on timing.
+timeout 300 bash bench/smoke.sh
 [ "${RINGSIDE_QUICK:-0}" = 1 ] && exit 0
 
 echo "== stage 2: ASan+UBSan build, unit + e2e tests ($(date -u +%H:%M:%S))"

@@ -280,6 +280,9 @@ absl::StatusOr<Configuration> parse_document(const YAML::Node& root) {
                                      known_resolvers_text(), ")"));
     }
   }
+  if (absl::Status s = parse_access_control(spec["accessControl"], "spec.accessControl", &out.access_control);
+      !s.ok())
+    return s;
   if (const YAML::Node rs = spec["ringside"]) {
     if (!rs.IsMap()) return path_error("spec.ringside", "must be a map");
     if (absl::Status s = parse_dataplane(rs["dataplane"], "spec.ringside.dataplane", &out.dataplane); !s.ok()) return s;

@@ -128,7 +128,7 @@ const FlagSpec kFlags[] = {
        o->app_channel_address = std::string(v);
        return "";
      }},
-    {"app-max-concurrency", "-1", "max concurrent calls delivered to the app; -1 = unlimited", false,
+    {"app-max-concurrency", "-1", "max concurrent calls delivered to the app (all shards); -1 = unlimited", false,
      [](std::string_view v, Options* o, Placement*) { return int_value(v, -1, &o->app_max_concurrency); }},
     {"app-ssl", "false", "deprecated: use --app-protocol https or grpcs", true,
      [](std::string_view v, Options* o, Placement*) -> std::string {
@@ -294,6 +294,14 @@ const FlagSpec kFlags[] = {
      }},
     {"peer-call-timeout", "60s", "ringside: deadline of invocations whose caller set none (grpc-timeout); 0 = none", false,
      [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1000, &o->peer_call_timeout); }},
+    {"app-concurrency-queue", "1024", "ringside: calls per shard that may wait for --app-max-concurrency; more fail fast", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 0, &o->app_concurrency_queue); }},
+    {"app-concurrency-timeout", "5s", "ringside: how long a call waits for --app-max-concurrency before it fails", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       std::string e = millis_value(v, 1000, &o->app_concurrency_timeout);
+       if (e.empty() && o->app_concurrency_timeout.count() <= 0) return "must be positive";
+       return e;
+     }},
     {"internal-max-concurrent-streams", "2048", "ringside: SETTINGS_MAX_CONCURRENT_STREAMS of the internal gRPC port", false,
      [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->internal_max_concurrent_streams); }},
     // Accepted for daprd command-line compatibility; they configure features ringside lacks.

@@ -22,6 +22,8 @@ struct Options {
   std::string app_protocol = "http";           // --app-protocol: http|https|h2c|grpc|grpcs, lower-case
   std::string app_channel_address = "127.0.0.1";  // --app-channel-address: host of the app
   int app_max_concurrency = -1;                // --app-max-concurrency: -1 = unlimited
+  uint32_t app_concurrency_queue = 1024;       // --app-concurrency-queue: waiting calls per shard
+  std::chrono::milliseconds app_concurrency_timeout{5000};  // --app-concurrency-timeout: longest wait
 
   // --- app health checks (accepted and reported in metadata; probing not implemented yet) ---
   bool enable_app_health_check = false;        // --enable-app-health-check

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "dataplane/http1/method_normalize.h"
+#include "dataplane/mapping/access_control.h"
 
 namespace ringside::invoke {
 namespace {
@@ -12,8 +13,8 @@ std::string_view formatted(std::span<char> text, int n) {
 }
 }  // namespace
 
-int check_request_for_app(codec::InternalInvokeRequestView* v, bool has_app,
-                          mem::Buffer* method_storage, std::span<char> text,
+int check_request_for_app(codec::InternalInvokeRequestView* v, const SidecarSettings& settings,
+                          bool has_app, mem::Buffer* method_storage, std::span<char> text,
                           std::string_view* error) {
   if (v->ver != 1) {
     *error = formatted(text, snprintf(text.data(), text.size(),
@@ -35,6 +36,15 @@ int check_request_for_app(codec::InternalInvokeRequestView* v, bool has_app,
     return 3;  // InvalidArgument
   }
   v->message.method = normalized;
+  // The caller's identity comes from its certificate; without mTLS there is none and the
+  // global default decides (as in daprd).
+  if (const AccessControlList* acl = settings.access_control.get()) {
+    const auto verb = static_cast<http1::Verb>(v->message.http_extension.verb);
+    if (!acl->allows(/*caller=*/nullptr, normalized, verb)) {
+      *error = access_denied_text(nullptr, normalized, verb, text);
+      return 7;  // PermissionDenied: HTTP callers answer 403
+    }
+  }
   if (!has_app) {
     *error = "app channel is not initialized";
     return 13;

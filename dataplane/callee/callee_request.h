@@ -1,19 +1,20 @@
 #pragma once
 // The callee side's checks on an InternalInvokeRequest before it goes to our app, shared by
 // unary CallLocal and CallLocalStream (spec §2.2, §2.3, §4.1): API version V1, the method
-// normalized once more, an app channel present.
+// normalized once more, an app channel present, and the access-control list (spec §10).
 #include <span>
 #include <string_view>
 
 #include "dataplane/codec/invoke_messages.h"
 #include "dataplane/mem/buffer.h"
+#include "dataplane/runtime/sidecar_settings.h"
 
 namespace ringside::invoke {
 
 // 0 when the request may go to the app: then v->message.method views the normalized method in
 // `method_storage`. Otherwise the gRPC code to answer, with *error formatted into `text`.
-int check_request_for_app(codec::InternalInvokeRequestView* v, bool has_app,
-                          mem::Buffer* method_storage, std::span<char> text,
+int check_request_for_app(codec::InternalInvokeRequestView* v, const SidecarSettings& settings,
+                          bool has_app, mem::Buffer* method_storage, std::span<char> text,
                           std::string_view* error);
 
 }  // namespace ringside::invoke

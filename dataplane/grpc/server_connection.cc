@@ -55,6 +55,7 @@ struct GrpcServerConnection::Call {
   CallMode mode = CallMode::kUnary;  // what classify() said
   bool resp_headers_sent = false;    // stream mode: response HEADERS submitted
   bool trailers_pending = false;     // stream mode: submit trailers once q is empty
+  void* host_data = nullptr;         // the handler's object for this call (set_host_data)
 };
 
 // ---- nghttp2 events ----
@@ -197,7 +198,17 @@ GrpcServerConnection::Call* GrpcServerConnection::acquire_call(int32_t stream_id
   if (!c) return nullptr;
   c->id = CallId{generation_} << 32 | static_cast<uint32_t>(stream_id);
   c->stream_id = stream_id;
+  c->host_data = nullptr;  // a recycled block may carry the previous call's
   return c;
+}
+
+void GrpcServerConnection::set_host_data(CallId id, void* data) {
+  if (Call* c = find(id)) c->host_data = data;
+}
+
+void* GrpcServerConnection::host_data(CallId id) const {
+  Call* c = find(id);
+  return c ? c->host_data : nullptr;
 }
 
 void GrpcServerConnection::dispatch(Call* c) {

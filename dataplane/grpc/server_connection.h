@@ -126,6 +126,11 @@ class GrpcServerConnection final : public http2::Endpoint {
   void consume(CallId id, size_t n);
   // RST_STREAM(h2_error) for any open call (unary or stream); no on_call_cancelled() for it.
   void cancel(CallId id, uint32_t h2_error = NGHTTP2_CANCEL);
+  // The handler's own object for an open call (its ServedCall), kept with the call and found
+  // through the stream's nghttp2 user data: O(1) routing of DATA and stream events instead of
+  // a search (issue 11). host_data() is nullptr for unknown or ended calls and until set.
+  void set_host_data(CallId id, void* data);
+  void* host_data(CallId id) const;
 
   // Graceful GOAWAY: in-flight calls finish, streams the peer opens later are not processed.
   void shutdown();

@@ -39,4 +39,20 @@ struct ResponseHead {
 ParseStatus parse_response_head(std::string_view buf, size_t max_head_bytes, bool request_was_head,
                                 ResponseHead* out);
 
+// The bytes head was parsed from moved from old_base to new_base (the buffer grew): point its
+// views at the new copy, instead of parsing the head a second time.
+inline void rebase_response_head(ResponseHead* head, const char* old_base, const char* new_base) {
+  if (old_base == new_base) return;
+  auto move = [&](std::string_view& v) {
+    if (v.data() >= old_base && v.data() <= old_base + head->head_size) {
+      v = std::string_view(new_base + (v.data() - old_base), v.size());
+    }
+  };
+  move(head->reason);
+  for (size_t i = 0; i < head->header_count; ++i) {
+    move(head->headers[i].name);
+    move(head->headers[i].value);
+  }
+}
+
 }  // namespace ringside::http1

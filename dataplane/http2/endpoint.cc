@@ -9,6 +9,7 @@ namespace {
 std::string_view sv(const uint8_t* p, size_t n) { return {reinterpret_cast<const char*>(p), n}; }
 
 constexpr uint32_t kHeaderEntryOverhead = 32;  // RFC 7541 §4.1: what the list limit counts
+constexpr size_t kFrameHeaderBytes = 9;        // RFC 9113 §4.1: every frame's header
 
 }  // namespace
 
@@ -46,7 +47,32 @@ struct Endpoint::Callbacks {
                              void* ud) {
     return self(ud)->on_stream_close(stream_id, error_code);
   }
+  static int send_data(nghttp2_session*, nghttp2_frame* f, const uint8_t* framehd,
+                       size_t length, nghttp2_data_source*, void* ud) {
+    return self(ud)->send_no_copy(*f, framehd, length);
+  }
 };
+
+uint8_t* Endpoint::no_copy_target(size_t length) {
+  if (!no_copy_out_ || !no_copy_out_->reserve(kFrameHeaderBytes + length)) return nullptr;
+  return no_copy_out_->tail() + kFrameHeaderBytes;
+}
+
+int Endpoint::send_no_copy(const nghttp2_frame& f, const uint8_t* framehd, size_t length) {
+  // nghttp2 calls this in the same mem_send pass as the read callback (nothing else reaches
+  // the output in between), with the length the read returned. We never ask for padding.
+  mem::Buffer* out = no_copy_out_;
+  if (!out || f.data.padlen != 0 || length != no_copy_pending_ ||
+      out->tail_room() < kFrameHeaderBytes + length) {
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  std::memcpy(out->tail(), framehd, kFrameHeaderBytes);
+  out->commit(kFrameHeaderBytes + length);
+  no_copy_pending_ = SIZE_MAX;
+  ++no_copy_frames_;
+  // mem_send would go on framing NO_COPY DATA without returning: stop at the caller's bound.
+  return out->size() >= no_copy_limit_ ? NGHTTP2_ERR_PAUSE : 0;
+}
 
 const nghttp2_session_callbacks* Endpoint::callbacks() {
   // Immutable once built and copied into each session: one process-wide table.
@@ -60,6 +86,7 @@ const nghttp2_session_callbacks* Endpoint::callbacks() {
     nghttp2_session_callbacks_set_on_frame_send_callback(c, Callbacks::on_frame_send);
     nghttp2_session_callbacks_set_on_frame_not_send_callback(c, Callbacks::on_frame_not_send);
     nghttp2_session_callbacks_set_on_stream_close_callback(c, Callbacks::on_stream_close);
+    nghttp2_session_callbacks_set_send_data_callback(c, Callbacks::send_data);
     return c;
   }();
   return cbs;
@@ -71,7 +98,11 @@ bool Endpoint::flush_to(mem::Buffer* out, size_t max_bytes) {
   // refills forever from starving the shard (the rest goes out on the next flush).
   constexpr int kMaxRounds = 16;
   for (int round = 0; round < kMaxRounds; ++round) {
-    if (!session_.flush_to(out, max_bytes)) return false;
+    no_copy_out_ = out;  // DATA payloads are read straight into out (read_member)
+    no_copy_limit_ = max_bytes;
+    bool ok = session_.flush_to(out, max_bytes);
+    no_copy_out_ = nullptr;
+    if (!ok) return false;
     if (!fire_writable()) return true;
   }
   return session_.alive();

@@ -8,6 +8,9 @@
 // header list for submits, and the outbound queue of streaming calls (StreamQueue) with its
 // watermarks and writable callbacks.
 //
+// DATA payloads are read by the subclass straight into the output buffer (NGHTTP2_DATA_FLAG_
+// NO_COPY, see read_member): one copy of body bytes fewer than letting nghttp2 frame them.
+//
 // The flush loop: output is collected from nghttp2, then streams whose send queue drained
 // below the low watermark are told they are writable (outside nghttp2's callbacks, so handlers
 // may submit frames), and their new output is collected in turn.
@@ -49,6 +52,8 @@ class Endpoint {
   uint64_t frames_received() const { return frames_received_; }
   // Queues a PING (nghttp2 answers the peer's own PINGs itself). False without a session.
   bool send_ping();
+  // DATA frames whose payload was read straight into the output (NO_COPY): what tests watch.
+  uint64_t no_copy_frames() const { return no_copy_frames_; }
 
  protected:
   // ---- nghttp2 events, forwarded from the session's callbacks (0 or an nghttp2 error) ----
@@ -122,11 +127,29 @@ class Endpoint {
   // Fires the writable callbacks owed after the last round of output; true if any fired.
   bool fire_writable();
   // The read callback behind provider<Read>(): calls Read on the subclass (the user data).
+  // During flush_to() the bytes are read straight into the output buffer, behind room left for
+  // the 9-byte frame header, and the DATA frame is marked NO_COPY: nghttp2 then hands us the
+  // header in send_data_callback (right away, within the same nghttp2_session_mem_send) and we
+  // commit header + payload. That saves the copy into nghttp2's frame buffer and out again.
   template <auto Read, class S>
   static ssize_t read_member(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
                              uint32_t* flags, nghttp2_data_source* src, void* ud) {
-    return (subclass(Read, ud)->*Read)(static_cast<S*>(src->ptr), buf, length, flags);
+    auto* self = static_cast<Endpoint*>(ud);
+    uint8_t* direct = self->no_copy_target(length);
+    ssize_t n = (subclass(Read, ud)->*Read)(static_cast<S*>(src->ptr), direct ? direct : buf,
+                                            length, flags);
+    if (direct && n >= 0) {
+      *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+      self->no_copy_pending_ = static_cast<size_t>(n);
+    }
+    return n;
   }
+  // Where a DATA payload of up to length bytes can be read straight into the output (after
+  // room for the frame header), or nullptr (not flushing, or no pool memory: nghttp2 copies).
+  uint8_t* no_copy_target(size_t length);
+  // nghttp2's send_data_callback for a NO_COPY frame: writes the header in front of the
+  // payload read_member() already placed, and commits both.
+  int send_no_copy(const nghttp2_frame& f, const uint8_t* framehd, size_t length);
   // The subclass D owning Read, from the session's user data (this endpoint).
   template <class D, class S>
   static D* subclass(ssize_t (D::*)(S*, uint8_t*, size_t, uint32_t*), void* ud) {
@@ -136,6 +159,10 @@ class Endpoint {
   Role role_;                          // client or server side of the connection
   uint64_t frames_received_ = 0;       // frames and DATA chunks received (liveness)
   mem::PodVector<uint64_t> writable_;  // tokens owed on_writable() after this output round
+  mem::Buffer* no_copy_out_ = nullptr; // flush_to()'s output while it runs (NO_COPY DATA)
+  size_t no_copy_limit_ = SIZE_MAX;    // flush_to()'s max_bytes: pause nghttp2 beyond it
+  size_t no_copy_pending_ = SIZE_MAX;  // payload bytes read_member() placed, not committed
+  uint64_t no_copy_frames_ = 0;        // NO_COPY DATA frames committed (no_copy_frames())
 };
 
 }  // namespace ringside::http2

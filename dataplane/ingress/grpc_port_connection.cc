@@ -56,6 +56,7 @@ void GrpcPortConnection::adopt(grpc::ServedCall* call) {
   call->next = calls_;
   if (calls_) calls_->prev = call;
   calls_ = call;
+  grpc_.set_host_data(call->id(), call);  // find() in O(1)
 }
 
 void GrpcPortConnection::release(grpc::ServedCall* call) {
@@ -65,10 +66,14 @@ void GrpcPortConnection::release(grpc::ServedCall* call) {
   if (call->next) call->next->prev = call->prev;
   if (calls_ == call) calls_ = call->next;
   call->next = call->prev = nullptr;
+  server().set_host_data(call->id(), nullptr);  // no event reaches it through find() any more
   svc_->deferred->release(call);
 }
 
 grpc::ServedCall* GrpcPortConnection::find(grpc::CallId id) const {
+  // O(1) through the stream's user data (adopt() stored the call there) ...
+  if (auto* c = static_cast<grpc::ServedCall*>(grpc_.host_data(id)); c && c->id() == id) return c;
+  // ... else (the endpoint no longer knows the stream, e.g. while the transport closes) search.
   for (grpc::ServedCall* c = calls_; c; c = c->next) {
     if (c->id() == id) return c;
   }

@@ -25,6 +25,8 @@ TcpConnection::TcpConnection(IoContext* io, int fd, Handler* handler)
   send_op_ = {&TcpConnection::on_send_cqe, this};
   connect_op_ = {&TcpConnection::on_connect_cqe, this};
   close_op_ = {&TcpConnection::on_close_cqe, this};
+  flush_node_.run = &TcpConnection::on_turn_end;
+  flush_node_.owner = this;
 }
 
 void TcpConnection::on_close_cqe(void* self, int32_t, uint32_t) {
@@ -141,14 +143,31 @@ void TcpConnection::resume_recv() {
 }
 
 void TcpConnection::flush() {
+  // A send in flight picks pending_ up when it completes; a dial still connecting sends on
+  // connect.
   if (closing_ || !connected_ || send_inflight_ || pending_.empty()) return;
-  start_send();
+  schedule_send();
+}
+
+void TcpConnection::schedule_send() {
+  if (io_->flushes) {
+    io_->flushes->add(&flush_node_);  // once per turn, however many flushes
+  } else {
+    start_send();
+  }
+}
+
+void TcpConnection::on_turn_end(void* self) {
+  auto* c = static_cast<TcpConnection*>(self);
+  if (c->closing_ || !c->connected_ || c->send_inflight_ || c->pending_.empty()) return;
+  c->start_send();
 }
 
 void TcpConnection::start_send() {
   std::swap(pending_, sending_);
   io_uring_sqe* s = io_->ring->sqe(&send_op_);
   io_uring_prep_send(s, fd_, sending_.data(), sending_.size(), MSG_NOSIGNAL);
+  ++sends_started_;
   send_inflight_ = true;
   ++inflight_;
 }
@@ -165,10 +184,11 @@ void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
       // Short write: send the rest before anything queued after it.
       io_uring_sqe* s = c->io_->ring->sqe(&c->send_op_);
       io_uring_prep_send(s, c->fd_, c->sending_.data(), c->sending_.size(), MSG_NOSIGNAL);
+      ++c->sends_started_;
       c->send_inflight_ = true;
       ++c->inflight_;
     } else if (!c->pending_.empty()) {
-      c->start_send();
+      c->schedule_send();  // with what the rest of this turn appends
     } else if (c->close_after_flush_) {
       c->close();
     } else {
@@ -195,6 +215,7 @@ void TcpConnection::fail(int err) {
   if (!closing_) {
     closing_ = true;
     close_err_ = err;
+    if (io_->flushes) io_->flushes->remove(&flush_node_);  // queued output is dropped
     // Wakes the armed recv and any send; their completions drain inflight_. A connect still in
     // flight is cancelled explicitly (shutdown does not reliably abort SYN_SENT).
     ::shutdown(fd_, SHUT_RDWR);
@@ -219,6 +240,7 @@ void TcpConnection::fail(int err) {
 void TcpConnection::maybe_finish() {
   if (!closing_ || finished_ || inflight_ > 0) return;
   finished_ = true;
+  if (io_->flushes) io_->flushes->remove(&flush_node_);  // never left behind on the list
   ::close(fd_);
   fd_ = -1;
   handler_->on_closed(*this, close_err_);

@@ -3,9 +3,11 @@
 //
 // Input: one multishot recv with provided buffers; each completion hands the handler a view of
 // the received bytes, valid only during on_data (copy what must outlive it).
-// Output: handlers append to out() and call flush(). At most one send is in flight; bytes
-// appended meanwhile wait in a second buffer and go out in one send when the first completes
-// (natural batching of pipelined responses).
+// Output: handlers append to out() and call flush(). With a FlushList in the IoContext (the
+// shard's), flush() only marks the connection dirty and the send starts when the shard loop runs
+// the list at the end of its turn: every frame one turn produced leaves in one send. Without one
+// (tools, some tests) the send starts at once. At most one send is in flight; bytes appended
+// meanwhile wait in a second buffer and go out in one send when the first completes.
 // Back-pressure: pause_recv() stops reading (the kernel's receive buffer then fills and TCP
 // closes the peer's window); bytes already on their way may still reach on_data once, after
 // which nothing arrives until resume_recv().
@@ -17,6 +19,7 @@
 #include <span>
 
 #include "dataplane/io/byte_stream.h"
+#include "dataplane/io/flush_list.h"
 #include "dataplane/io/io_context.h"
 #include "dataplane/io/operation.h"
 #include "dataplane/mem/buffer.h"
@@ -53,6 +56,8 @@ class TcpConnection final : public ByteStream {
   // to stop producing when the peer reads slowly.
   size_t queued_bytes() const override { return pending_.size() + sending_.size(); }
   int fd() const { return fd_; }
+  // Sends submitted so far (short-write continuations included): what batching saves.
+  uint64_t sends_started() const { return sends_started_; }
   void set_handler(Handler* h) { handler_ = h; }
 
  private:
@@ -67,6 +72,10 @@ class TcpConnection final : public ByteStream {
   void arm_recv();
   void rearm_recv();  // arms the recv unless closing, paused or already armed
   void start_send();
+  // Starts the send now, or at the end of the turn when the shard has a FlushList.
+  void schedule_send();
+  // The FlushList's callback: starts the send if there is still something to send.
+  static void on_turn_end(void* self);
   void fail(int err);
   // Ends the connection once closing and nothing is in flight; called only at the end of a
   // completion handler, so never while a handler callback is on the stack.
@@ -82,7 +91,9 @@ class TcpConnection final : public ByteStream {
   Operation recv_op_;
   Operation send_op_;
   Operation connect_op_;
+  FlushList::Node flush_node_;  // on io_->flushes while output waits for the turn's end
   Operation close_op_;         // a NOP that lets a close with nothing in flight finish later
+  uint64_t sends_started_ = 0; // send SQEs prepared (sends_started())
   int inflight_ = 0;           // submitted operations not yet completed for good
   int close_err_ = 0;          // first error seen
   bool connected_ = false;

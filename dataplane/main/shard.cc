@@ -10,8 +10,10 @@
 #include "absl/strings/str_format.h"
 #include "dataplane/appchannel/grpc/grpc_app_channel.h"
 #include "dataplane/appchannel/http/http_app_channel.h"
+#include "dataplane/callee/app_concurrency_gate.h"
 #include "dataplane/ingress/grpc/api_port_connection.h"
 #include "dataplane/ingress/http/http_ingress.h"
+#include "dataplane/ingress/balanced_acceptor.h"
 #include "dataplane/ingress/internal/internal_port_connection.h"
 #include "dataplane/io/buffer_ring.h"
 #include "dataplane/io/listener.h"
@@ -36,6 +38,7 @@ struct Shard::State {
   mem::DeferredRelease deferred{&pool};
   io::Ring ring;
   io::BufferRing buffers;
+  io::FlushList flushes;  // issue 11: connections whose output waits for the end of the turn
   invoke::ShardServices svc;
   shard::ParkedCalls parked{&svc.timers};
   invoke::InvokeScratch scratch;
@@ -58,6 +61,7 @@ struct Shard::State {
   lb::PolicyPicker picker{static_cast<uint64_t>(monotonic_ns())};  // every LB policy, outlier ejection
   std::unique_ptr<upstream::PeerPool> peers;
   std::unique_ptr<invoke::AppChannel> app;
+  std::unique_ptr<invoke::AppConcurrencyGate> app_gate;  // --app-max-concurrency in front of `app`
   std::vector<std::unique_ptr<io::Listener>> api_listeners;  // HTTP and gRPC API, every address
   std::unique_ptr<io::Listener> internal_listener;
 
@@ -68,9 +72,11 @@ struct Shard::State {
     invoke::ShardServices* svc = nullptr;
     void on_accept(int fd) override { Accept(svc, fd); }
   };
-  Acceptor<&invoke::HttpIngressConnection::accept> http_acceptor;
+  // HTTP API and internal port: each connection to the shard with the fewest of its port
+  // (issue 11, shard balance).
+  std::unique_ptr<invoke::BalancedAcceptor> http_acceptor;
   Acceptor<&invoke::ApiPortConnection::accept> grpc_acceptor;
-  Acceptor<&invoke::InternalPortConnection::accept> internal_acceptor;
+  std::unique_ptr<invoke::BalancedAcceptor> internal_acceptor;
 };
 
 Shard::Shard(const ShardSetup& setup) : setup_(setup) {}
@@ -124,6 +130,7 @@ void Shard::run() {
   invoke::ShardServices& svc = st->svc;
   svc.shard_index = setup_.index;
   svc.io = {&st->ring, &st->buffers, &st->pool};
+  svc.io.flushes = &st->flushes;  // issue 11: sends start once per loop turn
   svc.counters = setup_.counters;
   svc.settings = setup_.settings;
   svc.snapshots = setup_.snapshots;
@@ -147,22 +154,32 @@ void Shard::run() {
       st->app = std::make_unique<invoke::HttpAppChannel>(&svc);
     }
     svc.app = st->app.get();
+    if (settings.app_concurrency) {
+      st->app_gate = std::make_unique<invoke::AppConcurrencyGate>(
+          &svc, st->app.get(), settings.app_concurrency, settings.app_concurrency_queue,
+          settings.app_concurrency_timeout_ns);
+      svc.app = st->app_gate.get();
+    }
   }
-  st->http_acceptor.svc = &svc;
+  svc.http_balancer = setup_.http_balancer;
+  st->http_acceptor = std::make_unique<invoke::BalancedAcceptor>(&svc, setup_.http_balancer, &invoke::HttpIngressConnection::accept);
   st->grpc_acceptor.svc = &svc;
-  st->internal_acceptor.svc = &svc;
+  svc.internal_balancer = setup_.internal_balancer;
+  st->internal_acceptor = std::make_unique<invoke::BalancedAcceptor>(&svc, setup_.internal_balancer, &invoke::InternalPortConnection::accept);
   for (int fd : setup_.http_fds) {
-    st->api_listeners.push_back(std::make_unique<io::Listener>(&svc.io, fd, &st->http_acceptor));
+    st->api_listeners.push_back(std::make_unique<io::Listener>(&svc.io, fd, st->http_acceptor.get()));
     st->api_listeners.back()->start();
   }
+  st->http_acceptor->open();
   for (int fd : setup_.grpc_fds) {
     st->api_listeners.push_back(std::make_unique<io::Listener>(&svc.io, fd, &st->grpc_acceptor));
     st->api_listeners.back()->start();
   }
   if (setup_.internal_fd >= 0) {
     st->internal_listener =
-        std::make_unique<io::Listener>(&svc.io, setup_.internal_fd, &st->internal_acceptor);
+        std::make_unique<io::Listener>(&svc.io, setup_.internal_fd, st->internal_acceptor.get());
     st->internal_listener->start();
+    st->internal_acceptor->open();
   }
   st->wake_op = {&State::on_wake, st.get()};
   st->wake_fd = setup_.reader->wake_fd();
@@ -184,6 +201,8 @@ void Shard::run() {
       drain_deadline = now + settings.graceful_shutdown_ns;
       for (auto& l : st->api_listeners) l->stop();
       if (st->internal_listener) st->internal_listener->stop();
+      st->internal_acceptor->close();
+      st->http_acceptor->close();
       svc.live.for_each([](LiveConnection* c) { c->drain(); });
     }
     if (svc.draining && force_deadline == 0 &&
@@ -199,6 +218,9 @@ void Shard::run() {
          now >= force_deadline)) {
       break;
     }
+    // Issue 11: everything this turn appended (callbacks, timers, draining) leaves now, one send
+    // per connection.
+    st->flushes.run();
     reader->quiescent();
     ShardCounters::bump(svc.counters->heap_allocations,
                         mem::thread_heap_allocations() -

@@ -12,6 +12,7 @@
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/io/ring.h"
+#include "dataplane/runtime/accept_balancer.h"
 #include "dataplane/runtime/shard_counters.h"
 
 namespace ringside::shard {
@@ -29,6 +30,8 @@ struct ShardSetup {
   snapshot::SnapshotRegistry* snapshots = nullptr;
   snapshot::SnapshotRegistry::Reader* reader = nullptr;  // this shard's QSBR slot
   ShardCounters* counters = nullptr;
+  AcceptBalancer* internal_balancer = nullptr;  // internal-port connections spread over shards; nullptr: one shard
+  AcceptBalancer* http_balancer = nullptr;      // HTTP API connections, likewise
   uint32_t busy_poll_us = 0;      // spin for completions before sleeping (busy_poll.h); 0 = off
 };
 

@@ -22,6 +22,8 @@
 #include "controlplane/resolvers/resolver.h"
 #include "controlplane/snapshot/snapshot_registry.h"
 #include "dataplane/ingress/grpc/invoke_service.h"
+#include "dataplane/callee/app_concurrency.h"
+#include "dataplane/mapping/access_control.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/io/socket.h"
 #include "dataplane/main/shard.h"
@@ -181,6 +183,20 @@ std::string render_external_metrics(const resolvers::external::SyncSubscriber& s
 
 }  // namespace
 
+// spec.accessControl compiled for the shards (dataplane/mapping/access_control.h).
+static std::shared_ptr<const invoke::AccessControlList> access_control_list(const config::AccessControl& c,
+                                                                     bool app_is_http) {
+  auto acl = std::make_shared<invoke::AccessControlList>(c.default_action == "allow", c.trust_domain, app_is_http);
+  for (const config::AccessControlPolicy& p : c.policies) {
+    std::vector<invoke::AccessControlList::OperationRule> rules;
+    for (const config::AccessControlOperation& op : p.operations) {
+      rules.push_back({op.name, op.http_verbs, op.action == "allow"});
+    }
+    acl->add_policy(p.app_id, p.app_namespace, p.trust_domain, p.default_action, rules);
+  }
+  return acl;
+}
+
 int run_sidecar(config::Options o) {
   // Configuration file: resolver and data-plane knobs (flags win).
   // Configuration file: resolver and data-plane knobs (flags win). Without --config the
@@ -232,6 +248,7 @@ int run_sidecar(config::Options o) {
   settings.hostname = hostname();
   settings.host_ip =
       resolvers::registered_host(o.host_ip, o.dapr_internal_grpc_listen_address);
+  settings.set_forwarded();  // issue 11: the Forwarded header value, once per process
   settings.max_body_size = o.max_body_size;
   // Go's server lets a head reach MaxHeaderBytes + 4096 before answering 431; daprd sets
   // MaxHeaderBytes from --read-buffer-size.
@@ -247,6 +264,25 @@ int run_sidecar(config::Options o) {
   settings.internal_max_concurrent_streams = o.internal_max_concurrent_streams;
   settings.metadata_json = metadata_json(o);
   settings.grpc_metadata_response = grpc_metadata_response(o);
+  settings.dapr_api_token = o.dapr_api_token;
+  settings.app_api_token = o.app_api_token;
+  if (!settings.dapr_api_token.empty()) {
+    settings.grpc_token_missing_details =
+        invoke::http_error_status_details(401, "missing api token in request metadata");
+    settings.grpc_token_mismatch_details =
+        invoke::http_error_status_details(401, "authentication error: api token mismatch");
+  }
+  // --app-max-concurrency (daprd: only positive values limit); outlives the shards.
+  static std::unique_ptr<invoke::AppConcurrency> app_concurrency;
+  if (o.app_max_concurrency > 0) {
+    app_concurrency = std::make_unique<invoke::AppConcurrency>(o.app_max_concurrency);
+    settings.app_concurrency = app_concurrency.get();
+  }
+  settings.app_concurrency_queue = o.app_concurrency_queue;
+  settings.app_concurrency_timeout_ns = int64_t{o.app_concurrency_timeout.count()} * 1'000'000;
+  if (cfg.access_control.present) {
+    settings.access_control = access_control_list(cfg.access_control, /*app_is_http=*/o.app_protocol != "grpc");
+  }
   if (o.app_port) {
     settings.has_app = true;
     settings.app_protocol = o.app_protocol;
@@ -366,10 +402,21 @@ int run_sidecar(config::Options o) {
     }
   }
 
+  // Issue 11, shard balance: connections on the internal port (peer sidecars) and the HTTP API
+  // port go to the shard with the fewest of that port (declared before `shards`, which use them
+  // until they are joined).
+  std::unique_ptr<shard::AcceptBalancer> internal_balancer;
+  std::unique_ptr<shard::AcceptBalancer> http_balancer;
+  if (n > 1) {
+    internal_balancer = std::make_unique<shard::AcceptBalancer>(n, /*min_gap=*/1);
+    http_balancer = std::make_unique<shard::AcceptBalancer>(n, /*min_gap=*/1);
+  }
   std::vector<std::unique_ptr<shard::Shard>> shards;
   for (int i = 0; i < n; ++i) {
     shard::ShardSetup& s = setups[i];
     s.index = i;
+    s.internal_balancer = internal_balancer.get();
+    s.http_balancer = http_balancer.get();
     s.cpu = layout.shard_cpus[i];
     s.ring.entries = o.ring_entries;
     s.ring.sqpoll = o.sqpoll;

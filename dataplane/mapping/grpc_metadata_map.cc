@@ -90,7 +90,7 @@ bool is_std_base64(std::string_view v) {
 
 bool is_dropped_grpc_key(std::string_view k) {
   return grpc::is_reserved_header(k) || k == "user-agent" || k == "grpc-status-details-bin" ||
-         k == "grpc-accept-encoding";
+         k == "grpc-accept-encoding" || k == "dapr-api-token";  // the app gets APP_API_TOKEN instead
 }
 
 bool parse_traceparent(std::string_view tp, uint8_t out[kTraceBinSize]) {

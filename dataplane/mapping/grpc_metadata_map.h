@@ -27,7 +27,8 @@ bool is_valid_grpc_key(std::string_view key);
 bool is_std_base64(std::string_view v);
 // Keys never sent as metadata by us: transport-owned headers (grpc-go's reserved list, incl.
 // user-agent and grpc-status-details-bin) and grpc-accept-encoding (we never decompress, so an
-// app or client must not be told we accept gzip).
+// app or client must not be told we accept gzip), and dapr-api-token (a caller's token stays with
+// its own sidecar; apps get APP_API_TOKEN).
 bool is_dropped_grpc_key(std::string_view lower_key);
 
 // The 29-byte grpc-trace-bin layout (§5.4) <-> "00-<trace>-<span>-<flags>".

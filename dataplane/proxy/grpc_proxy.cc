@@ -8,6 +8,8 @@
 #include "dataplane/upstream/request_hash_key.h"
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/appchannel/grpc/grpc_app_channel.h"
+#include "dataplane/mapping/access_control.h"
+#include "dataplane/mapping/api_token.h"
 #include "dataplane/mapping/header_rules.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/runtime/sidecar_settings.h"
@@ -77,6 +79,14 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     server.send_trailers(s.id, 2, "failed to proxy request: the call is not for this app", {});
     return nullptr;
   }
+  // Delivered to our app from a peer: the access-control list decides first (spec §10; no
+  // caller identity without mTLS, so the global default).
+  if (!from_api && settings.access_control &&
+      !settings.access_control->allows(/*caller=*/nullptr, s.path, http1::Verb::kNone)) {
+    char text[512];
+    server.send_trailers(s.id, 7, access_denied_text(nullptr, s.path, http1::Verb::kNone, text), {});
+    return nullptr;
+  }
 
   // Outbound metadata: everything the caller sent, plus our identity on calls we originate
   // (API port). Toward a peer sidecar both routing keys go along — v1.14/1.15 daprd routes on
@@ -86,10 +96,11 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
   size_t n = 0;
   for (const auto& m : s.metadata) {
     if (n + 3 >= kMaxProxyMetadata) break;
-    if (m.key == "dapr-app-id") continue;
+    if (m.key == "dapr-app-id" || m.key == kApiTokenKey) continue;  // the token stays here
     if (from_api && (m.key == "dapr-caller-app-id" || m.key == "dapr-callee-app-id")) continue;
     md[n++] = m;
   }
+  if (local && !settings.app_api_token.empty()) md[n++] = {kApiTokenKey, settings.app_api_token};
   if (from_api) {
     if (!local) md[n++] = {"dapr-app-id", target};
     md[n++] = {"dapr-caller-app-id", settings.app_id};

@@ -10,6 +10,9 @@
 #include "dataplane/runtime/shard_counters.h"
 #include "dataplane/runtime/timer_list.h"
 
+namespace ringside::shard {
+class AcceptBalancer;
+}
 namespace ringside::lb {
 class Picker;
 }
@@ -49,6 +52,11 @@ struct ShardServices {
   mem::DeferredRelease* deferred = nullptr;     // objects ended this loop turn (freed at its end)
   shard::LiveConnections live;                  // open inbound connections (for draining)
   bool draining = false;                        // shutdown begun: finish in-flight, accept nothing
+  // Live connections per shard of the internal port and of the HTTP API port, shared by all
+  // shards, which accepted connections go to the emptiest shard by (issue 11, shard balance);
+  // nullptr with one shard. A connection counted there releases its count when it ends.
+  shard::AcceptBalancer* internal_balancer = nullptr;
+  shard::AcceptBalancer* http_balancer = nullptr;
 };
 
 }  // namespace ringside::invoke

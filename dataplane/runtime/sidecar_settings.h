@@ -4,15 +4,23 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace ringside::invoke {
+
+class AccessControlList;  // dataplane/mapping/access_control.h
+class AppConcurrency;     // dataplane/callee/app_concurrency.h
 
 struct SidecarSettings {
   std::string app_id;            // our own app id (--app-id)
   std::string app_namespace;     // our namespace (env NAMESPACE, default "default")
   std::string host_ip;           // address announced to peers and used in X-Forwarded-For
   std::string hostname;          // for X-Forwarded-Host / Forwarded host=
+  // "for=<host_ip>;by=<host_ip>;host=<hostname>", the Forwarded value of every call: the same
+  // for the whole process, so it is built once (set_forwarded) instead of per request.
+  std::string forwarded;
+  void set_forwarded() { forwarded = "for=" + host_ip + ";by=" + host_ip + ";host=" + hostname; }
   bool has_app = false;          // --app-port given
   std::string app_protocol;      // "http" or "grpc" (AppCallback/OnInvoke)
   sockaddr_in app_addr{};        // --app-channel-address:--app-port
@@ -35,6 +43,19 @@ struct SidecarSettings {
   std::string metadata_json;     // body of GET /v1.0/metadata (static for the process)
   std::string grpc_metadata_response;  // encoded GetMetadataResponse (gRPC API, static too)
   std::string runtime_version;   // reported in metadata
+  // API tokens (spec §9; never logged). Empty = off.
+  std::string dapr_api_token;    // DAPR_API_TOKEN: required from every API caller
+  std::string app_api_token;     // APP_API_TOKEN: sent to our app as dapr-api-token
+  // grpc-status-details-bin of daprd's UNAUTHENTICATED answers (built once at start-up):
+  // ErrorInfo{reason "Unauthorized", domain dapr.io, http.code 401, http.error_message ...}.
+  std::string grpc_token_missing_details;   // "missing api token in request metadata"
+  std::string grpc_token_mismatch_details;  // "authentication error: api token mismatch"
+  // spec.accessControl, enforced on calls delivered to our app; nullptr = everything allowed.
+  std::shared_ptr<const AccessControlList> access_control;
+  // --app-max-concurrency: permits shared by all shards (nullptr = unlimited), and the wait.
+  AppConcurrency* app_concurrency = nullptr;
+  uint32_t app_concurrency_queue = 1024;          // --app-concurrency-queue: waiting calls per shard
+  int64_t app_concurrency_timeout_ns = 5'000'000'000;  // --app-concurrency-timeout
 };
 
 }  // namespace ringside::invoke

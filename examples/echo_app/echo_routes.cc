@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -14,6 +15,20 @@ namespace {
 
 // Requests answered so far, /served excluded (connections are served by many threads).
 std::atomic<uint64_t> g_served{0};
+// Requests being answered right now, and the most seen at once (/peak; /served and /peak are
+// not counted): what a test of --app-max-concurrency reads.
+std::atomic<int64_t> g_active{0};
+std::atomic<int64_t> g_peak{0};
+
+struct ActiveRequest {
+  ActiveRequest() {
+    const int64_t now = g_active.fetch_add(1) + 1;
+    int64_t peak = g_peak.load();
+    while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
+    }
+  }
+  ~ActiveRequest() { g_active.fetch_sub(1); }
+};
 
 std::string_view ReasonFor(int status) {
   switch (status) {
@@ -76,6 +91,8 @@ EchoResponse Route(const blocking_http::HttpMessage& req, std::string_view name)
   const absl::string_view query = q == absl::string_view::npos ? "" : target.substr(q + 1);
   EchoResponse r;
   int number = 0;
+  std::optional<ActiveRequest> active;
+  if (path != "/served" && path != "/peak") active.emplace();
   if (absl::StartsWith(path, "/status/") && absl::SimpleAtoi(path.substr(8), &number) &&
       number >= 200 && number <= 599) {
     r.status = number;
@@ -88,6 +105,10 @@ EchoResponse Route(const blocking_http::HttpMessage& req, std::string_view name)
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(number, 60'000)));
     r.headers.emplace_back("Content-Type", "text/plain");
     r.body = absl::StrCat("slept ", number);
+  } else if (path == "/peak") {
+    r.headers.emplace_back("Content-Type", "text/plain");
+    r.body = absl::StrCat(g_peak.load(std::memory_order_relaxed));
+    return r;
   } else if (path == "/served") {
     r.headers.emplace_back("Content-Type", "text/plain");
     r.body = absl::StrCat(g_served.load(std::memory_order_relaxed));

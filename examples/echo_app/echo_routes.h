@@ -29,6 +29,8 @@ struct EchoResponse {
 //                      instance answered), Content-Type text/plain
 //   /served         -> 200, body = how many requests this process answered before, /served
 //                      ones excluded (a test checks that every instance received a broadcast)
+//   /peak           -> 200, body = the most requests answered at once so far (/served, /peak
+//                      not counted; the --app-max-concurrency test reads it)
 // Every response also carries X-Echo-Method and X-Echo-Path, so headers of HEAD requests
 // and of error routes can be checked too, and X-Echo-Name: <name> when the app has a name.
 EchoResponse Route(const blocking_http::HttpMessage& request, std::string_view name = {});

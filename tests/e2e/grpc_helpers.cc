@@ -59,6 +59,7 @@ absl::Status GrpcTopology::Start(const GrpcTopologyOptions& options) {
     SidecarOptions b_options{
         .app_id = "b", .nr_db = nr_db, .max_body_size = options.max_body_size,
         .extra_args = {"--app-port", absl::StrCat(grpc_app_port), "--app-protocol", "grpc"}};
+    if (!options.app_api_token.empty()) b_options.env.push_back("APP_API_TOKEN=" + options.app_api_token);
     auto started_b = StartSidecar(b_options, *dir);
     if (started_b.ok()) {
       b = std::move(*started_b);
@@ -78,12 +79,18 @@ absl::Status GrpcTopology::Start(const GrpcTopologyOptions& options) {
     http_app = std::move(*started_http_app);
     SidecarOptions c_options{.app_id = "c", .app_port = http_app_port, .nr_db = nr_db,
                              .max_body_size = options.max_body_size};
+    if (!options.app_api_token.empty()) c_options.env.push_back("APP_API_TOKEN=" + options.app_api_token);
     auto started_c = StartSidecar(c_options, *dir);
     if (!started_c.ok()) return started_c.status();
     c = std::move(*started_c);
   }
 
   SidecarOptions a_options{.app_id = "a", .nr_db = nr_db, .max_body_size = options.max_body_size};
+  std::vector<std::pair<std::string, std::string>> a_headers;  // what every call to a carries
+  if (!options.a_api_token.empty()) {
+    a_options.env.push_back("DAPR_API_TOKEN=" + options.a_api_token);
+    a_headers.emplace_back("dapr-api-token", options.a_api_token);
+  }
   auto started_a = StartSidecar(a_options, *dir);
   if (!started_a.ok()) return started_a.status();
   a = std::move(*started_a);
@@ -91,7 +98,7 @@ absl::Status GrpcTopology::Start(const GrpcTopologyOptions& options) {
   // HTTP → HTTP is issue 2 (landed): once a reaches c, a's table also holds b, which registered
   // first. Without the HTTP app, give a's control plane a few refresh periods (500 ms each).
   if (options.with_http_app) {
-    if (!WaitUntilInvocable(a.ports.http, "c", 15s)) {
+    if (!WaitUntilInvocable(a.ports.http, "c", 15s, a_headers)) {
       return absl::DeadlineExceededError(absl::StrCat("a could not invoke c within 15 s\n", Logs()));
     }
   } else if (b_status.ok()) {

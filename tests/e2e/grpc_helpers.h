@@ -45,6 +45,8 @@ struct GrpcTopologyOptions {
   std::string max_body_size;  // --max-body-size for every sidecar; empty = default
   bool with_grpc_app = true;  // start ringside-grpc-echo-app behind sidecar b
   bool with_http_app = true;  // start ringside-echo-app behind sidecar c
+  std::string a_api_token;    // DAPR_API_TOKEN of sidecar a (the caller); empty = off
+  std::string app_api_token;  // APP_API_TOKEN of sidecars b and c (sent to their apps)
 };
 
 // The gRPC test app behind b, the HTTP echo app behind c, a without app; one SQLite registry.

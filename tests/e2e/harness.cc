@@ -192,7 +192,7 @@ absl::StatusOr<Sidecar> StartSidecar(const SidecarOptions& options, const TempDi
       "--dapr-grpc-port", absl::StrCat(ports.grpc),
       "--dapr-internal-grpc-port", absl::StrCat(ports.internal),
       "--metrics-port", absl::StrCat(ports.metrics),
-      "--shards", E2eShards()};
+      "--shards", options.shards.empty() ? E2eShards() : options.shards};
   if (options.app_port.has_value()) {
     args.insert(args.end(), {"--app-port", absl::StrCat(*options.app_port), "--app-protocol", "http"});
   }
@@ -200,6 +200,7 @@ absl::StatusOr<Sidecar> StartSidecar(const SidecarOptions& options, const TempDi
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<std::string> env;
   if (!options.nr_db.empty()) env.push_back("RINGSIDE_NR_SQLITE=" + options.nr_db);
+  env.insert(env.end(), options.env.begin(), options.env.end());
   const std::string log = dir.File(absl::StrCat(options.binary, "-", options.app_id, "-", ports.http, ".log"));
   auto process = ChildProcess::Spawn(BinPath(options.binary), args, env, log);
   if (!process.ok()) return process.status();
@@ -245,10 +246,11 @@ absl::StatusOr<HttpMessage> Invoke(uint16_t port, std::string_view method, std::
 }
 
 bool WaitUntilInvocable(uint16_t caller_http_port, std::string_view app_id,
-                        std::chrono::milliseconds timeout) {
+                        std::chrono::milliseconds timeout,
+                        const std::vector<std::pair<std::string, std::string>>& headers) {
   const Clock::time_point deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
-    auto r = Invoke(caller_http_port, "POST", app_id, "echo", "ping", {}, 3s);
+    auto r = Invoke(caller_http_port, "POST", app_id, "echo", "ping", headers, 3s);
     if (r.ok() && r->status() == 200 && r->body == "ping") return true;
     std::this_thread::sleep_for(100ms);
   }
@@ -342,9 +344,15 @@ uint64_t PeakRssBytes(pid_t pid) { return StatusBytes(pid, "VmHWM"); }
 uint64_t ResidentBytes(pid_t pid) { return StatusBytes(pid, "VmRSS"); }
 
 int DriveEchoInvocations(uint16_t port, int count, int connections, size_t body_step) {
+  return DriveEchoLoad(port, {.count = count, .connections = connections,
+                              .body_sizes = {0, body_step, 2 * body_step, 3 * body_step}});
+}
+
+int DriveEchoLoad(uint16_t port, const EchoLoad& load) {
+  const std::vector<size_t> sizes = load.body_sizes.empty() ? std::vector<size_t>{0} : load.body_sizes;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int c = 0; c < connections; ++c) {
+  for (int c = 0; c < load.connections; ++c) {
     threads.emplace_back([&, c] {
       BlockingHttpConnection conn;
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -352,12 +360,23 @@ int DriveEchoInvocations(uint16_t port, int count, int connections, size_t body_
         ++failures;
         return;
       }
-      for (int i = c; i < count; i += connections) {
-        const std::string body(static_cast<size_t>(i % 4) * body_step, 'q');
-        const std::string request = blocking_http::BuildRequest(
-            {.method = "POST", .target = "/v1.0/invoke/b/method/echo", .headers = {{"X-Seq", absl::StrCat(i)}},
-             .body = body});
-        if (!conn.SendAll(request, deadline).ok()) {
+      for (int i = c; i < load.count; i += load.connections) {
+        const std::string body(sizes[static_cast<size_t>(i) % sizes.size()], static_cast<char>('a' + i % 26));
+        RequestSpec spec{.method = "POST", .target = "/v1.0/invoke/b/method/echo", .headers = {{"X-Seq", absl::StrCat(i)}}};
+        if (load.chunked) {
+          spec.content_length = false;
+          spec.headers.push_back({"Transfer-Encoding", "chunked"});
+          for (size_t at = 0; at < body.size(); at += 65536) {
+            const size_t n = std::min<size_t>(65536, body.size() - at);
+            spec.body += absl::StrCat(absl::Hex(n), "\r\n");
+            spec.body.append(body, at, n);
+            spec.body += "\r\n";
+          }
+          spec.body += "0\r\n\r\n";
+        } else {
+          spec.body = body;
+        }
+        if (!conn.SendAll(blocking_http::BuildRequest(spec), deadline).ok()) {
           ++failures;
           return;
         }
@@ -371,6 +390,27 @@ int DriveEchoInvocations(uint16_t port, int count, int connections, size_t body_
   }
   for (auto& t : threads) t.join();
   return failures.load();
+}
+
+std::vector<double> ReadMetricPerShard(uint16_t metrics_port, std::string_view name, int shards) {
+  std::vector<double> values(static_cast<size_t>(shards), -1);
+  RequestSpec spec;
+  spec.target = "/metrics";
+  spec.content_length = false;
+  auto r = Send(metrics_port, spec, 5s);
+  if (!r.ok() || r->status() != 200) return values;
+  std::istringstream lines(r->body);
+  std::string line;
+  const std::string prefix = std::string(name) + "{";
+  while (std::getline(lines, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    for (int i = 0; i < shards; ++i) {
+      if (line.find(absl::StrCat("shard=\"", i, "\"}")) == std::string::npos) continue;
+      double v = 0;
+      if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) values[static_cast<size_t>(i)] = v;
+    }
+  }
+  return values;
 }
 
 }  // namespace ringside::e2e

@@ -103,6 +103,8 @@ struct SidecarOptions {
   std::string nr_db;                    // RINGSIDE_NR_SQLITE; empty = not set
   std::string max_body_size;            // --max-body-size; empty = default
   std::vector<std::string> extra_args;  // appended as given
+  std::vector<std::string> env;         // extra environment entries, "NAME=value"
+  std::string shards;                   // --shards; empty = RINGSIDE_E2E_SHARDS (default 1)
 };
 
 // A started sidecar.
@@ -126,9 +128,11 @@ absl::StatusOr<HttpMessage> Invoke(uint16_t port, std::string_view method, std::
                                    std::string_view path_and_query, std::string body = {},
                                    std::vector<std::pair<std::string, std::string>> headers = {},
                                    std::chrono::milliseconds timeout = 10s);
-// Polls POST /v1.0/invoke/<app_id>/method/echo through `caller_http_port` until it answers 200.
+// Polls POST /v1.0/invoke/<app_id>/method/echo through `caller_http_port` until it answers 200
+// (with `headers` on every call, e.g. the caller's dapr-api-token).
 bool WaitUntilInvocable(uint16_t caller_http_port, std::string_view app_id,
-                        std::chrono::milliseconds timeout);
+                        std::chrono::milliseconds timeout,
+                        const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 // Value of the Prometheus metric `name` on /metrics: the sample without a shard label (the
 // process total) if there is one, else the sum over shards; nullopt if absent.
@@ -153,5 +157,20 @@ uint64_t ResidentBytes(pid_t pid);
 // `connections` keep-alive connections, bodies of (i % 4) * body_step bytes (several buffer
 // size classes); returns how many connections stopped on a failure (0 = every call echoed).
 int DriveEchoInvocations(uint16_t port, int count, int connections, size_t body_step);
+
+// The general form of DriveEchoInvocations: invocation i sends a body of
+// body_sizes[i % body_sizes.size()] bytes, with a Content-Length or (chunked) in
+// Transfer-Encoding: chunked pieces of at most 64 KiB (the sidecar streams those as
+// CallLocalStream); every answer must echo the body. Returns the connections that failed.
+struct EchoLoad {
+  int count = 0;                   // invocations in all
+  int connections = 1;             // keep-alive connections, each in its own thread
+  std::vector<size_t> body_sizes;  // cycled through; empty = {0}
+  bool chunked = false;            // Transfer-Encoding: chunked instead of Content-Length
+};
+int DriveEchoLoad(uint16_t port, const EchoLoad& load);
+
+// Each shard's value of a per-shard metric (index = its shard label); -1 where missing.
+std::vector<double> ReadMetricPerShard(uint16_t metrics_port, std::string_view name, int shards);
 
 }  // namespace ringside::e2e

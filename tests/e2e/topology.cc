@@ -13,13 +13,13 @@ absl::Status Topology::Start(const TopologyOptions& options) {
   app = std::move(*started_app);
 
   SidecarOptions b_options{.binary = options.binary, .app_id = "b", .app_port = app_port,
-                           .nr_db = nr_db, .max_body_size = options.max_body_size};
+                           .nr_db = nr_db, .max_body_size = options.max_body_size, .shards = options.shards};
   auto started_b = StartSidecar(b_options, *dir);
   if (!started_b.ok()) return started_b.status();
   b = std::move(*started_b);
 
   SidecarOptions a_options{.binary = options.binary, .app_id = "a", .nr_db = nr_db,
-                           .max_body_size = options.max_body_size};
+                           .max_body_size = options.max_body_size, .shards = options.shards};
   auto started_a = StartSidecar(a_options, *dir);
   if (!started_a.ok()) return started_a.status();
   a = std::move(*started_a);

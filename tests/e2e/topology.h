@@ -15,6 +15,7 @@ namespace ringside::e2e {
 struct TopologyOptions {
   std::string binary = "ringsided";  // sidecar executable for both a and b
   std::string max_body_size;         // --max-body-size for both; empty = default
+  std::string shards;                // --shards for both; empty = RINGSIDE_E2E_SHARDS (default 1)
 };
 
 struct Topology {

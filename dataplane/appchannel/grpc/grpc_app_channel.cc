@@ -5,6 +5,7 @@
 
 #include "dataplane/codec/wire.h"
 #include "dataplane/http1/base64.h"
+#include "dataplane/mapping/api_token.h"
 #include "dataplane/mapping/grpc_metadata_map.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/mem/pool_object.h"
@@ -102,12 +103,15 @@ AppCall* GrpcAppChannel::invoke(const codec::InternalInvokeRequestView& request,
   GrpcMetadataConverter conv(&metadata_, /*rename_http_headers=*/true);
   request.for_each_metadata([&](std::string_view k, std::string_view v) { conv.add(k, v); });
   std::span<const grpc::Metadata> md;
-  if (!conv.finish() || !metadata_.materialize(&md)) {
+  const SidecarSettings& s = *svc_->settings;
+  // APP_API_TOKEN goes to the app as daprd sends it (the caller's token was dropped above).
+  if (!conv.finish() ||
+      (!s.app_api_token.empty() && !metadata_.add(kApiTokenKey, s.app_api_token)) ||
+      !metadata_.materialize(&md)) {
     mem::pool_delete(svc_->io.pool, call);
     fail(done, "request metadata too large");
     return nullptr;
   }
-  const SidecarSettings& s = *svc_->settings;
   call->conn = conns_.get(snapshot::SocketAddress::ipv4(s.app_addr.sin_addr.s_addr, s.app_addr.sin_port));
   if (call->conn) {
     call->stream = call->conn->start_call(kOnInvokePath, s.app_authority, md, 0,

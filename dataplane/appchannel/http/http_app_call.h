@@ -63,6 +63,7 @@ struct HttpAppChannel::Conn final : io::TcpConnection::Handler {
   http1::ResponseHead head;       // parsed response head (views into `in`)
   http1::ChunkedDecoder chunked;  // for chunked unary responses
   bool head_done = false;         // head parsed for the current unary response
+  const char* head_base = nullptr;  // in.data() when head was parsed (its views point there)
   bool idle = false;              // on the idle list
 
   Conn(HttpAppChannel* ch, mem::ShardPool* pool) : channel(ch), in(pool) {}

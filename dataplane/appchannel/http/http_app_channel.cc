@@ -132,6 +132,11 @@ bool HttpAppChannel::append_request_head(mem::Buffer& out, const AppCall& call,
   // Metadata as headers (§5.3); content-length and transfer-encoding keys never pass, the
   // framing below is ours.
   ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { call.request->for_each_metadata(f); });
+  // APP_API_TOKEN, as daprd sends it (a caller's own token never passes: header_rules drops it).
+  if (!svc_->settings->app_api_token.empty()) {
+    ok = ok && http1::append_header(out, "Dapr-Api-Token", svc_->settings->app_api_token) ==
+                   http1::AppendHeader::kOk;
+  }
 
   std::string_view ctype = msg.content_type;
   if (!msg.data.type_url.empty()) ctype = "application/x-protobuf";
@@ -203,6 +208,7 @@ void HttpAppChannel::complete_response(Conn* conn) {
       continue;
     }
     conn->head_done = true;
+    conn->head_base = conn->in.view().data();
   }
   const http1::ResponseHead& head = conn->head;
   size_t have = conn->in.size() - head.head_size;
@@ -275,9 +281,9 @@ bool HttpAppChannel::encode_response(const http1::ResponseHead& head, std::strin
 }
 
 void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
-  // The head's views may predate a reallocation of `in`: parse it again (cheap, bounded).
-  http1::parse_response_head(conn->in.view(), svc_->settings->max_header_bytes, call->head_request,
-                             &conn->head);
+  // The head was parsed once (complete_response); if `in` grew into a new block since, its
+  // views follow it.
+  http1::rebase_response_head(&conn->head, conn->head_base, conn->in.view().data());
   const http1::ResponseHead& head = conn->head;
   std::string_view body;
   switch (head.body_kind) {

@@ -18,6 +18,7 @@
 #include "dataplane/mapping/invoke_scratch.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/mapping/invoke_target.h"
+#include "dataplane/mem/shard_pool.h"
 
 namespace ringside::invoke {
 namespace wire = codec::wire;
@@ -119,6 +120,25 @@ bool encode_http_error_info(int http_status, std::string_view body, mem::Buffer*
   p = write_map_entry(3, "http.error_message", detail, p);
   out->commit(static_cast<size_t>(p - out->tail()));
   return true;
+}
+
+std::string http_error_status_details(int http_status, std::string_view detail) {
+  mem::ShardPool pool;  // start-up only: a pool of its own for the one buffer
+  mem::Buffer info(&pool);
+  if (!encode_http_error_info(http_status, detail, &info)) return {};
+  const int32_t code = grpc::grpc_code_from_http(http_status);
+  const std::string_view reason = http1::reason_phrase(http_status);
+  codec::AnyFields any{kErrorInfoType, info.view(), true};
+  auto one = [&](auto&& f) { f(any); };
+  std::string status(status_size(code, reason, one), '\0');
+  write_status(code, reason, one, reinterpret_cast<uint8_t*>(status.data()));
+  std::string out(http1::base64_encoded_size(status.size()), '\0');
+  size_t n = http1::base64_encode(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(status.data()), status.size()),
+      std::span<char>(out.data(), out.size()));
+  while (n > 0 && out[n - 1] == '=') --n;
+  out.resize(n);
+  return out;
 }
 
 bool map_invoke_service_response(std::string_view bytes, GrpcAnswer* out) {

@@ -57,6 +57,11 @@ bool map_invoke_service_response(std::string_view internal_invoke_response, Grpc
 // The encoded google.rpc.ErrorInfo detail for an HTTP error status (exposed for tests).
 bool encode_http_error_info(int http_status, std::string_view body, mem::Buffer* out);
 
+// grpc-status-details-bin (unpadded base64) of daprd's ErrorFromHTTPResponseCode(status, detail):
+// Status{code from the HTTP status, message = reason phrase, [ErrorInfo]}. Start-up only (it
+// allocates): the API token answers are built once.
+std::string http_error_status_details(int http_status, std::string_view detail);
+
 // One InvokeService call on the API port: a grpc::ServedCall of its connection (the host),
 // answered on it and released when the answer is out.
 class InvokeServiceCall final : public grpc::ServedCall, public InvocationOwner {

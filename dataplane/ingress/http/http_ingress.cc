@@ -12,6 +12,7 @@
 #include "dataplane/http1/reason_phrase.h"
 #include "dataplane/http1/verb.h"
 #include "dataplane/http1/writer.h"
+#include "dataplane/mapping/api_token.h"
 #include "dataplane/mapping/caller_metadata.h"
 #include "dataplane/mapping/dapr_error.h"
 #include "dataplane/mapping/metadata_headers.h"
@@ -19,6 +20,7 @@
 #include "dataplane/ingress/http/http_hash_key.h"
 #include "dataplane/mapping/invoke_scratch.h"
 #include "dataplane/mapping/rpc_error_text.h"
+#include "dataplane/runtime/accept_balancer.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/mem/pool_object.h"
 
@@ -33,6 +35,11 @@ bool status_has_body(int status) { return status >= 200 && status != 204 && stat
 
 HttpIngressConnection::HttpIngressConnection(ShardServices* svc)
     : svc_(svc), in_(svc->io.pool), invocation_(svc), target_(svc->io.pool), stream_call_(svc) {}
+
+HttpIngressConnection::~HttpIngressConnection() {
+  // Uncounts the connection from this shard's share (BalancedAcceptor counted it).
+  if (svc_->http_balancer) svc_->http_balancer->release(svc_->shard_index);
+}
 
 bool HttpIngressConnection::accept(ShardServices* svc, int fd) {
   auto* h = mem::pool_new<HttpIngressConnection>(svc->io.pool, svc);
@@ -99,6 +106,15 @@ void HttpIngressConnection::process() {
       head_method_ = head_.method == "HEAD";
       continue_sent_ = false;
       chunked_.reset();
+      if (!api_token_accepted()) {
+        // daprd's answer, before any body is read; a request with a body ends the connection.
+        keep_alive_ = keep_alive_ && head_.body_kind == http1::BodyKind::kNone;
+        state_ = State::kBusy;
+        request_size_ = head_.head_size;
+        respond_simple(401, "text/plain; charset=utf-8", "invalid api token\n");
+        finish_request();
+        return;
+      }
       if (head_.body_kind == http1::BodyKind::kLength &&
           head_.content_length > svc_->settings->max_body_size) {
         // We will not read the body, so the connection cannot be reused.
@@ -166,6 +182,17 @@ bool HttpIngressConnection::body_complete() {
     }
   }
   return false;
+}
+
+bool HttpIngressConnection::api_token_accepted() const {
+  const std::string_view expected = svc_->settings->dapr_api_token;
+  if (expected.empty()) return true;
+  if (head_.method == "GET" && (head_.path == "/v1.0/healthz" || head_.path == "/v1.0/healthz/outbound")) {
+    return true;
+  }
+  const http1::Header* h = head_.find(kApiTokenKey);
+  const std::string_view presented = h ? h->value : std::string_view{};
+  return check_api_token(expected, h ? &presented : nullptr) == TokenCheck::kOk;
 }
 
 void HttpIngressConnection::dispatch() {

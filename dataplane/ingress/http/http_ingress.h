@@ -69,6 +69,7 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   static constexpr size_t kReplayKeepBytes = size_t{1} << 20;
 
   explicit HttpIngressConnection(ShardServices* svc);
+  ~HttpIngressConnection();  // releases its count in svc->http_balancer
 
  private:
   // kLookup: a streamed request waits (reading paused) for the control plane to look its
@@ -81,6 +82,8 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
 
   void process();
   bool body_complete();
+  // DAPR_API_TOKEN (spec §9): the request carries the token, or needs none (health checks).
+  bool api_token_accepted() const;
   void dispatch();
   void invoke();
   void respond_invoke(std::string_view internal_invoke_response);

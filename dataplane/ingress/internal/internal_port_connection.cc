@@ -4,6 +4,7 @@
 #include "dataplane/callee/call_local_stream.h"
 #include "dataplane/mem/pool_object.h"
 #include "dataplane/proxy/grpc_proxy.h"
+#include "dataplane/runtime/accept_balancer.h"
 
 namespace ringside::invoke {
 namespace {
@@ -11,6 +12,10 @@ constexpr std::string_view kCallLocalPath = "/dapr.proto.internals.v1.ServiceInv
 constexpr std::string_view kCallLocalStreamPath =
     "/dapr.proto.internals.v1.ServiceInvocation/CallLocalStream";
 }  // namespace
+
+InternalPortConnection::~InternalPortConnection() {
+  if (svc_->internal_balancer) svc_->internal_balancer->release(svc_->shard_index);
+}
 
 bool InternalPortConnection::accept(ShardServices* svc, int fd) {
   return serve(svc, mem::pool_new<InternalPortConnection>(svc->io.pool, svc), fd);

@@ -14,6 +14,8 @@ class InternalPortConnection final : public GrpcPortConnection {
   static bool accept(ShardServices* svc, int fd);
   explicit InternalPortConnection(ShardServices* svc)
       : GrpcPortConnection(svc, svc->settings->internal_max_concurrent_streams) {}
+  // Uncounts the connection from this shard's share (BalancedAcceptor counted it).
+  ~InternalPortConnection() override;
 
   // grpc::ServerHandler
   grpc::CallMode classify(std::string_view path, std::span<const grpc::Metadata> metadata) override;

@@ -133,5 +133,23 @@ TEST(ResponseParser, HeadTooLarge) {
   EXPECT_EQ(p.head->error_status, 431);
 }
 
+// The head is parsed once; when its bytes move (the buffer grew), rebase_response_head points
+// every view at the new copy, and the old copy can be overwritten.
+TEST(ResponseParser, RebasedHeadReadsTheMovedBytes) {
+  std::string first = "HTTP/1.1 201 Made It\r\nContent-Type: text/plain\r\nX-A: one\r\nContent-Length: 2\r\n\r\nhi";
+  auto head = std::make_unique<ResponseHead>();
+  ASSERT_EQ(parse_response_head(first, 8192, false, head.get()), ParseStatus::kComplete);
+  std::string moved = first + "more bytes after";
+  rebase_response_head(head.get(), first.data(), moved.data());
+  first.assign(first.size(), '#');  // the old copy is gone
+  EXPECT_EQ(head->reason, "Made It");
+  ASSERT_EQ(head->header_count, 3u);
+  EXPECT_EQ(head->headers[0].name, "Content-Type");
+  EXPECT_EQ(head->headers[0].value, "text/plain");
+  EXPECT_EQ(head->headers[1].value, "one");
+  EXPECT_EQ(head->content_length, 2u);
+  EXPECT_EQ(moved.substr(head->head_size, 2), "hi");
+}
+
 }  // namespace
 }  // namespace ringside::http1

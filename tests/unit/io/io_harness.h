@@ -59,6 +59,7 @@ class IoHarness {
     ctx.ring = &ring;
     ctx.buffers = &buffers;
     ctx.pool = &pool;
+    ctx.flushes = &flushes;  // like a shard: sends start at the end of each pass
     return absl::OkStatus();
   }
 
@@ -70,6 +71,7 @@ class IoHarness {
       if (every_pass) every_pass();
       if (done()) return true;
       if (std::chrono::steady_clock::now() > deadline) return false;
+      flush_runs += flushes.run();
       ring.submit_and_wait(kPassWaitNs);
       count_enobufs();
       ring.dispatch();
@@ -85,9 +87,11 @@ class IoHarness {
   mem::ShardPool pool;                // declared first: outlives every connection
   Ring ring;                          // the shard's io_uring
   BufferRing buffers;                 // destroyed before the ring it is registered with
+  FlushList flushes;                  // dirty connections, run before each submit
   IoContext ctx;                      // what connections are given
   std::function<void()> every_pass;   // test hook run before each pass (pumps raw peers)
   uint64_t enobufs_seen = 0;          // -ENOBUFS completions observed
+  uint64_t flush_runs = 0;            // dirty connections run at pass ends
 
  private:
   void count_enobufs() {

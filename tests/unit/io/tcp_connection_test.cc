@@ -209,8 +209,8 @@ TEST_P(TcpConnectionTest, ManySmallWritesAreCoalescedAndDrainOnce) {
   Recorder* c = dial();
   c->on_connected_hook = [&](TcpConnection& conn, int err) {
     if (err != 0) return;
-    // A pipelining writer: append + flush per message, all within one callback. One send is
-    // in flight at a time; everything after the first write goes out together.
+    // A pipelining writer: append + flush per message, all within one callback. The sends
+    // start at the end of the loop pass: all 1000 messages go out together.
     for (int i = 0; i < 1000; ++i) send_bytes(conn, expect.substr(i * 10, 10));
     EXPECT_FALSE(conn.send_idle());
   };
@@ -218,8 +218,11 @@ TEST_P(TcpConnectionTest, ManySmallWritesAreCoalescedAndDrainOnce) {
   EXPECT_EQ(c->received, expect);
   ASSERT_TRUE(h.run_until([&] { return c->drained_calls > 0; }));
   h.run_for(20);
-  EXPECT_EQ(c->drained_calls, 1);  // two sends (first write, then the other 999): one drain
+  EXPECT_EQ(c->drained_calls, 1);
   EXPECT_TRUE(c->conn->send_idle());
+  // Deferred flush: one send for the whole pass (short writes would add continuations; 10 KB
+  // on loopback never is one).
+  EXPECT_EQ(c->conn->sends_started(), 1u);
 }
 
 TEST_P(TcpConnectionTest, WritesFromSuccessiveCallbacksKeepTheirOrder) {
@@ -514,6 +517,64 @@ TEST_P(TcpConnectionTest, PauseAndResumeManyTimesLosesNothing) {
   h.every_pass = nullptr;
   EXPECT_TRUE(s->received == payload) << "bytes lost, duplicated or reordered";
   EXPECT_GT(resumes, 1);
+}
+
+// ---- issue 11: the shard's flush list (sends start once per loop pass) ----
+
+TEST_P(TcpConnectionTest, SeveralFlushesInOnePassMakeOneSend) {
+  server.mode = ServerMode::kSink;
+  Recorder* c = dial();
+  ASSERT_TRUE(h.run_until([&] { return c->connected_calls > 0 && server.conns.size() == 1; }));
+  ASSERT_EQ(c->connect_err, 0);
+  const uint64_t sends_before = c->conn->sends_started();
+  // Outside the loop, as a handler would between two ring passes: three frames, three flushes.
+  ASSERT_TRUE(send_bytes(*c->conn, "HEADERS|"));
+  ASSERT_TRUE(send_bytes(*c->conn, "DATA|"));
+  ASSERT_TRUE(send_bytes(*c->conn, "TRAILERS"));
+  EXPECT_EQ(h.flushes.size(), 1u) << "a dirty connection is on the list once";
+  EXPECT_EQ(c->conn->sends_started(), sends_before) << "flush() must not send by itself";
+  Recorder* s = server.conns[0].get();
+  ASSERT_TRUE(h.run_until([&] { return s->received.size() >= 21 || closed(s); }));
+  EXPECT_EQ(s->received, "HEADERS|DATA|TRAILERS");
+  EXPECT_EQ(c->conn->sends_started(), sends_before + 1) << "three flushes, one send";
+  EXPECT_TRUE(h.flushes.empty());
+}
+
+TEST_P(TcpConnectionTest, ConnectionClosedWhileDirtyLeavesTheListAndOthersStillSend) {
+  server.mode = ServerMode::kSink;
+  Recorder* a = dial();
+  Recorder* b = dial();
+  ASSERT_TRUE(h.run_until([&] {
+    return a->connected_calls > 0 && b->connected_calls > 0 && server.conns.size() == 2;
+  }));
+  ASSERT_TRUE(send_bytes(*a->conn, "dropped"));
+  ASSERT_TRUE(send_bytes(*b->conn, "delivered"));
+  ASSERT_EQ(h.flushes.size(), 2u);
+  a->conn->close();  // queued output is dropped; the list must forget a
+  EXPECT_EQ(h.flushes.size(), 1u);
+  // a is destroyed during these passes; running the list must not touch it.
+  ASSERT_TRUE(h.run_until([&] {
+    size_t got = 0;
+    for (auto& s : server.conns) got += s->received.size();
+    return closed(a) && got >= 9;
+  }));
+  h.run_for(20);
+  std::string all;
+  for (auto& s : server.conns) all += s->received;
+  EXPECT_EQ(all, "delivered") << "the closed connection's queued bytes must not be sent";
+  EXPECT_EQ(a->closed_calls, 1);
+  EXPECT_EQ(b->closed_calls, 0);
+}
+
+TEST_P(TcpConnectionTest, CloseAfterFlushWhileDirtySendsThenCloses) {
+  server.mode = ServerMode::kSink;
+  Recorder* c = dial();
+  ASSERT_TRUE(h.run_until([&] { return c->connected_calls > 0 && server.conns.size() == 1; }));
+  ASSERT_TRUE(send_bytes(*c->conn, "last words"));
+  c->conn->close_after_flush();
+  ASSERT_TRUE(h.run_until([&] { return closed(c) && closed(server.conns[0].get()); }));
+  EXPECT_EQ(server.conns[0]->received, "last words");
+  EXPECT_EQ(c->close_err, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(RingShapes, TcpConnectionTest,

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ringside::shard {
@@ -179,6 +182,111 @@ TEST(TimerList, WorksWithTheMonotonicClock) {
   EXPECT_TRUE(log.empty());
   EXPECT_GE(monotonic_ns(), t0);
   list.cancel(&a.timer);
+}
+
+// Timers hours and days ahead (beyond the wheel's top level) wait in the wheel and still fire
+// exactly at their deadline, not a tick early, after the clock crossed every level.
+TEST(TimerList, FarTimersFireAtTheirExactDeadline) {
+  std::vector<std::string> log;
+  TimerList list;
+  const int64_t t0 = int64_t{1} << 40;  // a boot-time-like clock value
+  list.run_due(t0);
+  constexpr int64_t kHour = int64_t{3600} * 1000000000;
+  NamedTimer day("day", &log), hour("hour", &log), week("week", &log);
+  list.arm(&week.timer, t0 + 7 * 24 * kHour);
+  list.arm(&day.timer, t0 + 24 * kHour);
+  list.arm(&hour.timer, t0 + kHour);
+  EXPECT_EQ(list.wait_ns(t0, INT64_MAX), kHour);
+  // Walk the clock forward in uneven steps (every level's cursor moves, slots are re-placed).
+  for (int64_t now = t0; now < t0 + kHour - 1; now += 7777777777) list.run_due(now);
+  list.run_due(t0 + kHour - 1);
+  EXPECT_TRUE(log.empty());
+  EXPECT_EQ(list.wait_ns(t0 + kHour - 1, INT64_MAX), 1);
+  list.run_due(t0 + kHour);
+  EXPECT_EQ(log, (std::vector<std::string>{"hour"}));
+  list.run_due(t0 + 24 * kHour - 1);  // one jump across 23 hours
+  EXPECT_EQ(log.size(), 1u);
+  EXPECT_EQ(list.wait_ns(t0 + 24 * kHour - 1, INT64_MAX), 1);
+  list.run_due(t0 + 24 * kHour);
+  list.run_due(t0 + 7 * 24 * kHour - 1);
+  EXPECT_EQ(log, (std::vector<std::string>{"hour", "day"}));
+  list.run_due(t0 + 7 * 24 * kHour);
+  EXPECT_EQ(log, (std::vector<std::string>{"hour", "day", "week"}));
+  EXPECT_EQ(list.wait_ns(t0, 5), 5);  // empty again
+}
+
+// Many timers, armed, cancelled and re-armed at random over a wide range of deadlines while the
+// clock advances in random steps: the wheel fires exactly what a plain sorted reference fires,
+// in the same order, and wait_ns always names the reference's first deadline.
+TEST(TimerList, MatchesASortedReferenceUnderRandomArmCancelAndReArm) {
+  struct Fired {
+    std::vector<int>* log;  // ids in firing order
+    int id;                 // this timer's id
+    static void fire(void* self) {
+      auto* f = static_cast<Fired*>(self);
+      f->log->push_back(f->id);
+    }
+  };
+  constexpr int kTimers = 300;
+  std::vector<int> log;
+  std::vector<Timer> timers(kTimers);
+  std::vector<Fired> owners(kTimers);
+  // Reference: id -> (deadline, arming sequence) while armed.
+  std::vector<std::pair<int64_t, uint64_t>> ref(kTimers, {-1, 0});
+  uint64_t seq = 0;
+  for (int i = 0; i < kTimers; ++i) {
+    owners[i] = {&log, i};
+    timers[i].fn = &Fired::fire;
+    timers[i].owner = &owners[i];
+  }
+  TimerList list;
+  std::mt19937_64 rng(42);
+  int64_t now = int64_t{1} << 50;  // deadlines stay positive: -1 marks "not armed" in the reference
+  list.run_due(now);
+  const int64_t ranges[] = {1000, 70000, 5000000, 300000000, int64_t{20} * 1000000000, int64_t{100000} * 1000000000};
+  int fired_total = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const int id = static_cast<int>(rng() % kTimers);
+    switch (rng() % 4) {
+      case 0:
+      case 1: {  // arm or re-arm; sometimes in the past
+        const int64_t range = ranges[rng() % 6];
+        const int64_t deadline = now + static_cast<int64_t>(rng() % static_cast<uint64_t>(range)) - (rng() % 8 == 0 ? range / 2 : 0);
+        list.arm(&timers[id], deadline);
+        ref[id] = {deadline, ++seq};
+        break;
+      }
+      case 2:
+        list.cancel(&timers[id]);
+        ref[id] = {-1, 0};
+        break;
+      default: {  // advance the clock and compare what fired
+        now += static_cast<int64_t>(rng() % static_cast<uint64_t>(ranges[rng() % 5]));
+        std::vector<std::pair<std::pair<int64_t, uint64_t>, int>> due;
+        for (int i = 0; i < kTimers; ++i) {
+          if (ref[i].first >= 0 && ref[i].first <= now) due.push_back({ref[i], i});
+        }
+        std::sort(due.begin(), due.end());
+        std::vector<int> expected;
+        for (auto& d : due) {
+          expected.push_back(d.second);
+          ref[d.second] = {-1, 0};
+        }
+        log.clear();
+        list.run_due(now);
+        ASSERT_EQ(log, expected) << "step " << step << " now " << now;
+        fired_total += static_cast<int>(log.size());
+        int64_t first = INT64_MAX;
+        for (auto& r : ref) {
+          if (r.first >= 0) first = std::min(first, r.first);
+        }
+        const int64_t cap = int64_t{1} << 62;
+        ASSERT_EQ(list.wait_ns(now, cap), first == INT64_MAX ? cap : std::max<int64_t>(0, first - now)) << "step " << step;
+      }
+    }
+    for (int i = 0; i < kTimers; ++i) ASSERT_EQ(timers[i].armed, ref[i].first >= 0) << "timer " << i << " step " << step;
+  }
+  EXPECT_GT(fired_total, 1000);  // the walk really fired timers
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+"""Checks a bench/compare --json file is complete (the CI smoke run's assertion): every
+contender of every protocol answered requests in both modes, the proxies' CPU and RSS were read,
+and ringside's io_uring tracepoints counted work. Never checks timing. Exit 1 names what is
+missing."""
+
+import json
+import sys
+
+CONTENDERS = ("direct", "floor", "ringside", "haproxy", "nginx")
+MODES = ("one", "saturation")
+
+
+def problems(results: dict) -> list:
+    out = []
+    protocols = [p for p in ("http", "grpc") if p in results]
+    if not protocols:
+        out.append("no protocol measured")
+    for p in protocols:
+        for name in CONTENDERS:
+            for mode in MODES:
+                m = results[p].get(name, {}).get(mode)
+                if not m:
+                    out.append(f"{p} {name} {mode}: missing")
+                    continue
+                for key in ("requests", "rps", "p50_us", "p99_us"):
+                    if not m.get(key, 0) > 0:
+                        out.append(f"{p} {name} {mode}: {key} = {m.get(key)}")
+                if name != "direct":
+                    for key in ("cpu_us_per_request", "rss_mib"):
+                        if key not in m or not m[key] >= 0 or (key == "rss_mib" and m[key] == 0):
+                            out.append(f"{p} {name} {mode}: {key} = {m.get(key)}")
+        io = results[p].get("ringside_io_uring", {})
+        if "unavailable" in io:
+            out.append(f"{p} ringside io_uring counters: {io['unavailable']}")
+            continue
+        for mode in MODES:
+            for side in ("a", "b"):
+                s = io.get(mode, {}).get(side, {})
+                for key in ("sqes_per_request", "enters_per_request"):
+                    if not s.get(key, 0) > 0:
+                        out.append(f"{p} ringside {side} {mode}: {key} = {s.get(key)}")
+    return out
+
+
+def main() -> int:
+    with open(sys.argv[1]) as f:
+        found = problems(json.load(f))
+    for line in found:
+        print(f"check_results: {line}", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Unit tests of bench/compare's pieces that do not need a network: the gRPC request it sends,
+the reading of wrk's latency units, the percentile, the results check (on a complete and on a
+broken result) and the table. The whole tool runs for real in bench/smoke.sh (CI stage 1)."""
+
+import copy
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import check_results  # noqa: E402
+import load_drivers  # noqa: E402
+from report import render_table, target_checks  # noqa: E402
+
+
+def complete_results() -> dict:
+    mode = {"requests": 1000, "rps": 5000.0, "p50_us": 100.0, "p99_us": 200.0,
+            "added_p50_us": 0.0, "added_p99_us": 0.0,
+            "cpu_us_per_request": 30.0, "context_switches_per_request": 0.5, "rss_mib": 20.0}
+    direct = {k: mode[k] for k in ("requests", "rps", "p50_us", "p99_us")}
+    side = {"sqes_per_request": 2.0, "enters_per_request": 4.0, "context_switches_per_request": 2.5}
+    proto = {name: {"one": dict(mode), "saturation": dict(mode)}
+             for name in ("floor", "ringside", "haproxy", "nginx")}
+    proto["direct"] = {"one": dict(direct), "saturation": dict(direct)}
+    proto["ringside_io_uring"] = {m: {"a": dict(side), "b": dict(side)} for m in ("one", "saturation")}
+    return {"settings": {"rounds": 3, "duration": 3, "body_size": 64, "connections": 32,
+                         "threads": 2, "shards": 1, "quick": False},
+            "http": proto, "grpc": copy.deepcopy(proto)}
+
+
+class GrpcBodyTest(unittest.TestCase):
+    def test_frames_an_echo_request_with_the_payload_in_field_2(self):
+        body = load_drivers.grpc_echo_body(3)
+        self.assertEqual(body, b"\x00\x00\x00\x00\x05" + b"\x12\x03xxx")
+
+    def test_payload_length_is_a_varint(self):
+        body = load_drivers.grpc_echo_body(300)
+        self.assertEqual(body[5:8], b"\x12\xac\x02")  # 300 = 0xac 0x02
+        self.assertEqual(int.from_bytes(body[1:5], "big"), len(body) - 5)
+
+
+class WrkUnitsTest(unittest.TestCase):
+    def test_units(self):
+        self.assertEqual(load_drivers._to_us("52.00us"), 52.0)
+        self.assertEqual(load_drivers._to_us("1.50ms"), 1500.0)
+        self.assertEqual(load_drivers._to_us("2.00s"), 2e6)
+
+    def test_unknown_text_is_an_error(self):
+        with self.assertRaises(load_drivers.LoadError):
+            load_drivers._to_us("fast")
+
+
+class H2loadSummaryTest(unittest.TestCase):
+    def test_runs_shorter_than_a_second_are_stated_in_ms(self):
+        text = ("finished in 986.58ms, 4142.00 req/s, 415.86KB/s\n"
+                "requests: 4142 total, 4174 started, 4142 done, 4142 succeeded, 0 failed, 0 errored, 0 timeout\n")
+        self.assertEqual(load_drivers.parse_h2load_summary(text), (4142, 0, 4142.0))
+
+    def test_failed_and_errored_count_as_failures(self):
+        text = ("finished in 3.00s, 100.50 req/s, 1KB/s\n"
+                "requests: 302 total, 302 started, 302 done, 300 succeeded, 1 failed, 1 errored, 0 timeout\n")
+        self.assertEqual(load_drivers.parse_h2load_summary(text), (300, 2, 100.5))
+
+    def test_no_summary(self):
+        self.assertIsNone(load_drivers.parse_h2load_summary("starting benchmark...\n"))
+
+
+class PercentileTest(unittest.TestCase):
+    def test_nearest_rank(self):
+        values = list(range(1, 101))
+        self.assertEqual(load_drivers._percentile(values, 0.50), 50)
+        self.assertEqual(load_drivers._percentile(values, 0.99), 99)
+        self.assertEqual(load_drivers._percentile([7], 0.99), 7)
+
+
+class CheckResultsTest(unittest.TestCase):
+    def test_complete_results_pass(self):
+        self.assertEqual(check_results.problems(complete_results()), [])
+
+    def test_a_contender_without_requests_is_named(self):
+        r = complete_results()
+        r["grpc"]["nginx"]["saturation"]["requests"] = 0
+        self.assertEqual(check_results.problems(r), ["grpc nginx saturation: requests = 0"])
+
+    def test_missing_io_uring_counts_are_named(self):
+        r = complete_results()
+        r["http"]["ringside_io_uring"] = {"unavailable": "perf is not installed"}
+        self.assertEqual(check_results.problems(r),
+                         ["http ringside io_uring counters: perf is not installed"])
+
+
+class TableTest(unittest.TestCase):
+    def test_added_latency_and_ratios(self):
+        r = complete_results()
+        for name, p50, p99 in (("ringside", 40.0, 100.0), ("haproxy", 80.0, 200.0),
+                               ("floor", 20.0, 50.0)):
+            r["http"][name]["one"]["added_p50_us"] = p50
+            r["http"][name]["one"]["added_p99_us"] = p99
+        table = render_table(r, ["http", "grpc"])
+        row = next(line for line in table.splitlines() if line.startswith("| HTTP latency p50 / p99, 1"))
+        self.assertIn("| +40 / +100 µs |", row)
+        self.assertIn("| 0.50× / 0.50× | 2.00× / 2.00× |", row)
+        self.assertIn("a: 2.00 SQEs, 4.00 io_uring_enter", table)
+
+    def test_no_ratio_of_latencies_at_or_below_direct(self):
+        r = complete_results()
+        r["grpc"]["ringside"]["one"]["added_p99_us"] = -145.0
+        table = render_table(r, ["http", "grpc"])
+        row = next(line for line in table.splitlines() if line.startswith("| gRPC latency p50 / p99, 1"))
+        self.assertIn("| +0 / -145 µs |", row)
+        self.assertIn("| – / – | – / – |", row)
+
+
+class TargetsTest(unittest.TestCase):
+    def test_each_target_met_or_not(self):
+        r = complete_results()
+        for name, added in (("ringside", 30.0), ("floor", 25.0)):  # 1.2x the floor
+            r["http"][name]["one"]["added_p50_us"] = added
+            r["http"][name]["one"]["added_p99_us"] = added * 2
+        r["http"]["ringside"]["saturation"]["rps"] = 8000.0   # 1.6x haproxy's 5000
+        r["grpc"]["ringside"]["saturation"]["cpu_us_per_request"] = 20.0  # 0.67x haproxy's 30
+        r["grpc"]["ringside"]["one"]["added_p50_us"] = 60.0
+        r["grpc"]["ringside"]["one"]["added_p99_us"] = 120.0  # p99 over +110
+        r["settings"]["loadavg_start"] = r["settings"]["loadavg_end"] = 0.5
+        met = {t.split(" ≤ ")[0].split(" ≥ ")[0]: m for t, _, m in target_checks(r)}
+        self.assertEqual(met, {
+            "HTTP added latency p50 / p99": True,
+            "HTTP requests/s at saturation": True,
+            "HTTP CPU per forwarded request A+B": False,  # 30 / 30
+            "gRPC CPU per forwarded request A+B": False,
+            "gRPC proxied added latency p50 / p99": False,
+        })
+
+
+    def test_no_latency_verdict_on_a_busy_host(self):
+        r = complete_results()
+        r["settings"]["loadavg_start"] = 1000.0
+        verdicts = [m for t, _, m in target_checks(r)]
+        self.assertEqual(verdicts, [None, False, False, False, None])
+
+
+if __name__ == "__main__":
+    unittest.main()
