@@ -41,8 +41,13 @@ absl::Status Ring::init(const RingOptions& options) {
   p.cq_entries = options.entries * 4;
   if (options.sqpoll) {
     p.flags |= IORING_SETUP_SQPOLL;
-    p.sq_thread_idle = 100;
-    if (options.sqpoll_cpu >= 0) {
+    p.sq_thread_idle = options.sqpoll_idle_ms;
+    if (options.attach_wq_fd >= 0) {
+      // One poller for several shards: the kernel's SQPOLL thread of the first ring serves
+      // this ring too (its CPU was set there; SQ_AFF here would be ignored).
+      p.flags |= IORING_SETUP_ATTACH_WQ;
+      p.wq_fd = static_cast<unsigned>(options.attach_wq_fd);
+    } else if (options.sqpoll_cpu >= 0) {
       p.flags |= IORING_SETUP_SQ_AFF;
       p.sq_thread_cpu = static_cast<unsigned>(options.sqpoll_cpu);
     }

@@ -16,6 +16,8 @@ struct RingOptions {
   unsigned entries = 1024;   // SQ size; CQ is 4x
   bool sqpoll = false;       // kernel-side submission polling thread
   int sqpoll_cpu = -1;       // CPU for the SQPOLL thread (-1: any)
+  unsigned sqpoll_idle_ms = 100;  // SQPOLL thread sleeps after this long without submissions
+  int attach_wq_fd = -1;     // share this ring's SQPOLL thread and io-wq (IORING_SETUP_ATTACH_WQ); -1 = own
 };
 
 class Ring {

@@ -21,6 +21,7 @@
 #include "dataplane/mem/alloc_probe.h"
 #include "dataplane/mem/deferred_release.h"
 #include "dataplane/mem/shard_pool.h"
+#include "dataplane/runtime/busy_poll.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/upstream/lb/policy_picker.h"
 #include "dataplane/upstream/peer_pool.h"
@@ -183,6 +184,7 @@ void Shard::run() {
   st->wake_op = {&State::on_wake, st.get()};
   st->wake_fd = setup_.reader->wake_fd();
   st->arm_wake();
+  ring_fd_ = st->ring.raw()->ring_fd;  // read by the sidecar for SQPOLL sharing (ATTACH_WQ)
   started_.store(1, std::memory_order_release);
 
   snapshot::SnapshotRegistry::Reader* reader = setup_.reader;
@@ -191,6 +193,7 @@ void Shard::run() {
   svc.counters->table_seen_ns.store(monotonic_ns(), std::memory_order_relaxed);
   int64_t drain_deadline = 0;
   int64_t force_deadline = 0;
+  BusyPoll busy_poll(setup_.busy_poll_us);
   for (;;) {
     int64_t now = monotonic_ns();
     svc.timers.run_due(now);
@@ -226,7 +229,7 @@ void Shard::run() {
     ShardCounters::set(svc.counters->recv_enobufs, st->buffers.enobufs_seen);
     ShardCounters::set(svc.counters->cq_overflow, *st->ring.raw()->cq.koverflow);
     reader->offline();
-    st->ring.submit_and_wait(svc.timers.wait_ns(now, kMaxWaitNs));
+    busy_poll.wait(st->ring, svc.timers.wait_ns(now, kMaxWaitNs));  // blocks, or spins first (--busy-poll-us)
     reader->online();
     st->ring.dispatch();
     if (const uint64_t v = setup_.snapshots->current()->version(); v != table_version) {

@@ -32,6 +32,7 @@ struct ShardSetup {
   ShardCounters* counters = nullptr;
   AcceptBalancer* internal_balancer = nullptr;  // internal-port connections spread over shards; nullptr: one shard
   AcceptBalancer* http_balancer = nullptr;      // HTTP API connections, likewise
+  uint32_t busy_poll_us = 0;      // spin for completions before sleeping (busy_poll.h); 0 = off
 };
 
 class Shard {
@@ -46,6 +47,8 @@ class Shard {
   // Any thread: stop accepting, finish in-flight work within the graceful bound, then exit.
   void request_stop() { stop_.store(true, std::memory_order_release); }
   void join();
+  // After a successful start(): this shard's io_uring fd (other shards attach their SQPOLL to it).
+  int ring_fd() const { return ring_fd_; }
 
  private:
   struct State;  // everything the thread owns, built on the thread
@@ -55,6 +58,7 @@ class Shard {
   std::atomic<bool> stop_{false};
   std::atomic<int> started_{0};      // 0 starting, 1 running, -1 failed
   absl::Status start_status_;        // written by the thread before started_ != 0
+  int ring_fd_ = -1;                 // written by the thread before started_ == 1
   std::thread thread_;
 };
 

@@ -28,6 +28,7 @@
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/io/socket.h"
 #include "dataplane/main/shard.h"
+#include "dataplane/main/thread_layout.h"
 
 namespace ringside {
 namespace {
@@ -219,8 +220,23 @@ int run_sidecar(config::Options o) {
   }
   config::Configuration cfg = *std::move(loaded);
   if (auto s = config::apply_dataplane_config(cfg.dataplane, &o); !s.ok()) {
-    log_line(absl::StrCat("--config ", o.config_path, ": ", s.message()));
+    // The error names the flag or YAML path; the file is named only when there is one.
+    log_line(o.config_path.empty() ? std::string(s.message())
+                                   : absl::StrCat("--config ", o.config_path, ": ", s.message()));
     return 2;
+  }
+  // Issue 11 (c-config): one thread plan pins every thread and is what --print-layout prints.
+  const bool pin = o.flag_given("cpus") || cfg.dataplane.cpus.has_value() ||
+                   !(o.flag_given("shards") || cfg.dataplane.shards.has_value());
+  const shard::ThreadLayout layout = shard::plan_thread_layout(o, pin, config::allowed_cpus());
+  if (o.print_layout) {
+    std::fputs(shard::layout_text(layout).c_str(), stdout);
+    return 0;
+  }
+  // Threads started from here on (control plane, metrics, resolvers) inherit this: off the shards' CPUs.
+  if (auto s = shard::pin_current_thread(layout.housekeeping); !s.ok()) {
+    log_line(std::string(s.message()));
+    return 1;
   }
   if (o.app_port && o.app_protocol != "http" && o.app_protocol != "grpc") {
     log_line(absl::StrCat("--app-protocol: \"", o.app_protocol,
@@ -396,8 +412,6 @@ int run_sidecar(config::Options o) {
     }
   }
 
-  bool pin = o.flag_given("cpus") || cfg.dataplane.cpus.has_value() ||
-             !(o.flag_given("shards") || cfg.dataplane.shards.has_value());
   // Issue 11, shard balance: connections on the internal port (peer sidecars) and the HTTP API
   // port go to the shard with the fewest of that port (declared before `shards`, which use them
   // until they are joined).
@@ -413,10 +427,12 @@ int run_sidecar(config::Options o) {
     s.index = i;
     s.internal_balancer = internal_balancer.get();
     s.http_balancer = http_balancer.get();
-    s.cpu = pin && i < static_cast<int>(o.cpus.size()) ? o.cpus[i] : -1;
+    s.cpu = layout.shard_cpus[i];
     s.ring.entries = o.ring_entries;
     s.ring.sqpoll = o.sqpoll;
-    s.ring.sqpoll_cpu = o.sqpoll_cpu;
+    s.ring.sqpoll_cpu = shard::poller_cpu_of(layout, i);
+    s.ring.sqpoll_idle_ms = o.sqpoll_idle_ms;
+    s.busy_poll_us = o.busy_poll_us;
     s.buffer_count = o.buffer_count;
     s.buffer_size = o.buffer_size;
     s.settings = &settings;
@@ -438,6 +454,8 @@ int run_sidecar(config::Options o) {
     }
   }
   for (int i = 0; i < n; ++i) {
+    // A shared SQPOLL poller: shards 1.. attach to shard 0's ring (started first).
+    if (o.sqpoll && o.sqpoll_shared && i > 0) setups[i].ring.attach_wq_fd = shards[0]->ring_fd();
     shards.push_back(std::make_unique<shard::Shard>(setups[i]));
     if (auto s = shards.back()->start(); !s.ok()) {
       log_line(std::string(s.message()));
