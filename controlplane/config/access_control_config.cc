@@ -23,6 +23,7 @@ absl::StatusOr<std::string> action_at(const YAML::Node& node, std::string_view p
 absl::Status parse_operation(const YAML::Node& node, const std::string& path, AccessControlOperation* out) {
   if (!node.IsMap()) return path_error(path, "must be a map");
   if (absl::Status s = known_keys(node, path, {"name", "httpVerb", "action"}); !s.ok()) return s;
+  if (!node["name"]) return path_error(join_path(path, "name"), "is required");
   absl::StatusOr<std::string> name = scalar(node["name"], join_path(path, "name"));
   if (!name.ok()) return name.status();
   if (name->empty()) return path_error(join_path(path, "name"), "must not be empty");

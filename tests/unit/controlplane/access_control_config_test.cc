@@ -70,6 +70,8 @@ TEST(AccessControlConfigTest, ErrorsNameThePath) {
        "spec.accessControl.policies[0].operations[0].httpVerb[0]: \"FETCH\" is not an HTTP verb"},
       {"    policies:\n    - {appId: a, namespace: d, trustDomain: t, operations: [{name: x}]}\n",
        "spec.accessControl.policies[0].operations[0].action: is required"},
+      {"    policies:\n    - {appId: a, namespace: d, trustDomain: t, operations: [{action: allow}]}\n",
+       "spec.accessControl.policies[0].operations[0].name: is required"},
       {"    policy: []\n", "spec.accessControl"},
   };
   for (const auto& [yaml, want] : cases) {
