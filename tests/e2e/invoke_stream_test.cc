@@ -190,13 +190,30 @@ TEST_F(InvokeStreamTest, SixtyFourMebibytesCrossBothSidecarsInBoundedMemory) {
 #endif
   const pid_t a = topology_->a.process->pid();
   const pid_t b = topology_->b.process->pid();
-  // Warm up first: fixed costs (the 16 MiB provided-buffer ring becomes resident only as
-  // traffic touches it, pool size classes fill once) are not what this test bounds.
-  for (uint32_t i = 0; i < 4; ++i) {
-    const std::string warm = RandomBytes(kLargeBody, 20 + i);
-    auto w = Invoke(a_port(), "POST", "b", "echo", warm, {}, 60s);
-    ASSERT_TRUE(w.ok()) << w.status();
-    ASSERT_EQ(w->status(), 200);
+  // Warm up first: fixed costs (each shard's 16 MiB provided-buffer ring becomes resident only
+  // as traffic touches it, pool size classes fill once, each shard opens its own peer
+  // connection) are not what this test bounds. Every shard must be warm, because the big call
+  // may land on any of them: connection 0 stays open while connection 1 connects, so the accept
+  // balancer (fewest live connections) puts connection 1 on another shard. Sequential
+  // one-connection warm-ups left that to the kernel's port hash, and on CI all four once landed
+  // on one shard, so the big call paid the other shard's fixed costs (+45 MiB against +24 MiB).
+  {
+    BlockingHttpConnection warm[2];
+    const auto warm_deadline = Clock::now() + 60s;
+    for (uint32_t s = 0; s < 2; ++s) {
+      ASSERT_TRUE(warm[s].Connect(a_port(), warm_deadline).ok());
+      for (uint32_t i = 0; i < 2; ++i) {
+        const std::string w = RandomBytes(kLargeBody, 20 + 2 * s + i);
+        ASSERT_TRUE(warm[s].SendAll(absl::StrCat("POST /v1.0/invoke/b/method/echo HTTP/1.1\r\n"
+                                                 "Host: x\r\nContent-Length: ", w.size(),
+                                                 "\r\n\r\n"), warm_deadline).ok());
+        ASSERT_TRUE(warm[s].SendAll(w, warm_deadline).ok());
+        auto r = warm[s].ReadResponse(warm_deadline);
+        ASSERT_TRUE(r.ok()) << r.status();
+        ASSERT_EQ(r->status(), 200);
+        ASSERT_EQ(r->body.size(), w.size());
+      }
+    }
   }
   const uint64_t a_before = ResidentBytes(a);
   const uint64_t b_before = ResidentBytes(b);
