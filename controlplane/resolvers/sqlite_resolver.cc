@@ -49,8 +49,12 @@ SqliteResolver::SqliteResolver(config::SqliteOptions options) : options_(std::mo
 SqliteResolver::~SqliteResolver() { stop(); }
 
 milliseconds SqliteResolver::heartbeat_interval() const {
+  // Half the slack: rows age in whole seconds (unixepoch truncates, so a row can look up to 1 s
+  // older than it is) and a renewal can wait out SQLite's busy handler (up to `timeout`). With
+  // the defaults (5 s, 1 s) a renewal every 3 s left about 1 s before readers dropped the row,
+  // and a sidecar whose heartbeat ran late under load vanished from its callers' tables.
   const milliseconds slack = options_.update_interval - options_.timeout;
-  return std::max(slack - std::chrono::seconds(1), slack / 2);
+  return std::max(slack / 2, milliseconds(500));
 }
 
 template <typename Fn>
