@@ -25,7 +25,7 @@ struct Options {
   uint32_t app_concurrency_queue = 1024;       // --app-concurrency-queue: waiting calls per shard
   std::chrono::milliseconds app_concurrency_timeout{5000};  // --app-concurrency-timeout: longest wait
 
-  // --- app health checks (accepted and reported in metadata; probing not implemented yet) ---
+  // --- app health checks (issue 10: controlplane/apphealth, docs/app-health.md) ---
   bool enable_app_health_check = false;        // --enable-app-health-check
   std::string app_health_check_path = "/healthz";  // --app-health-check-path (HTTP apps)
   std::chrono::milliseconds app_health_probe_interval{5000};  // --app-health-probe-interval
