@@ -349,12 +349,12 @@ std::string check_combinations(const Options& o) {
     return absl::StrCat("--app-port: ", *o.app_port, " is also used by the Dapr HTTP or gRPC API");
   if (o.dapr_http_port == o.dapr_grpc_port)
     return absl::StrCat("--dapr-grpc-port: ", o.dapr_grpc_port, " is also the --dapr-http-port");
-  if (o.app_health_probe_timeout > o.app_health_probe_interval)
-    return "--app-health-probe-timeout: must not exceed --app-health-probe-interval";
   // Issue 10: daprd refuses a zero interval too ("probe interval must be larger than 0"); a
   // zero timeout would fail every probe.
   if (o.app_health_probe_interval.count() <= 0) return "--app-health-probe-interval: must be greater than 0";
   if (o.app_health_probe_timeout.count() <= 0) return "--app-health-probe-timeout: must be greater than 0";
+  if (o.app_health_probe_timeout > o.app_health_probe_interval)
+    return "--app-health-probe-timeout: must not exceed --app-health-probe-interval";
   return "";
 }
 

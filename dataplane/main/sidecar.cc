@@ -197,9 +197,19 @@ std::string render_external_metrics(const resolvers::external::SyncSubscriber& s
 // Issue 10: 1 while calls are delivered to the app (also when health checks are off), 0 while
 // the prober finds it unhealthy (docs/metrics.md).
 std::string render_app_health_metric(const apphealth::AppHealthMonitor* monitor, const std::string& app_id) {
-  return absl::StrCat("# HELP ringside_app_healthy 1 while the app is healthy (always 1 without --enable-app-health-check)\n"
-                      "# TYPE ringside_app_healthy gauge\nringside_app_healthy{app_id=\"", app_id, "\"} ",
-                      monitor == nullptr || monitor->healthy() ? 1 : 0, "\n");
+  std::string out = absl::StrCat(
+      "# HELP ringside_app_healthy 1 while the app is healthy (always 1 without --enable-app-health-check)\n"
+      "# TYPE ringside_app_healthy gauge\nringside_app_healthy{app_id=\"", app_id, "\"} ",
+      monitor == nullptr || monitor->healthy() ? 1 : 0, "\n");
+  if (monitor) {
+    absl::StrAppend(&out, "# HELP ringside_app_health_probes_total App health probes run\n"
+                          "# TYPE ringside_app_health_probes_total counter\nringside_app_health_probes_total{app_id=\"",
+                    app_id, "\"} ", monitor->probes(), "\n",
+                    "# HELP ringside_app_health_probe_failures_total App health probes that failed\n"
+                    "# TYPE ringside_app_health_probe_failures_total counter\n"
+                    "ringside_app_health_probe_failures_total{app_id=\"", app_id, "\"} ", monitor->failures(), "\n");
+  }
+  return out;
 }
 
 // Issue 10: the prober for our app (HTTP GET of the health path, or the gRPC health check).
