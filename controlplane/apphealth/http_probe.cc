@@ -1,4 +1,5 @@
 #include "controlplane/apphealth/http_probe.h"
+#include "controlplane/apphealth/status_line.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6,7 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <string_view>
 
 namespace ringside::apphealth {
@@ -30,19 +30,6 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
     if (r > 0) return true;
     if (r == 0 || errno != EINTR) return false;
   }
-}
-
-// The status code of "HTTP/1.x NNN ..." once the first line is complete; 0 = need more bytes,
-// -1 = not an HTTP response.
-int status_of(std::string_view head) {
-  size_t eol = head.find('\n');
-  if (eol == std::string_view::npos) return head.size() > 1024 ? -1 : 0;
-  std::string_view line = head.substr(0, eol);
-  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1.") return -1;
-  int code = 0;
-  auto [p, ec] = std::from_chars(line.data() + 9, line.data() + 12, code);
-  if (ec != std::errc() || p != line.data() + 12) return -1;
-  return code;
 }
 
 class FdCloser {
@@ -88,7 +75,7 @@ int http_probe_status(const HttpProbeTarget& target, std::chrono::milliseconds t
   std::string head;
   char buf[512];
   for (;;) {
-    int code = status_of(head);
+    int code = parse_status_line(head);
     if (code != 0) return code;
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n > 0) {

@@ -172,6 +172,32 @@ grpc::Status CallLocal(uint16_t internal_port, const std::string& body, internal
   return stub->CallLocal(&ctx, EchoRequest(body), resp);
 }
 
+// CallLocalStream straight to a sidecar's internal port: a leading chunk and one payload; the
+// final status (and how many response messages came before it).
+grpc::Status CallLocalStream(uint16_t internal_port, const std::string& body, int* messages) {
+  auto stub = internals::ServiceInvocation::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", internal_port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  auto stream = stub->CallLocalStream(&ctx);
+  internals::InternalInvokeRequestStream leading;
+  auto* req = leading.mutable_request();
+  req->set_ver(internals::V1);
+  (*req->mutable_metadata())["content-type"].add_values("text/plain");
+  req->mutable_message()->set_method("echo");
+  req->mutable_message()->set_content_type("text/plain");
+  req->mutable_message()->mutable_http_extension()->set_verb(dapr::proto::common::v1::HTTPExtension::POST);
+  internals::InternalInvokeRequestStream payload;
+  payload.mutable_payload()->set_data(body);
+  payload.mutable_payload()->set_seq(0);
+  if (stream->Write(leading)) (void)stream->Write(payload);  // an early answer ends the writes
+  stream->WritesDone();
+  internals::InternalInvokeResponseStream m;
+  *messages = 0;
+  while (*messages < 1000 && stream->Read(&m)) ++*messages;
+  return stream->Finish();
+}
+
 // One HTTP app behind sidecar b (health checks on), and sidecar a without an app, sharing a
 // SQLite registry.
 class HttpAppHealthTest : public ::testing::Test {
@@ -217,6 +243,12 @@ TEST_F(HttpAppHealthTest, UnhealthyAppIsRefusedAtOnceWithdrawnAndComesBack) {
   grpc::Status st = CallLocal(b_->ports.internal, "hello", &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_EQ(st.error_message(), kUnhealthyText);
+  // The streamed form too.
+  int messages = -1;
+  st = CallLocalStream(b_->ports.internal, "hello", &messages);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(st.error_message(), kUnhealthyText);
+  EXPECT_EQ(messages, 0);
   // A self-call through b's own HTTP API: daprd's 500 ERR_DIRECT_INVOKE around that error.
   auto self = Invoke(b_->ports.http, "POST", "b", "echo", "hello");
   ASSERT_TRUE(self.ok()) << self.status();
@@ -241,6 +273,9 @@ TEST_F(HttpAppHealthTest, UnhealthyAppIsRefusedAtOnceWithdrawnAndComesBack) {
   st = CallLocal(b_->ports.internal, "again", &resp);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(resp.message().data().value(), "again");
+  st = CallLocalStream(b_->ports.internal, "streamed", &messages);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_GT(messages, 0);
   EXPECT_GT(app_->invocations(), seen_before);
   // Each transition is logged once.
   const std::string log = b_->process->Log();
