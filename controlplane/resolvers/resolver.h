@@ -83,7 +83,7 @@ class Resolver {
   // then pick other instances); true = it is healthy again, so restore it. Control thread only,
   // after start(); called on transitions only. Default: nothing (the resolver cannot report
   // health; callers keep picking us and get daprd's "app is not in a healthy state"). Supported
-  // by sqlite, etcd and Consul (see docs/app-health.md).
+  // by sqlite, etcd, Consul and mDNS (see docs/app-health.md).
   virtual absl::Status set_serving(bool serving) {
     (void)serving;
     return absl::OkStatus();
