@@ -3,7 +3,7 @@
 //   receives: healthy → calls pass; failing probes → the callee sidecar answers at once with
 //   daprd's Internal "app is not in a healthy state" (self-calls: 500 ERR_DIRECT_INVOKE), the app
 //   sees nothing but probes, and its SQLite registration is withdrawn; healthy again → calls pass;
-// - two instances of b in one SQLite registry: an unhealthy one is left out and every call of
+// - two instances of b in one SQLite (or etcd) registry: an unhealthy one is left out and every call of
 //   the caller goes to the healthy one (counted at both apps);
 // - a gRPC app answering AppCallbackHealthCheck/HealthCheck (flipped by the test), and one that
 //   does not implement it (UNIMPLEMENTED = never healthy, as daprd);
@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -26,6 +28,7 @@
 #include "dapr/proto/internals/v1/service_invocation.grpc.pb.h"
 #include "dapr/proto/runtime/v1/appcallback.grpc.pb.h"
 #include "tests/e2e/harness.h"
+#include "tests/unit/controlplane/etcd/etcd_server.h"
 
 namespace ringside::e2e {
 namespace {
@@ -260,6 +263,20 @@ TEST_F(HttpAppHealthTest, UnhealthyAppIsRefusedAtOnceWithdrawnAndComesBack) {
   auto via_a = Invoke(a_->ports.http, "POST", "b", "echo", "hello");
   ASSERT_TRUE(via_a.ok()) << via_a.status();
   EXPECT_EQ(via_a->status(), 500) << via_a->body;
+  // Measured, not asserted: how fast a refusal comes back (fresh connection per call).
+  {
+    constexpr int kRefusals = 50;
+    int refused = 0;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < kRefusals; ++i) {
+      auto r = Invoke(b_->ports.http, "POST", "b", "echo", "x");
+      if (r.ok() && r->status() == 500) ++refused;
+    }
+    const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / kRefusals;
+    EXPECT_EQ(refused, kRefusals);
+    std::cout << "unhealthy app: " << refused << "/" << kRefusals << " self-calls refused with 500, mean "
+              << us << " us per call (new connection each)\n";
+  }
   EXPECT_EQ(app_->invocations(), seen_before) << "the app received calls while unhealthy";
   const auto failures = ReadMetric(b_->ports.metrics, "ringside_app_health_probe_failures_total");
   ASSERT_TRUE(failures.has_value());
@@ -288,30 +305,38 @@ TEST_F(HttpAppHealthTest, UnhealthyAppIsRefusedAtOnceWithdrawnAndComesBack) {
   EXPECT_EQ(count("app entered healthy status"), 2u) << log;  // start-up, then the recovery
 }
 
-// Two instances of b (each with health checks) and caller a in one SQLite registry.
-TEST(AppHealthTwoInstancesTest, UnhealthyInstanceIsLeftOutAndCallsGoToTheHealthyOne) {
-  TempDir dir;
-  const std::string db = dir.File("nr.db");
+// Where the two-instance test registers its sidecars: SQLite or a real etcd.
+struct Registry {
+  std::string nr_db;                    // RINGSIDE_NR_SQLITE ("" = not SQLite)
+  std::vector<std::string> extra_args;  // e.g. --config <etcd Configuration>
+  std::function<int()> count_b;         // registrations of app id b now (-1 = unreadable)
+};
+
+// Two instances of b (each with health checks) and caller a in one registry: an unhealthy b
+// is withdrawn and a's calls all go to the healthy one, counted at both apps.
+void RunTwoInstances(const TempDir& dir, const Registry& registry) {
   HealthApp app1("b1");
   HealthApp app2("b2");
-  auto b1 = StartSidecar({.app_id = "b", .app_port = app1.port(), .nr_db = db, .extra_args = HealthFlags()}, dir);
+  std::vector<std::string> b_args = HealthFlags();
+  b_args.insert(b_args.end(), registry.extra_args.begin(), registry.extra_args.end());
+  auto b1 = StartSidecar({.app_id = "b", .app_port = app1.port(), .nr_db = registry.nr_db, .extra_args = b_args}, dir);
   ASSERT_TRUE(b1.ok()) << b1.status();
-  auto b2 = StartSidecar({.app_id = "b", .app_port = app2.port(), .nr_db = db, .extra_args = HealthFlags()}, dir);
+  auto b2 = StartSidecar({.app_id = "b", .app_port = app2.port(), .nr_db = registry.nr_db, .extra_args = b_args}, dir);
   ASSERT_TRUE(b2.ok()) << b2.status();
-  auto a = StartSidecar({.app_id = "a", .nr_db = db}, dir);
+  auto a = StartSidecar({.app_id = "a", .nr_db = registry.nr_db, .extra_args = registry.extra_args}, dir);
   ASSERT_TRUE(a.ok()) << a.status();
   auto logs = [&] { return absl::StrCat("--- b1:\n", b1->process->LogTail(), "--- b2:\n", b2->process->LogTail(),
                                         "--- a:\n", a->process->LogTail()); };
   ASSERT_TRUE(WaitForMetric(b1->ports.metrics, "ringside_app_healthy", 1, 10s)) << logs();
   ASSERT_TRUE(WaitForMetric(b2->ports.metrics, "ringside_app_healthy", 1, 10s)) << logs();
-  ASSERT_TRUE(WaitUntil([&] { return CountRegistryRows(db, "b") == 2; }, 10s)) << logs();
+  ASSERT_TRUE(WaitUntil([&] { return registry.count_b() == 2; }, 10s)) << logs();
   ASSERT_TRUE(WaitUntilInvocable(a->ports.http, "b", 10s)) << logs();
 
   // b1's app fails its probes: b1 withdraws; once a's table has dropped it, a's calls all
-  // land on b2 (a's table refreshes every 500 ms; the wait below is bounded).
+  // land on b2 (the wait below is bounded).
   app1.set_healthy(false);
   ASSERT_TRUE(WaitForMetric(b1->ports.metrics, "ringside_app_healthy", 0, 10s)) << logs();
-  ASSERT_TRUE(WaitUntil([&] { return CountRegistryRows(db, "b") == 1; }, 10s)) << logs();
+  ASSERT_TRUE(WaitUntil([&] { return registry.count_b() == 1; }, 10s)) << logs();
   int streak = 0;
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -333,13 +358,13 @@ TEST(AppHealthTwoInstancesTest, UnhealthyInstanceIsLeftOutAndCallsGoToTheHealthy
   EXPECT_EQ(ok, kCalls) << logs();
   EXPECT_EQ(app1.invocations(), b1_before) << "the unhealthy instance's app received calls";
   EXPECT_EQ(app2.invocations() - b2_before, kCalls);
-  std::cout << "calls " << kCalls << ": b1 (unhealthy) received " << app1.invocations() - b1_before
-            << ", b2 received " << app2.invocations() - b2_before << "\n";
+  std::cout << "calls " << kCalls << ": answered 200 " << ok << ", b1 (unhealthy) received "
+            << app1.invocations() - b1_before << ", b2 received " << app2.invocations() - b2_before << "\n";
 
   // b1 recovers: registered again, and a reaches both instances again.
   app1.set_healthy(true);
   ASSERT_TRUE(WaitForMetric(b1->ports.metrics, "ringside_app_healthy", 1, 10s)) << logs();
-  ASSERT_TRUE(WaitUntil([&] { return CountRegistryRows(db, "b") == 2; }, 10s)) << logs();
+  ASSERT_TRUE(WaitUntil([&] { return registry.count_b() == 2; }, 10s)) << logs();
   const int b1_after = app1.invocations();
   EXPECT_TRUE(WaitUntil(
       [&] {
@@ -348,6 +373,33 @@ TEST(AppHealthTwoInstancesTest, UnhealthyInstanceIsLeftOutAndCallsGoToTheHealthy
       },
       15s))
       << logs();
+}
+
+TEST(AppHealthTwoInstancesTest, SqliteLeavesTheUnhealthyInstanceOut) {
+  TempDir dir;
+  const std::string db = dir.File("nr.db");
+  RunTwoInstances(dir, {.nr_db = db, .count_b = [&] { return CountRegistryRows(db, "b"); }});
+}
+
+TEST(AppHealthTwoInstancesTest, EtcdLeavesTheUnhealthyInstanceOut) {
+  TempDir dir;
+  ringside::testing::EtcdServer etcd;
+  absl::Status s = etcd.Start();
+  ASSERT_TRUE(s.ok()) << "cannot run etcd (install etcd-server: scripts/install-deps.sh): " << s;
+  const std::string config = dir.File("etcd-config.yaml");
+  std::ofstream(config) << "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: etcd}\n"
+                        << "spec:\n  nameResolution:\n    component: etcd\n    configuration:\n"
+                        << "      endpoints: [\"" << etcd.endpoint() << "\"]\n"
+                        << "      prefix: /e2e-health/instances\n      maxBackoff: 500ms\n";
+  auto count_b = [&] {
+    const std::string keys = etcd.Etcdctl("get --prefix --keys-only /e2e-health/instances/default/b/");
+    int n = 0;
+    for (size_t at = keys.find("/e2e-health/instances/default/b/"); at != std::string::npos;
+         at = keys.find("/e2e-health/instances/default/b/", at + 1))
+      ++n;
+    return n;
+  };
+  RunTwoInstances(dir, {.extra_args = {"--config", config}, .count_b = count_b});
 }
 
 // A gRPC app: AppCallback/OnInvoke echoes and counts; AppCallbackHealthCheck answers OK or
