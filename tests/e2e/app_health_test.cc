@@ -497,6 +497,44 @@ TEST(GrpcAppHealthTest, AppWithoutTheHealthServiceNeverBecomesHealthy) {
   EXPECT_EQ(app.invocations(), 0);
 }
 
+#if RINGSIDE_HAS_ALLOCCOUNT  // sanitizer builds own malloc and have no ringsided-alloccount
+// The refusal path allocates nothing on shard threads: ringsided-alloccount in front of an app
+// that never becomes healthy, CallLocal refusals over one kept connection, after a warm-up.
+TEST(AppHealthAllocTest, RefusalsDoNotAllocateOnShardThreads) {
+  if (!BinaryExists("ringsided-alloccount")) GTEST_FAIL() << BinPath("ringsided-alloccount") << " is not built";
+  TempDir dir;
+  HealthApp app("b");
+  app.set_healthy(false);
+  auto b = StartSidecar({.binary = "ringsided-alloccount", .app_id = "b", .app_port = app.port(),
+                         .nr_db = dir.File("nr.db"), .extra_args = HealthFlags()},
+                        dir);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_TRUE(WaitUntil([&] { return app.probes() >= 2; }, 10s)) << b->process->LogTail();
+  auto stub = internals::ServiceInvocation::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", b->ports.internal), grpc::InsecureChannelCredentials()));
+  auto refuse = [&](int n) {
+    int refused = 0;
+    for (int i = 0; i < n; ++i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+      internals::InternalInvokeResponse resp;
+      grpc::Status st = stub->CallLocal(&ctx, EchoRequest("x"), &resp);
+      refused += st.error_code() == grpc::StatusCode::INTERNAL && st.error_message() == kUnhealthyText;
+    }
+    return refused;
+  };
+  EXPECT_EQ(refuse(300), 300);  // warm-up
+  const auto before = ReadMetric(b->ports.metrics, "ringside_shard_heap_allocations_total");
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(refuse(1000), 1000);
+  const auto after = ReadMetric(b->ports.metrics, "ringside_shard_heap_allocations_total");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after - *before, 0) << "refusals allocated on a shard thread";
+  EXPECT_EQ(app.invocations(), 0);
+  std::cout << "1000 refusals: shard allocations " << *before << " -> " << *after << "\n";
+}
+#endif  // RINGSIDE_HAS_ALLOCCOUNT
+
 // Runs ringsided with `args` and returns (exit code, log).
 std::pair<std::optional<int>, std::string> RunToExit(const TempDir& dir, std::vector<std::string> args) {
   std::vector<std::string> full = {"--app-id", "x", "--dapr-http-port", absl::StrCat(PickFreePort()),
