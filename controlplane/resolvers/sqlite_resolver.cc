@@ -179,6 +179,7 @@ absl::Status SqliteResolver::renew() {
 absl::Status SqliteResolver::heartbeat() {
   if (!db_.is_open()) return absl::FailedPreconditionError("sqlite resolver not started");
   if (self_.app_id.empty()) return absl::OkStatus();  // watch only: nothing to renew, GC is the members' job
+  if (withdrawn_) return cleanup_if_due();  // issue 10: our app is unhealthy, no row to renew
   absl::Status s = renew();
   if (absl::IsNotFound(s)) {
     // daprd exits here; a sidecar that keeps serving is more useful, so take the address back.
@@ -240,16 +241,38 @@ absl::StatusOr<std::vector<snapshot::Instance>> SqliteResolver::list() {
   return out;
 }
 
+absl::Status SqliteResolver::unregister_self() {
+  return with_retry([&]() -> absl::Status {
+    absl::StatusOr<SqliteStatement> st = db_.prepare(
+        absl::StrCat("DELETE FROM ", options_.table_name, " WHERE registration_id = ? AND address = ?"));
+    if (!st.ok()) return st.status();
+    st->bind_text(1, registration_id_);
+    st->bind_text(2, self_.address);
+    return st->step().status();
+  });
+}
+
+absl::Status SqliteResolver::set_serving(bool serving) {
+  if (!db_.is_open() || self_.app_id.empty()) return absl::OkStatus();  // not registering
+  if (!serving) {
+    if (withdrawn_) return absl::OkStatus();
+    if (!registration_id_.empty()) {
+      if (absl::Status s = unregister_self(); !s.ok())
+        return absl::Status(s.code(), absl::StrCat("failed to unregister host: ", s.message()));
+    }
+    registration_id_.clear();
+    withdrawn_ = true;
+    return absl::OkStatus();
+  }
+  if (!withdrawn_) return absl::OkStatus();
+  if (absl::Status s = register_self(); !s.ok()) return s;
+  withdrawn_ = false;
+  return absl::OkStatus();
+}
+
 void SqliteResolver::stop() {
   if (db_.is_open() && !registration_id_.empty()) {
-    absl::Status s = with_retry([&]() -> absl::Status {
-      absl::StatusOr<SqliteStatement> st = db_.prepare(
-          absl::StrCat("DELETE FROM ", options_.table_name, " WHERE registration_id = ? AND address = ?"));
-      if (!st.ok()) return st.status();
-      st->bind_text(1, registration_id_);
-      st->bind_text(2, self_.address);
-      return st->step().status();
-    });
+    absl::Status s = unregister_self();
     if (!s.ok()) log_line(absl::StrCat("failed to unregister host: ", s.message()));
   }
   registration_id_.clear();
