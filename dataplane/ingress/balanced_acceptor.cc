@@ -25,7 +25,7 @@ void BalancedAcceptor::close() {
 
 void BalancedAcceptor::on_accept(int fd) {
   if (!balancer_) {
-    if (!refuse_if_full(svc_, fd, refusal_)) accept_(svc_, fd);
+    serve(fd);
     return;
   }
   const int self = svc_->shard_index;
@@ -64,14 +64,19 @@ void BalancedAcceptor::on_handoff_sent(void* pending, int32_t res, uint32_t) {
 
 void BalancedAcceptor::serve(int fd) {
   if (svc_->draining) {
-    // Shutting down: a connection handed over now would only be refused; the peer redials.
-    ::close(fd);
+    // Shutting down: gRPC peers get GOAWAY(last stream 0), so they know nothing they sent was
+    // processed and retry it elsewhere (connection_cap.h); an HTTP client is closed.
+    if (refusal_ == ConnectionRefusal::kHttp2) {
+      refuse_draining(fd);
+    } else {
+      ::close(fd);
+    }
     if (balancer_) balancer_->release(svc_->shard_index);
     return;
   }
   // Past --max-connections on the shard that would serve it (issue 10): refused at once.
   if (refuse_if_full(svc_, fd, refusal_)) {
-    balancer_->release(svc_->shard_index);
+    if (balancer_) balancer_->release(svc_->shard_index);
     return;
   }
   // Counted on this shard; the connection's destructor releases the count (also when serving

@@ -17,4 +17,12 @@ enum class ConnectionRefusal { kHttp1, kHttp2 };
 // ringside_connections_refused_total. False: serve fd.
 bool refuse_if_full(ShardServices* svc, int fd, ConnectionRefusal how);
 
+// Graceful drain (issue 10): the internal port keeps accepting while the sidecar drains, and
+// answers each new connection with SETTINGS and GOAWAY(NO_ERROR, last stream 0, "draining").
+// A peer that dialled us just before it learnt we are leaving (its table still lists us) then
+// sees every stream it sent refused, so it knows none was processed and retries it on another
+// instance; a closed listener would instead reset connections still in its backlog, after
+// the peer may have written a request, which it then cannot safely retry.
+void refuse_draining(int fd);
+
 }  // namespace ringside::invoke

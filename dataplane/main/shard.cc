@@ -207,7 +207,10 @@ void Shard::run() {
       svc.draining = true;
       drain_deadline = now + settings.graceful_shutdown_ns;
       for (auto& l : st->api_listeners) l->stop();
-      if (st->internal_listener) st->internal_listener->stop();
+      // The internal port keeps accepting until the drain ends, answering each new peer
+      // connection with GOAWAY(last stream 0) so the peer retries elsewhere what it sent
+      // (issue 10; BalancedAcceptor::serve). Closing it now would reset connections waiting in
+      // its backlog, whose requests the peer could then not safely retry.
       st->internal_acceptor->close();
       st->http_acceptor->close();
       svc.live.for_each([](LiveConnection* c) { c->drain(); });
@@ -216,6 +219,7 @@ void Shard::run() {
         (svc.live.empty() || now >= drain_deadline)) {
       // In-flight work is done (or out of time): close what is left, outbound included.
       force_deadline = now + kForceCloseWaitNs;
+      if (st->internal_listener) st->internal_listener->stop();
       svc.live.for_each([](LiveConnection* c) { c->close_now(); });
       svc.peers->close_all();
       if (svc.app) svc.app->shutdown();

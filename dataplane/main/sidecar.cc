@@ -555,9 +555,13 @@ int run_sidecar(config::Options o) {
   sigwait(&signals, &sig);
   log_line(absl::StrFormat("received %s: draining (up to %ds)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                            static_cast<int>(o.graceful_shutdown.count())));
+  // Issue 10, graceful drain: leave the registry first, so callers stop picking us while the
+  // shards finish what they have (the health monitor stops first: a healthy probe must not
+  // register us again).
+  if (app_health) app_health->stop();
+  control.set_serving(false);
   for (auto& s : shards) s->request_stop();
   for (auto& s : shards) s->join();
-  if (app_health) app_health->stop();  // issue 10: before the control plane it tells
   if (subscriber) subscriber->stop();  // before the control plane it feeds
   control.stop();  // deregisters
   if (metrics_server) metrics_server->stop();
