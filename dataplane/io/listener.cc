@@ -1,5 +1,6 @@
 #include "dataplane/io/listener.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,7 +33,11 @@ void Listener::on_accept_cqe(void* self, int32_t res, uint32_t flags) {
   if (!(flags & IORING_CQE_F_MORE)) l->armed_ = false;
   if (res >= 0) {
     if (l->stopped_) {
-      ::close(res);
+      if (l->refuse_) {
+        l->refuse_(res);
+      } else {
+        ::close(res);
+      }
     } else {
       tune_accepted_socket(res);
       l->handler_->on_accept(res);
@@ -59,6 +64,20 @@ void Listener::on_pause_over(void* self, int32_t, uint32_t) {
   auto* l = static_cast<Listener*>(self);
   l->paused_ = false;
   if (!l->armed_ && !l->stopped_) l->arm();
+}
+
+void Listener::stop_refusing_backlog(void (*refuse)(int fd)) {
+  if (stopped_) return;
+  refuse_ = refuse;
+  // The listening socket blocks; accept4 must not, or an empty backlog would stall the shard.
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags >= 0) ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  for (int i = 0; i < 4096; ++i) {  // bounded: a flood cannot keep the shard here
+    const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) break;
+    refuse(c);
+  }
+  stop();
 }
 
 void Listener::stop() {

@@ -22,6 +22,11 @@ class Listener {
   void start();
   // Stops accepting (cancels the multishot accept; the listening fd is closed).
   void stop();
+  // Stops accepting after handing every connection still waiting in the backlog to `refuse`
+  // (which answers and closes it); accepts completing afterwards go to `refuse` too. Shutting a
+  // listener with a backlog resets those connections, and a client that already wrote a
+  // request on one cannot tell whether it was processed (graceful drain, issue 10).
+  void stop_refusing_backlog(void (*refuse)(int fd));
   int fd() const { return fd_; }
   // Times accepting paused because the process or system ran out of file descriptors.
   uint64_t fd_exhaustion_pauses() const { return pauses_; }
@@ -38,6 +43,7 @@ class Listener {
   Operation accept_op_;
   bool armed_ = false;
   bool stopped_ = false;
+  void (*refuse_)(int fd) = nullptr;  // set by stop_refusing_backlog: late accepts go here
   // Out of descriptors: the connection stays in the backlog and a re-armed accept would fail
   // again at once, a busy loop that starves every connection the shard serves. So accepting
   // pauses for kFdExhaustionPauseNs (an io_uring timeout, nothing blocks) and then resumes.

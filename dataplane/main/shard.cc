@@ -14,6 +14,7 @@
 #include "dataplane/ingress/grpc/api_port_connection.h"
 #include "dataplane/ingress/http/http_ingress.h"
 #include "dataplane/ingress/balanced_acceptor.h"
+#include "dataplane/ingress/connection_cap.h"
 #include "dataplane/ingress/internal/internal_port_connection.h"
 #include "dataplane/io/buffer_ring.h"
 #include "dataplane/io/listener.h"
@@ -219,7 +220,7 @@ void Shard::run() {
         (svc.live.empty() || now >= drain_deadline)) {
       // In-flight work is done (or out of time): close what is left, outbound included.
       force_deadline = now + kForceCloseWaitNs;
-      if (st->internal_listener) st->internal_listener->stop();
+      if (st->internal_listener) st->internal_listener->stop_refusing_backlog(&invoke::refuse_draining);
       svc.live.for_each([](LiveConnection* c) { c->close_now(); });
       svc.peers->close_all();
       if (svc.app) svc.app->shutdown();
