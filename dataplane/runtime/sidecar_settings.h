@@ -11,6 +11,12 @@ namespace ringside::invoke {
 
 class AccessControlList;  // dataplane/mapping/access_control.h
 class AppConcurrency;     // dataplane/callee/app_concurrency.h
+}  // namespace ringside::invoke
+namespace ringside::resiliency {  // issue 10 (res): dataplane/resiliency/
+class Policies;
+class CircuitBreakers;
+}  // namespace ringside::resiliency
+namespace ringside::invoke {
 
 struct SidecarSettings {
   std::string app_id;            // our own app id (--app-id)
@@ -56,6 +62,10 @@ struct SidecarSettings {
   AppConcurrency* app_concurrency = nullptr;
   uint32_t app_concurrency_queue = 1024;          // --app-concurrency-queue: waiting calls per shard
   int64_t app_concurrency_timeout_ns = 5'000'000'000;  // --app-concurrency-timeout
+  // Issue 10 (res): Resiliency policies from --resources-path (nullptr = none: the built-in
+  // retry only) and the circuit breakers shared by all shards (nullptr = no breaker policy).
+  std::shared_ptr<const resiliency::Policies> resiliency;
+  resiliency::CircuitBreakers* breakers = nullptr;
 };
 
 }  // namespace ringside::invoke
