@@ -187,9 +187,10 @@ void Invocation::attempt() {
   if (deadline_ns_) timeout_ns = std::max<int64_t>(deadline_ns_ - picked_ns, 1);
   // Issue 10 (res): the peer also learns the policy's timeout (grpc-timeout), so it stops the
   // app call on its own should our reset not reach it.
-  if (policy_ && policy_->timeout_ns > 0 && attempt_timer_.armed) {
-    const int64_t left = std::max<int64_t>(attempt_timer_.deadline_ns - picked_ns, 1);
-    if (timeout_ns == 0 || left < timeout_ns) timeout_ns = left;
+  // The policy's value itself, not what is left of it: a constant grpc-timeout stays in the
+  // HPACK tables of both ends (a new value per call would allocate there).
+  if (policy_ && policy_->timeout_ns > 0 && (timeout_ns == 0 || policy_->timeout_ns < timeout_ns)) {
+    timeout_ns = policy_->timeout_ns;
   }
   if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, timeout_ns, request_.view(), this);
   if (peer_ && stream_) {
