@@ -24,6 +24,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "dapr/proto/runtime/v1/dapr.grpc.pb.h"
+#include "tests/e2e/grpc_helpers.h"
 #include "tests/e2e/harness.h"
 
 namespace ringside::e2e {
@@ -311,6 +313,28 @@ TEST_F(ResiliencyTest, TimeoutAnswersContextDeadlineExceededWhileOtherCallsFlowA
   const auto deadline = Clock::now() + 10s;
   while (app_->hangs_released() == released_before && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
   EXPECT_GT(app_->hangs_released(), released_before) << "the hung app connection was never released";
+}
+
+TEST_F(ResiliencyTest, TimeoutOnTheGrpcApiIsDeadlineExceeded) {
+  auto dapr = dapr::proto::runtime::v1::Dapr::NewStub(LocalChannel(a_->ports.grpc));
+  dapr::proto::runtime::v1::InvokeServiceRequest request;
+  request.set_id("rtimeout");
+  request.mutable_message()->set_method("hang");
+  request.mutable_message()->mutable_http_extension()->set_verb(dapr::proto::common::v1::HTTPExtension::POST);
+  dapr::proto::common::v1::InvokeResponse response;
+  grpc::ClientContext context;
+  SetTimeout(&context, 10s);
+  const auto t0 = Clock::now();
+  const grpc::Status status = dapr->InvokeService(&context, request, &response);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  EXPECT_EQ(status.error_message(), "context deadline exceeded");
+  std::printf("gRPC InvokeService, timeout 500ms: answered in %lld ms\n", static_cast<long long>(ms));
+  // Still serving: the same target answers the next call.
+  grpc::ClientContext ok_context;
+  SetTimeout(&ok_context, 10s);
+  request.mutable_message()->set_method("ok");
+  EXPECT_TRUE(dapr->InvokeService(&ok_context, request, &response).ok());
 }
 
 TEST_F(ResiliencyTest, CircuitBreakerOpensHalfOpensAndCloses) {
