@@ -167,6 +167,38 @@ bool has_yaml_extension(std::string_view name) {
 
 }  // namespace
 
+std::vector<std::string> split_yaml_documents(std::string_view text) {
+  std::vector<std::string> docs;
+  std::string current;
+  auto flush = [&] {
+    if (current.find_first_not_of(" \t\r\n") != std::string::npos) docs.push_back(std::move(current));
+    current.clear();
+  };
+  // A marker is "---" or "..." at the start of a line, alone or followed by a blank.
+  auto marker = [](std::string_view line, std::string_view m) {
+    return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+  };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    if (marker(line, "---")) {
+      flush();
+      current.append(line.substr(3));  // "--- {inline: doc}"
+      current.push_back('\n');
+    } else if (marker(line, "...")) {
+      flush();
+    } else {
+      current.append(line);
+      current.push_back('\n');
+    }
+    pos = end + 1;
+  }
+  flush();
+  return docs;
+}
+
 absl::StatusOr<CodeRanges> parse_code_ranges(std::string_view text, int min, int max, std::string_view path) {
   CodeRanges out;
   for (absl::string_view part : absl::StrSplit(to_absl(text), ',')) {
@@ -280,14 +312,14 @@ absl::StatusOr<std::vector<ResiliencyResource>> load_resiliency(const std::vecto
       if (!in) return absl::InvalidArgumentError(absl::StrCat(file, ": cannot be read"));
       std::stringstream text;
       text << in.rdbuf();
-      std::vector<YAML::Node> docs;
-      try {
-        docs = YAML::LoadAll(text.str());
-      } catch (const YAML::Exception& e) {
-        return absl::InvalidArgumentError(absl::StrCat(file, ": not valid YAML: ", e.what()));
-      }
-      for (size_t i = 0; i < docs.size(); ++i) {
-        const YAML::Node& doc = docs[i];
+      const std::vector<std::string> texts = split_yaml_documents(text.str());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        YAML::Node doc;
+        try {
+          doc = YAML::Load(texts[i]);
+        } catch (const YAML::Exception& e) {
+          return absl::InvalidArgumentError(absl::StrCat(document_source(file, i), ": not valid YAML: ", e.what()));
+        }
         if (!doc.IsMap() || !doc["kind"] || !doc["kind"].IsScalar() || doc["kind"].Scalar() != "Resiliency") continue;
         ResiliencyResource r;
         r.source = document_source(file, i);

@@ -87,6 +87,11 @@ absl::StatusOr<CodeRanges> parse_code_ranges(std::string_view text, int min, int
 // nullopt for anything else. Returns the failure count that trips.
 std::optional<uint32_t> parse_trip(std::string_view text);
 
+// The `---`-separated documents of a YAML stream, blank ones dropped (a `...` line ends a
+// document). yaml-cpp's own LoadAll loops forever on some malformed streams (",8$" is one), so
+// the loader splits the text itself and loads each document with YAML::Load.
+std::vector<std::string> split_yaml_documents(std::string_view text);
+
 // Reads every Resiliency resource in `dirs` (a missing directory is skipped, as daprd does)
 // that applies to `app_id` (scopes). Errors name the file.
 absl::StatusOr<std::vector<ResiliencyResource>> load_resiliency(const std::vector<std::string>& dirs,

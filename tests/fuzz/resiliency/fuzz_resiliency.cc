@@ -32,14 +32,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ringside::config::parse_code_ranges(text, 0, 16, "x");
   if (auto trip = ringside::config::parse_trip(text); trip && *trip == 0) __builtin_trap();
 
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text);
-  } catch (const YAML::Exception&) {
-    return 0;  // not YAML: the loader reports it naming the file
-  }
+  // As the loader does: its own document split, then YAML::Load per document.
   std::vector<ringside::config::ResiliencyResource> resources;
-  for (const YAML::Node& doc : docs) {
+  for (const std::string& doc_text : ringside::config::split_yaml_documents(text)) {
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(doc_text);
+    } catch (const YAML::Exception&) {
+      continue;  // not YAML: the loader reports it naming the file
+    }
     ringside::config::ResiliencyResource r;
     absl::Status s;
     try {
