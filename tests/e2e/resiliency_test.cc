@@ -163,6 +163,7 @@ spec:
       rexp: {retry: twoExponential}
       rtimeout: {timeout: short}
       rcb: {circuitBreaker: tripAt3}
+      rmulti: {retry: threeConstant}
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Resiliency
@@ -182,12 +183,14 @@ class ResiliencyTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir;
     app_ = new ScriptedApp;
+    app2_ = new ScriptedApp;
     start_status_ = new absl::Status(StartAll());
   }
   static void TearDownTestSuite() {
     delete sidecars_;
     delete a_;
     delete app_;
+    delete app2_;
     delete start_status_;
     delete dir_;
   }
@@ -203,10 +206,16 @@ class ResiliencyTest : public ::testing::Test {
       if (!s.ok()) return s.status();
       sidecars_->push_back(std::move(*s));
     }
+    // Two instances of rmulti, each in front of its own app (retries go to the other one).
+    for (ScriptedApp* app : {app_, app2_}) {
+      auto s = StartSidecar({.app_id = "rmulti", .app_port = app->port(), .nr_db = nr_db}, *dir_);
+      if (!s.ok()) return s.status();
+      sidecars_->push_back(std::move(*s));
+    }
     auto a = StartSidecar({.app_id = "a", .nr_db = nr_db, .extra_args = {"--resources-path", res_dir}}, *dir_);
     if (!a.ok()) return a.status();
     a_ = new Sidecar(std::move(*a));
-    for (const char* id : {"rconst", "rexp", "rtimeout", "rcb", "rscoped"}) {
+    for (const char* id : {"rconst", "rexp", "rtimeout", "rcb", "rscoped", "rmulti"}) {
       if (!WaitUntilInvocable(a_->ports.http, id, 15s)) {
         auto r = Invoke(a_->ports.http, "POST", id, "echo", "x");
         return absl::DeadlineExceededError(absl::StrCat(id, " not invocable: ", r.ok() ? r->token2 + " " + r->body : r.status().ToString()));
@@ -228,12 +237,14 @@ class ResiliencyTest : public ::testing::Test {
 
   static TempDir* dir_;
   static ScriptedApp* app_;
+  static ScriptedApp* app2_;  // behind the second rmulti instance
   static std::vector<Sidecar>* sidecars_;
   static Sidecar* a_;
   static absl::Status* start_status_;
 };
 TempDir* ResiliencyTest::dir_ = nullptr;
 ScriptedApp* ResiliencyTest::app_ = nullptr;
+ScriptedApp* ResiliencyTest::app2_ = nullptr;
 std::vector<Sidecar>* ResiliencyTest::sidecars_ = nullptr;
 Sidecar* ResiliencyTest::a_ = nullptr;
 absl::Status* ResiliencyTest::start_status_ = nullptr;
@@ -247,6 +258,34 @@ TEST_F(ResiliencyTest, ConstantRetryMakesExactlyMaxRetriesPlusOneAttemptsAndTheC
   EXPECT_EQ(r->body, "app answered 503");
   EXPECT_EQ(app_->Count("/fail/503") - before, 4) << "maxRetries 3: the app sees 4 attempts";
   std::printf("constant retry (3 x 50ms): answered in %lld ms\n", static_cast<long long>(ms));
+}
+
+TEST_F(ResiliencyTest, EachRetryGoesToAnotherInstance) {
+  // Both instances must be known to a (its table lists them once each has been called).
+  const auto deadline = Clock::now() + 10s;
+  while ((app_->Count("/echo") == 0 || app2_->Count("/echo") == 0) && Clock::now() < deadline) {
+    (void)Call("rmulti", "echo");
+  }
+  ASSERT_GT(app2_->Count("/echo"), 0) << "the second rmulti instance was never reached";
+  ASSERT_GT(app_->Count("/echo"), 0);
+  int seen1 = 0;
+  int seen2 = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int before1 = app_->Count("/fail/501");
+    const int before2 = app2_->Count("/fail/501");
+    auto r = Call("rmulti", "fail/501");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status(), 501);
+    const int d1 = app_->Count("/fail/501") - before1;
+    const int d2 = app2_->Count("/fail/501") - before2;
+    EXPECT_EQ(d1 + d2, 4) << "3 retries + 1";
+    // The first retry avoids the instance that failed while another exists: both are tried.
+    EXPECT_GE(d1, 1);
+    EXPECT_GE(d2, 1);
+    seen1 += d1;
+    seen2 += d2;
+  }
+  std::printf("retries across two instances: %d and %d attempts\n", seen1, seen2);
 }
 
 TEST_F(ResiliencyTest, AStatusOutsideTheMatchingListIsNotRetried) {
