@@ -302,6 +302,15 @@ const FlagSpec kFlags[] = {
        if (e.empty() && o->app_concurrency_timeout.count() <= 0) return "must be positive";
        return e;
      }},
+    // Issue 10, limits (docs/security.md).
+    {"http-header-timeout", "10s", "ringside: an HTTP API request head must arrive within this of its first byte (slowloris); 408 after; 0 = none", false,
+     [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1000, &o->http_header_timeout); }},
+    {"http-body-timeout", "30s", "ringside: longest silence inside an HTTP API request body; 408 after; 0 = none", false,
+     [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1000, &o->http_body_timeout); }},
+    {"http-idle-timeout", "5m", "ringside: an idle keep-alive HTTP API connection is closed after this; 0 = never", false,
+     [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1000, &o->http_idle_timeout); }},
+    {"max-connections", "10000", "ringside: inbound connections per shard and port (HTTP API, gRPC API, internal); more are refused at once", false,
+     [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->max_connections); }},
     {"internal-max-concurrent-streams", "2048", "ringside: SETTINGS_MAX_CONCURRENT_STREAMS of the internal gRPC port", false,
      [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->internal_max_concurrent_streams); }},
     // Accepted for daprd command-line compatibility; they configure features ringside lacks.

@@ -24,6 +24,11 @@ struct Options {
   int app_max_concurrency = -1;                // --app-max-concurrency: -1 = unlimited
   uint32_t app_concurrency_queue = 1024;       // --app-concurrency-queue: waiting calls per shard
   std::chrono::milliseconds app_concurrency_timeout{5000};  // --app-concurrency-timeout: longest wait
+  // Issue 10, limits (0 = none).
+  std::chrono::milliseconds http_header_timeout{10000};   // --http-header-timeout: a head from its first byte
+  std::chrono::milliseconds http_body_timeout{30000};     // --http-body-timeout: silence inside a body
+  std::chrono::milliseconds http_idle_timeout{300000};    // --http-idle-timeout: idle keep-alive connection
+  uint32_t max_connections = 10000;                       // --max-connections: inbound connections per shard
 
   // --- app health checks (accepted and reported in metadata; probing not implemented yet) ---
   bool enable_app_health_check = false;        // --enable-app-health-check

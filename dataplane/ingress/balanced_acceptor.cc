@@ -5,8 +5,9 @@
 
 namespace ringside::invoke {
 
-BalancedAcceptor::BalancedAcceptor(ShardServices* svc, shard::AcceptBalancer* balancer, AcceptFn accept)
-    : svc_(svc), balancer_(balancer), accept_(accept) {
+BalancedAcceptor::BalancedAcceptor(ShardServices* svc, shard::AcceptBalancer* balancer, AcceptFn accept,
+                                   ConnectionRefusal refusal)
+    : svc_(svc), balancer_(balancer), accept_(accept), refusal_(refusal) {
   handoff_op_ = {&BalancedAcceptor::on_handoff, this};
   for (Pending& p : pending_) {
     p.op = {&BalancedAcceptor::on_handoff_sent, &p};
@@ -24,7 +25,7 @@ void BalancedAcceptor::close() {
 
 void BalancedAcceptor::on_accept(int fd) {
   if (!balancer_) {
-    accept_(svc_, fd);
+    if (!refuse_if_full(svc_, fd, refusal_)) accept_(svc_, fd);
     return;
   }
   const int self = svc_->shard_index;
@@ -66,6 +67,11 @@ void BalancedAcceptor::serve(int fd) {
     // Shutting down: a connection handed over now would only be refused; the peer redials.
     ::close(fd);
     if (balancer_) balancer_->release(svc_->shard_index);
+    return;
+  }
+  // Past --max-connections on the shard that would serve it (issue 10): refused at once.
+  if (refuse_if_full(svc_, fd, refusal_)) {
+    balancer_->release(svc_->shard_index);
     return;
   }
   // Counted on this shard; the connection's destructor releases the count (also when serving

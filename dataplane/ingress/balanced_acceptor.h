@@ -7,6 +7,7 @@
 // slot) is served here instead, so every accepted connection is served exactly once.
 #include <cstdint>
 
+#include "dataplane/ingress/connection_cap.h"
 #include "dataplane/io/listener.h"
 #include "dataplane/io/operation.h"
 #include "dataplane/runtime/accept_balancer.h"
@@ -20,7 +21,9 @@ class BalancedAcceptor final : public io::Listener::Handler {
   // it cannot, and the connection calls balancer->release() when it ends).
   using AcceptFn = bool (*)(ShardServices*, int fd);
   // balancer == nullptr (one shard): every connection is served here.
-  BalancedAcceptor(ShardServices* svc, shard::AcceptBalancer* balancer, AcceptFn accept);
+  // `refusal`: how this port answers a connection past --max-connections (connection_cap.h).
+  BalancedAcceptor(ShardServices* svc, shard::AcceptBalancer* balancer, AcceptFn accept,
+                   ConnectionRefusal refusal);
   // From now on other shards may hand connections to this one.
   void open();
   // Shutdown began: no more handoffs to this shard (ours still go out while they can).
@@ -46,6 +49,7 @@ class BalancedAcceptor final : public io::Listener::Handler {
   ShardServices* svc_;                  // this shard
   shard::AcceptBalancer* balancer_;     // shared by every shard; nullptr with one shard
   AcceptFn accept_;                     // the port's connection class
+  ConnectionRefusal refusal_;           // the port's answer past --max-connections
   io::Operation handoff_op_;            // completions carrying a socket from another shard
   Pending pending_[kPendingSlots];      // our handoffs in flight
 };

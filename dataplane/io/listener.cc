@@ -12,6 +12,7 @@ namespace ringside::io {
 Listener::Listener(IoContext* io, int listen_fd, Handler* handler)
     : io_(io), fd_(listen_fd), handler_(handler) {
   accept_op_ = {&Listener::on_accept_cqe, this};
+  pause_op_ = {&Listener::on_pause_over, this};
 }
 
 Listener::~Listener() {
@@ -37,7 +38,26 @@ void Listener::on_accept_cqe(void* self, int32_t res, uint32_t flags) {
       l->handler_->on_accept(res);
     }
   }
-  // EMFILE/ENFILE/ECONNABORTED and friends end a multishot accept: re-arm unless stopping.
+  if (l->armed_ || l->stopped_) return;
+  if (res == -EMFILE || res == -ENFILE) {
+    // Re-arming now would fail again at once (the connection waits in the backlog): pause.
+    if (!l->paused_) {
+      l->paused_ = true;
+      ++l->pauses_;
+      l->pause_ts_.tv_sec = 0;
+      l->pause_ts_.tv_nsec = kFdExhaustionPauseNs;
+      io_uring_sqe* s = l->io_->ring->sqe(&l->pause_op_);
+      io_uring_prep_timeout(s, &l->pause_ts_, 0, 0);
+    }
+    return;
+  }
+  // ECONNABORTED and friends end a multishot accept too: re-arm.
+  l->arm();
+}
+
+void Listener::on_pause_over(void* self, int32_t, uint32_t) {
+  auto* l = static_cast<Listener*>(self);
+  l->paused_ = false;
   if (!l->armed_ && !l->stopped_) l->arm();
 }
 

@@ -1,9 +1,27 @@
 // ringsided: the ringside sidecar. Flags follow daprd's names (spec §8).
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <string>
 
 #include "controlplane/config/options.h"
 #include "dataplane/main/sidecar.h"
+
+namespace {
+
+// Every connection is a descriptor, and --max-connections defaults to 10,000 per shard: the
+// soft RLIMIT_NOFILE (often 1024) would refuse far earlier. Raise it to the hard limit, as Go
+// does for daprd at start-up; what the hard limit allows is the operator's choice
+// (LimitNOFILE= in examples/systemd).
+void raise_open_file_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   ringside::config::Options options;
@@ -18,5 +36,6 @@ int main(int argc, char** argv) {
     case ringside::config::FlagsOutcome::kRun:
       break;
   }
+  raise_open_file_limit();
   return ringside::run_sidecar(std::move(options));
 }

@@ -70,7 +70,10 @@ struct Shard::State {
   template <bool (*Accept)(invoke::ShardServices*, int)>
   struct Acceptor : io::Listener::Handler {
     invoke::ShardServices* svc = nullptr;
-    void on_accept(int fd) override { Accept(svc, fd); }
+    void on_accept(int fd) override {
+      // Past --max-connections (issue 10): refused at once with GOAWAY.
+      if (!invoke::refuse_if_full(svc, fd, invoke::ConnectionRefusal::kHttp2)) Accept(svc, fd);
+    }
   };
   // HTTP API and internal port: each connection to the shard with the fewest of its port
   // (issue 11, shard balance).
@@ -162,10 +165,12 @@ void Shard::run() {
     }
   }
   svc.http_balancer = setup_.http_balancer;
-  st->http_acceptor = std::make_unique<invoke::BalancedAcceptor>(&svc, setup_.http_balancer, &invoke::HttpIngressConnection::accept);
+  st->http_acceptor = std::make_unique<invoke::BalancedAcceptor>(&svc, setup_.http_balancer, &invoke::HttpIngressConnection::accept,
+                                                                invoke::ConnectionRefusal::kHttp1);
   st->grpc_acceptor.svc = &svc;
   svc.internal_balancer = setup_.internal_balancer;
-  st->internal_acceptor = std::make_unique<invoke::BalancedAcceptor>(&svc, setup_.internal_balancer, &invoke::InternalPortConnection::accept);
+  st->internal_acceptor = std::make_unique<invoke::BalancedAcceptor>(&svc, setup_.internal_balancer, &invoke::InternalPortConnection::accept,
+                                                                    invoke::ConnectionRefusal::kHttp2);
   for (int fd : setup_.http_fds) {
     st->api_listeners.push_back(std::make_unique<io::Listener>(&svc.io, fd, st->http_acceptor.get()));
     st->api_listeners.back()->start();

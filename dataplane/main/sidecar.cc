@@ -142,6 +142,10 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_app_calls_total", "Requests sent to the app", "counter", &shard::ShardCounters::app_calls},
       {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
       {"ringside_connections_open", "Open TCP connections", "gauge", &shard::ShardCounters::connections_open},
+      // Issue 10: limits (docs/security.md).
+      {"ringside_http_read_timeouts_total", "HTTP API requests whose head or body came too slowly (408, closed)", "counter", &shard::ShardCounters::http_read_timeouts},
+      {"ringside_http_idle_closed_total", "HTTP API keep-alive connections closed after --http-idle-timeout", "counter", &shard::ShardCounters::http_idle_closed},
+      {"ringside_connections_refused_total", "Connections refused at once because the shard had --max-connections", "counter", &shard::ShardCounters::connections_refused},
       {"ringside_peer_connections", "Open HTTP/2 connections to peer sidecars (each owned by its shard's pool)", "gauge", &shard::ShardCounters::peer_connections},
       {"ringside_peer_dials_total", "HTTP/2 connections dialled to peer sidecars", "counter", &shard::ShardCounters::peer_dials},
       {"ringside_peer_calls_queued_total", "Peer calls that waited for a free stream (every connection full)", "counter", &shard::ShardCounters::peer_calls_queued},
@@ -312,6 +316,11 @@ int run_sidecar(config::Options o) {
       log_line(absl::StrCat("resiliency: ", resources->size(), " Resiliency resource(s) loaded"));
     }
   }
+  // Issue 10: limits.
+  settings.http_header_timeout_ns = int64_t{o.http_header_timeout.count()} * 1'000'000;
+  settings.http_body_timeout_ns = int64_t{o.http_body_timeout.count()} * 1'000'000;
+  settings.http_idle_timeout_ns = int64_t{o.http_idle_timeout.count()} * 1'000'000;
+  settings.max_connections = o.max_connections;
   if (cfg.access_control.present) {
     settings.access_control = access_control_list(cfg.access_control, /*app_is_http=*/o.app_protocol != "grpc");
   }

@@ -23,6 +23,10 @@ struct alignas(64) ShardCounters {
   std::atomic<uint64_t> app_calls{0};         // requests sent to our app
   std::atomic<uint64_t> app_errors{0};        // app calls that failed in transport
   std::atomic<uint64_t> connections_open{0};  // open TCP connections (all kinds)
+  // Issue 10, limits: what the HTTP API port refused or timed out.
+  std::atomic<uint64_t> http_read_timeouts{0};   // heads/bodies too slow: 408 and closed
+  std::atomic<uint64_t> http_idle_closed{0};     // keep-alive connections idle past --http-idle-timeout
+  std::atomic<uint64_t> connections_refused{0};  // accepted past --max-connections: refused at once
   std::atomic<uint64_t> peer_connections{0};  // open HTTP/2 connections to peer sidecars (owned by the pool)
   std::atomic<uint64_t> peer_dials{0};        // connections to peer sidecars dialled
   std::atomic<uint64_t> peer_calls_queued{0}; // calls that waited for a free stream (all connections full)

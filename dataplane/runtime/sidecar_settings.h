@@ -33,6 +33,11 @@ struct SidecarSettings {
   std::string app_authority;     // Host header toward the app, "127.0.0.1:8080"
   uint64_t max_body_size = 4u << 20;   // --max-body-size: request body limit, gRPC message limit
   uint32_t max_header_bytes = 4096;    // --read-buffer-size: HTTP head limit
+  // HTTP API read deadlines (issue 10, slowloris): 0 = none.
+  int64_t http_header_timeout_ns = 10'000'000'000;  // --http-header-timeout: a head, from its first byte
+  int64_t http_body_timeout_ns = 30'000'000'000;    // --http-body-timeout: silence inside a body
+  int64_t http_idle_timeout_ns = 300'000'000'000;   // --http-idle-timeout: keep-alive wait for a request
+  uint32_t max_connections = 10000;                 // --max-connections: inbound per shard and port
   uint32_t max_app_connections = 1024; // per shard, like daprd's app channel pool
   int64_t graceful_shutdown_ns = 5'000'000'000;  // --dapr-graceful-shutdown-seconds
   int64_t lookup_wait_ns = 2'000'000'000;  // how long a call to an unknown app id waits for a lookup

@@ -37,6 +37,7 @@ HttpIngressConnection::HttpIngressConnection(ShardServices* svc)
     : svc_(svc), in_(svc->io.pool), invocation_(svc), target_(svc->io.pool), stream_call_(svc) {}
 
 HttpIngressConnection::~HttpIngressConnection() {
+  svc_->timers.cancel(&read_timer_);
   // Uncounts the connection from this shard's share (BalancedAcceptor counted it).
   if (svc_->http_balancer) svc_->http_balancer->release(svc_->shard_index);
 }
@@ -54,7 +55,54 @@ bool HttpIngressConnection::accept(ShardServices* svc, int fd) {
   }
   shard::ShardCounters::bump(svc->counters->connections_open);
   svc->live.add(h);
+  h->read_timer_.fn = &HttpIngressConnection::on_read_deadline;
+  h->read_timer_.owner = h;
+  h->arm_head_deadline(shard::monotonic_ns());  // a new connection owes its first head
   return true;
+}
+
+void HttpIngressConnection::arm_head_deadline(int64_t from_ns) {
+  head_timed_ = true;
+  const int64_t t = svc_->settings->http_header_timeout_ns;
+  if (t > 0) {
+    svc_->timers.arm(&read_timer_, from_ns + t);
+  } else {
+    svc_->timers.cancel(&read_timer_);
+  }
+}
+
+void HttpIngressConnection::arm_body_deadline() {
+  const int64_t t = svc_->settings->http_body_timeout_ns;
+  if (t > 0) {
+    svc_->timers.arm(&read_timer_, shard::monotonic_ns() + t);
+  } else {
+    svc_->timers.cancel(&read_timer_);
+  }
+}
+
+void HttpIngressConnection::arm_idle_deadline() {
+  head_timed_ = false;
+  const int64_t t = svc_->settings->http_idle_timeout_ns;
+  if (t > 0) {
+    svc_->timers.arm(&read_timer_, shard::monotonic_ns() + t);
+  } else {
+    svc_->timers.cancel(&read_timer_);
+  }
+}
+
+void HttpIngressConnection::on_read_deadline(void* self) {
+  auto* h = static_cast<HttpIngressConnection*>(self);
+  if (!h->tcp_ || h->tcp_->closing()) return;
+  // Only the states that wait for the client are timed; a call in flight is the peer's.
+  if (h->state_ == State::kHead && h->in_.empty() && !h->head_timed_) {
+    shard::ShardCounters::bump(h->svc_->counters->http_idle_closed);
+    h->tcp_->close();
+    return;
+  }
+  if (h->state_ == State::kHead || h->state_ == State::kBody) {
+    shard::ShardCounters::bump(h->svc_->counters->http_read_timeouts);
+    h->fail_protocol(408);
+  }
 }
 
 void HttpIngressConnection::drain() {
@@ -95,7 +143,11 @@ void HttpIngressConnection::process() {
     if (state_ == State::kHead) {
       if (in_.empty()) return;
       auto st = http1::parse_request_head(in_.view(), svc_->settings->max_header_bytes, &head_);
-      if (st == http1::ParseStatus::kIncomplete) return;
+      if (st == http1::ParseStatus::kIncomplete) {
+        if (!head_timed_) arm_head_deadline(shard::monotonic_ns());  // from its first byte
+        return;
+      }
+      head_timed_ = false;
       if (st == http1::ParseStatus::kError) {
         fail_protocol(head_.error_status ? head_.error_status : 400);
         return;
@@ -130,6 +182,7 @@ void HttpIngressConnection::process() {
       if (wants_streaming() && begin_stream()) return;
     }
     if (!body_complete()) {
+      if (state_ == State::kBody) arm_body_deadline();  // more body bytes are owed
       if (state_ == State::kBody && head_.expect_continue && !continue_sent_) {
         continue_sent_ = true;
         tcp_->out().append("HTTP/1.1 100 Continue\r\n\r\n");
@@ -489,11 +542,17 @@ void HttpIngressConnection::finish_request() {
     return;
   }
   if (in_.empty() && in_.capacity() > kKeepBufferBytes) in_.release();
+  if (in_.empty()) {
+    arm_idle_deadline();
+  } else {
+    arm_head_deadline(shard::monotonic_ns());  // a pipelined head has begun
+  }
   if (!in_process_) process();  // pipelined requests that arrived meanwhile
 }
 
 void HttpIngressConnection::on_closed(io::ByteStream&, int) {
   tcp_ = nullptr;
+  svc_->timers.cancel(&read_timer_);
   shard::ShardCounters::drop(svc_->counters->connections_open);
   invocation_.cancel();
   stream_call_.cancel();

@@ -82,6 +82,15 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
 
   void process();
   bool body_complete();
+  // Read deadlines (slowloris, issue 10): the client must complete a head within
+  // --http-header-timeout of its first byte (of accept, for a new connection), must not fall
+  // silent for --http-body-timeout inside a body, and may keep an idle keep-alive connection
+  // for --http-idle-timeout. Expired: 408 and close (idle: close). Streamed bodies (kStream)
+  // are paced by the peer's window instead and are not timed here.
+  void arm_head_deadline(int64_t from_ns);
+  void arm_body_deadline();
+  void arm_idle_deadline();
+  static void on_read_deadline(void* self);
   // DAPR_API_TOKEN (spec §9): the request carries the token, or needs none (health checks).
   bool api_token_accepted() const;
   void dispatch();
@@ -126,6 +135,8 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   int head_minor_version_ = 1;     // HTTP/1.x of the current request
   bool draining_ = false;          // shutdown asked: close after this response
   bool in_process_ = false;        // process() is on the stack (no re-entry)
+  shard::Timer read_timer_;        // the read deadline of the state we wait in (see arm_*)
+  bool head_timed_ = false;        // the current head's deadline is armed (not moved per byte)
 
   // The invocation in flight (kBusy).
   Invocation invocation_;          // resolve, CallLocal or self-call, built-in retry
