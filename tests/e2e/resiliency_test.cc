@@ -354,6 +354,27 @@ TEST_F(ResiliencyTest, TimeoutAnswersContextDeadlineExceededWhileOtherCallsFlowA
   EXPECT_GT(app_->hangs_released(), released_before) << "the hung app connection was never released";
 }
 
+TEST_F(ResiliencyTest, TimeoutAppliesToStreamedInvocations) {
+  // A chunked body goes as CallLocalStream: the same timeout and answer.
+  const int released_before = app_->hangs_released();
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.target = "/v1.0/invoke/rtimeout/method/hang";
+  spec.headers = {{"Transfer-Encoding", "chunked"}};
+  spec.body = "5\r\nhello\r\n0\r\n\r\n";
+  spec.content_length = false;
+  const auto t0 = Clock::now();
+  auto r = Send(a_->ports.http, spec, 20s);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status(), 500) << r->body;
+  EXPECT_NE(r->body.find("context deadline exceeded"), std::string::npos) << r->body;
+  std::printf("timeout 500ms, streamed body: answered in %lld ms\n", static_cast<long long>(ms));
+  const auto deadline = Clock::now() + 10s;
+  while (app_->hangs_released() == released_before && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_GT(app_->hangs_released(), released_before) << "the hung app connection was never released";
+}
+
 TEST_F(ResiliencyTest, TimeoutOnTheGrpcApiIsDeadlineExceeded) {
   auto dapr = dapr::proto::runtime::v1::Dapr::NewStub(LocalChannel(a_->ports.grpc));
   dapr::proto::runtime::v1::InvokeServiceRequest request;
