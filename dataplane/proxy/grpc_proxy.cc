@@ -16,6 +16,8 @@
 #include "dataplane/mapping/invoke_target.h"
 #include "dataplane/mem/pool_object.h"
 
+#include "dataplane/resiliency/policies.h"  // issue 10 (res)
+
 namespace ringside::invoke {
 namespace {
 // A proxied gRPC call is a stream: the broadcast strategy (one buffered request to every
@@ -47,6 +49,15 @@ std::string_view cluster_failure_text(const PeerChoice& peer, std::string_view a
 }
 
 }  // namespace
+
+// Issue 10 (res): a Resiliency timeout for the target app id shortens the call's deadline (the
+// peer connection enforces it and the client gets DEADLINE_EXCEEDED); 0 = none.
+static int64_t policy_timeout(ShardServices* svc, std::string_view app_id, int64_t timeout_ns) {
+  if (!svc->settings->resiliency) return timeout_ns;
+  const resiliency::TargetPolicy* p = svc->settings->resiliency->find(app_id);
+  if (!p || p->timeout_ns <= 0) return timeout_ns;
+  return timeout_ns == 0 || p->timeout_ns < timeout_ns ? p->timeout_ns : timeout_ns;
+}
 
 GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool from_api,
                                     const grpc::StreamStart& s) {
@@ -158,7 +169,7 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
   }
   call->out_ = out;
   call->out_id_ = out->start_stream(s.path, authority, std::span<const grpc::Metadata>(md, n),
-                                    s.timeout_ns, call);
+                                    local ? s.timeout_ns : policy_timeout(svc, app_id, s.timeout_ns), call);
   if (!call->out_id_) {
     mem::pool_delete(svc->io.pool, call);
     server.send_trailers(s.id, 14, "failed to proxy request: cannot open a stream to the target", {});
@@ -288,6 +299,7 @@ void GrpcProxyCall::on_table_changed() {
       return;
     }
   }
+  timeout_ns = policy_timeout(svc_, app_id, timeout_ns);  // issue 10 (res)
   out_id_ = peer.conn->start_stream(path, peer.authority, std::span<const grpc::Metadata>(md, n), timeout_ns, this);
   if (!out_id_) {
     fail_parked(14, "failed to proxy request: cannot open a stream to the target");

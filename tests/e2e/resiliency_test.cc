@@ -164,6 +164,7 @@ spec:
       rtimeout: {timeout: short}
       rcb: {circuitBreaker: tripAt3}
       rmulti: {retry: threeConstant}
+      rgrpc: {timeout: short}
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Resiliency
@@ -191,6 +192,7 @@ class ResiliencyTest : public ::testing::Test {
     delete a_;
     delete app_;
     delete app2_;
+    delete grpc_app_;
     delete start_status_;
     delete dir_;
   }
@@ -212,6 +214,14 @@ class ResiliencyTest : public ::testing::Test {
       if (!s.ok()) return s.status();
       sidecars_->push_back(std::move(*s));
     }
+    // A gRPC app behind rgrpc, for proxied calls (dapr-app-id on a's gRPC port).
+    uint16_t grpc_port = 0;
+    auto grpc_app = StartGrpcEchoApp(*dir_, &grpc_port);
+    if (!grpc_app.ok()) return grpc_app.status();
+    grpc_app_ = grpc_app->release();
+    auto g = StartSidecar({.app_id = "rgrpc", .app_port = grpc_port, .nr_db = nr_db, .extra_args = {"--app-protocol", "grpc"}}, *dir_);
+    if (!g.ok()) return g.status();
+    sidecars_->push_back(std::move(*g));
     auto a = StartSidecar({.app_id = "a", .nr_db = nr_db, .extra_args = {"--resources-path", res_dir}}, *dir_);
     if (!a.ok()) return a.status();
     a_ = new Sidecar(std::move(*a));
@@ -238,6 +248,7 @@ class ResiliencyTest : public ::testing::Test {
   static TempDir* dir_;
   static ScriptedApp* app_;
   static ScriptedApp* app2_;  // behind the second rmulti instance
+  static ChildProcess* grpc_app_;  // ringside-grpc-echo-app behind rgrpc
   static std::vector<Sidecar>* sidecars_;
   static Sidecar* a_;
   static absl::Status* start_status_;
@@ -245,6 +256,7 @@ class ResiliencyTest : public ::testing::Test {
 TempDir* ResiliencyTest::dir_ = nullptr;
 ScriptedApp* ResiliencyTest::app_ = nullptr;
 ScriptedApp* ResiliencyTest::app2_ = nullptr;
+ChildProcess* ResiliencyTest::grpc_app_ = nullptr;
 std::vector<Sidecar>* ResiliencyTest::sidecars_ = nullptr;
 Sidecar* ResiliencyTest::a_ = nullptr;
 absl::Status* ResiliencyTest::start_status_ = nullptr;
@@ -395,6 +407,34 @@ TEST_F(ResiliencyTest, TimeoutOnTheGrpcApiIsDeadlineExceeded) {
   SetTimeout(&ok_context, 10s);
   request.mutable_message()->set_method("ok");
   EXPECT_TRUE(dapr->InvokeService(&ok_context, request, &response).ok());
+}
+
+TEST_F(ResiliencyTest, TimeoutAppliesToProxiedGrpcCalls) {
+  auto stub = testpb::Echo::NewStub(LocalChannel(a_->ports.grpc));
+  testpb::EchoRequest request;
+  request.set_text("slow");
+  request.set_delay_ms(5000);
+  testpb::EchoResponse response;
+  grpc::Status status;
+  int64_t ms = 0;
+  // The first proxied call may wait for a's lookup of rgrpc; bounded retries of the test itself.
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext context;
+    PrepareProxyCall(&context, "rgrpc", 10s);
+    const auto t0 = Clock::now();
+    status = stub->Unary(&context, request, &response);
+    ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  EXPECT_LT(ms, 5000) << "the app's 5 s delay was waited for: the policy timeout did not apply";
+  std::printf("proxied gRPC call, timeout 500ms: answered in %lld ms (%s)\n", static_cast<long long>(ms),
+              status.error_message().c_str());
+  grpc::ClientContext ok_context;
+  PrepareProxyCall(&ok_context, "rgrpc", 10s);
+  request.set_delay_ms(0);
+  EXPECT_TRUE(stub->Unary(&ok_context, request, &response).ok());
 }
 
 TEST_F(ResiliencyTest, CircuitBreakerOpensHalfOpensAndCloses) {
