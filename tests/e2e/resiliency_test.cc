@@ -165,6 +165,7 @@ spec:
       rcb: {circuitBreaker: tripAt3}
       rmulti: {retry: threeConstant}
       rgrpc: {timeout: short}
+      rgrpccb: {circuitBreaker: tripAt3}
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Resiliency
@@ -222,6 +223,9 @@ class ResiliencyTest : public ::testing::Test {
     auto g = StartSidecar({.app_id = "rgrpc", .app_port = grpc_port, .nr_db = nr_db, .extra_args = {"--app-protocol", "grpc"}}, *dir_);
     if (!g.ok()) return g.status();
     sidecars_->push_back(std::move(*g));
+    auto gcb = StartSidecar({.app_id = "rgrpccb", .app_port = grpc_port, .nr_db = nr_db, .extra_args = {"--app-protocol", "grpc"}}, *dir_);
+    if (!gcb.ok()) return gcb.status();
+    sidecars_->push_back(std::move(*gcb));
     auto a = StartSidecar({.app_id = "a", .nr_db = nr_db, .extra_args = {"--resources-path", res_dir}}, *dir_);
     if (!a.ok()) return a.status();
     a_ = new Sidecar(std::move(*a));
@@ -435,6 +439,40 @@ TEST_F(ResiliencyTest, TimeoutAppliesToProxiedGrpcCalls) {
   PrepareProxyCall(&ok_context, "rgrpc", 10s);
   request.set_delay_ms(0);
   EXPECT_TRUE(stub->Unary(&ok_context, request, &response).ok());
+}
+
+TEST_F(ResiliencyTest, CircuitBreakerOnProxiedGrpcCalls) {
+  auto stub = testpb::Echo::NewStub(LocalChannel(a_->ports.grpc));
+  testpb::EchoRequest request;
+  request.set_text("x");
+  testpb::EchoResponse response;
+  auto call = [&](int code) {
+    grpc::ClientContext context;
+    PrepareProxyCall(&context, "rgrpccb", 10s);
+    request.mutable_status()->set_code(code);
+    request.mutable_status()->set_message(code ? "app failure" : "");
+    return stub->Unary(&context, request, &response);
+  };
+  // a learns about rgrpccb first (bounded).
+  bool ok = false;
+  for (int i = 0; i < 50 && !ok; ++i) {
+    ok = call(0).ok();
+    if (!ok) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(ok) << "rgrpccb never answered through a";
+  for (int i = 0; i < 3; ++i) {
+    grpc::Status s = call(9);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_EQ(s.error_message(), "app failure");
+  }
+  // Tripped (consecutiveFailures > 2): refused by a without reaching the app.
+  grpc::Status refused = call(0);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNKNOWN) << refused.error_message();
+  EXPECT_EQ(refused.error_message(), "circuit breaker is open");
+  // After its 1 s timeout one probe goes through; it succeeds and closes the breaker.
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_TRUE(call(0).ok());
+  EXPECT_TRUE(call(0).ok());
 }
 
 TEST_F(ResiliencyTest, CircuitBreakerOpensHalfOpensAndCloses) {
