@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "controlplane/config/options.h"
 #include "controlplane/config/resiliency_config.h"
 #include "dataplane/resiliency/compile_policies.h"
 #include "tests/unit/controlplane/temp_dir.h"
@@ -193,6 +194,14 @@ spec:
   EXPECT_EQ(exp.delay_ns(60), 3'000'000'000);
   EXPECT_EQ(p.find("none"), nullptr) << "a target naming no policy: the built-in behaviour";
   EXPECT_EQ(p.find("other"), nullptr);
+}
+
+TEST(ResiliencyConfigTest, ResourcesPathMayBeGivenMoreThanOnce) {
+  const char* argv[] = {"ringsided", "--app-id", "a", "--resources-path", "./one", "--resources-path=./two"};
+  Options o;
+  std::string error;
+  ASSERT_EQ(parse_flags(6, argv, &o, &error), FlagsOutcome::kRun) << error;
+  EXPECT_EQ(o.resources_paths, (std::vector<std::string>{"./one", "./two"}));
 }
 
 TEST(ResiliencyConfigTest, SplitsDocuments) {
