@@ -84,6 +84,24 @@ void ControlPlane::stop() {
   registry_->reclaim();
 }
 
+// Issue 10, app health (docs/app-health.md).
+void ControlPlane::set_serving(bool serving) {
+  serving_wanted_.store(serving, std::memory_order_release);
+  refresh_requested_.store(true, std::memory_order_release);  // list again at once after the change
+  wake();
+}
+
+void ControlPlane::apply_serving() {
+  const bool wanted = serving_wanted_.load(std::memory_order_acquire);
+  if (wanted == serving_applied_) return;
+  absl::Status s = resolver_->set_serving(wanted);
+  if (!s.ok()) {
+    log_status(wanted ? "restoring our registration" : "withdrawing our registration", s);
+    return;  // tried again on the next turn
+  }
+  serving_applied_ = wanted;
+}
+
 ControlPlane::AppKey ControlPlane::key_of(std::string_view app_id, std::string_view ns) const {
   return AppKey{std::string(app_id), namespace_aware_ ? std::string(ns) : std::string()};
 }
@@ -350,6 +368,7 @@ void ControlPlane::run() {
       if (!s.ok()) log_status("heartbeat", s);
       next_heartbeat = now + heartbeat_every;
     }
+    apply_serving();  // issue 10: before listing, so the list already reflects it
     take_lookup_requests(now);
     if (lists_ && (refresh_requested_.exchange(false, std::memory_order_acq_rel) || now >= next_refresh)) {
       absl::Status s = refresh_listing();

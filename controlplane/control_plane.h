@@ -63,6 +63,11 @@ class ControlPlane final : public resolvers::InstanceSink {
   // Stops the thread and deregisters. Idempotent.
   void stop();
 
+  // Issue 10, app health: whether our registration should be listed (false while our app is
+  // unhealthy). Any thread, cheap; the control thread applies the latest wish through
+  // Resolver::set_serving (retried on the next turn when the registry refuses).
+  void set_serving(bool serving);
+
   // Tables published since construction (for tests and metrics).
   uint64_t tables_published() const { return tables_published_.load(std::memory_order_relaxed); }
   // Lookup requests received from shards (for tests and metrics).
@@ -108,6 +113,8 @@ class ControlPlane final : public resolvers::InstanceSink {
   // absent, or held back while the first external list is awaited.
   void none_found(const AppKey& key, Clock::time_point since, Clock::time_point now);
   void log_status(std::string_view what, const absl::Status& status);
+  // Issue 10: tells the resolver about a changed serving wish (control thread).
+  void apply_serving();
 
   std::unique_ptr<resolvers::Resolver> resolver_;  // the backend
   snapshot::SnapshotRegistry* registry_;           // where tables are published (not owned)
@@ -117,6 +124,8 @@ class ControlPlane final : public resolvers::InstanceSink {
   int wake_fd_ = -1;                               // eventfd: sink calls, lookups, refresh requests, stop()
   std::atomic<bool> refresh_requested_{false};     // set by request_refresh(), cleared by the thread
   std::atomic<bool> stopping_{false};              // set by stop()
+  std::atomic<bool> serving_wanted_{true};         // issue 10: set_serving()'s latest wish
+  bool serving_applied_ = true;                    // issue 10: what the resolver was last told (control thread)
   std::atomic<uint64_t> tables_published_{0};      // see tables_published()
   std::atomic<uint64_t> lookups_requested_{0};     // see lookups_requested()
   std::atomic<uint64_t> external_count_{0};        // see external_instances()

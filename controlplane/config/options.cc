@@ -139,18 +139,18 @@ const FlagSpec kFlags[] = {
        if (o->app_protocol == "grpc") o->app_protocol = "grpcs";
        return "";
      }},
-    {"enable-app-health-check", "false", "probe the app's health (accepted; probing not implemented yet)", true,
+    {"enable-app-health-check", "false", "probe the app's health; an unhealthy app's sidecar refuses calls and withdraws its registration (docs/app-health.md)", true,
      [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->enable_app_health_check); }},
-    {"app-health-check-path", "/healthz", "path probed on HTTP apps (accepted; probing not implemented yet)", false,
+    {"app-health-check-path", "/healthz", "path probed with GET on HTTP apps (2xx = healthy); gRPC apps get AppCallbackHealthCheck/HealthCheck", false,
      [](std::string_view v, Options* o, Placement*) -> std::string {
        o->app_health_check_path = std::string(v);
        return "";
      }},
-    {"app-health-probe-interval", "5", "seconds between health probes (accepted; probing not implemented yet)", false,
+    {"app-health-probe-interval", "5", "seconds (or a duration) between health probes; must be > 0", false,
      [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1000, &o->app_health_probe_interval); }},
-    {"app-health-probe-timeout", "500", "milliseconds a health probe may take (accepted; probing not implemented yet)", false,
+    {"app-health-probe-timeout", "500", "milliseconds (or a duration) a health probe may take; must not exceed the interval", false,
      [](std::string_view v, Options* o, Placement*) { return millis_value(v, 1, &o->app_health_probe_timeout); }},
-    {"app-health-threshold", "3", "failed probes before the app is unhealthy (accepted; probing not implemented yet)", false,
+    {"app-health-threshold", "3", "consecutive failed probes before the app is unhealthy", false,
      [](std::string_view v, Options* o, Placement*) { return int_value(v, 1, &o->app_health_threshold); }},
     {"dapr-http-port", "3500", "port of the Dapr HTTP API", false,
      [](std::string_view v, Options* o, Placement*) { return port_value(v, &o->dapr_http_port); }},
@@ -364,6 +364,10 @@ std::string check_combinations(const Options& o) {
     return absl::StrCat("--app-port: ", *o.app_port, " is also used by the Dapr HTTP or gRPC API");
   if (o.dapr_http_port == o.dapr_grpc_port)
     return absl::StrCat("--dapr-grpc-port: ", o.dapr_grpc_port, " is also the --dapr-http-port");
+  // Issue 10: daprd refuses a zero interval too ("probe interval must be larger than 0"); a
+  // zero timeout would fail every probe.
+  if (o.app_health_probe_interval.count() <= 0) return "--app-health-probe-interval: must be greater than 0";
+  if (o.app_health_probe_timeout.count() <= 0) return "--app-health-probe-timeout: must be greater than 0";
   if (o.app_health_probe_timeout > o.app_health_probe_interval)
     return "--app-health-probe-timeout: must not exceed --app-health-probe-interval";
   return "";

@@ -30,7 +30,7 @@ struct Options {
   std::chrono::milliseconds http_idle_timeout{300000};    // --http-idle-timeout: idle keep-alive connection
   uint32_t max_connections = 10000;                       // --max-connections: inbound connections per shard
 
-  // --- app health checks (accepted and reported in metadata; probing not implemented yet) ---
+  // --- app health checks (issue 10: controlplane/apphealth, docs/app-health.md) ---
   bool enable_app_health_check = false;        // --enable-app-health-check
   std::string app_health_check_path = "/healthz";  // --app-health-check-path (HTTP apps)
   std::chrono::milliseconds app_health_probe_interval{5000};  // --app-health-probe-interval

@@ -79,6 +79,16 @@ class Resolver {
   // answered. Control thread only. Never called on listing resolvers (they are listed again).
   virtual void lookup(std::string_view app_id, std::string_view ns) { (void)app_id, (void)ns; }
 
+  // Issue 10, app health: false = our app is unhealthy, so withdraw our registration (callers
+  // then pick other instances); true = it is healthy again, so restore it. Control thread only,
+  // after start(); called on transitions only. Default: nothing (the resolver cannot report
+  // health; callers keep picking us and get daprd's "app is not in a healthy state"). Supported
+  // by sqlite, etcd, Consul and mDNS (see docs/app-health.md).
+  virtual absl::Status set_serving(bool serving) {
+    (void)serving;
+    return absl::OkStatus();
+  }
+
   // Deregisters (clean shutdown), stops watches and joins the resolver's threads. Safe to call
   // twice or without start().
   virtual void stop() = 0;

@@ -49,8 +49,12 @@ SqliteResolver::SqliteResolver(config::SqliteOptions options) : options_(std::mo
 SqliteResolver::~SqliteResolver() { stop(); }
 
 milliseconds SqliteResolver::heartbeat_interval() const {
+  // Half the slack: rows age in whole seconds (unixepoch truncates, so a row can look up to 1 s
+  // older than it is) and a renewal can wait out SQLite's busy handler (up to `timeout`). With
+  // the defaults (5 s, 1 s) a renewal every 3 s left about 1 s before readers dropped the row,
+  // and a sidecar whose heartbeat ran late under load vanished from its callers' tables.
   const milliseconds slack = options_.update_interval - options_.timeout;
-  return std::max(slack - std::chrono::seconds(1), slack / 2);
+  return std::max(slack / 2, milliseconds(500));
 }
 
 template <typename Fn>
@@ -175,6 +179,7 @@ absl::Status SqliteResolver::renew() {
 absl::Status SqliteResolver::heartbeat() {
   if (!db_.is_open()) return absl::FailedPreconditionError("sqlite resolver not started");
   if (self_.app_id.empty()) return absl::OkStatus();  // watch only: nothing to renew, GC is the members' job
+  if (withdrawn_) return cleanup_if_due();  // issue 10: our app is unhealthy, no row to renew
   absl::Status s = renew();
   if (absl::IsNotFound(s)) {
     // daprd exits here; a sidecar that keeps serving is more useful, so take the address back.
@@ -236,16 +241,38 @@ absl::StatusOr<std::vector<snapshot::Instance>> SqliteResolver::list() {
   return out;
 }
 
+absl::Status SqliteResolver::unregister_self() {
+  return with_retry([&]() -> absl::Status {
+    absl::StatusOr<SqliteStatement> st = db_.prepare(
+        absl::StrCat("DELETE FROM ", options_.table_name, " WHERE registration_id = ? AND address = ?"));
+    if (!st.ok()) return st.status();
+    st->bind_text(1, registration_id_);
+    st->bind_text(2, self_.address);
+    return st->step().status();
+  });
+}
+
+absl::Status SqliteResolver::set_serving(bool serving) {
+  if (!db_.is_open() || self_.app_id.empty()) return absl::OkStatus();  // not registering
+  if (!serving) {
+    if (withdrawn_) return absl::OkStatus();
+    if (!registration_id_.empty()) {
+      if (absl::Status s = unregister_self(); !s.ok())
+        return absl::Status(s.code(), absl::StrCat("failed to unregister host: ", s.message()));
+    }
+    registration_id_.clear();
+    withdrawn_ = true;
+    return absl::OkStatus();
+  }
+  if (!withdrawn_) return absl::OkStatus();
+  if (absl::Status s = register_self(); !s.ok()) return s;
+  withdrawn_ = false;
+  return absl::OkStatus();
+}
+
 void SqliteResolver::stop() {
   if (db_.is_open() && !registration_id_.empty()) {
-    absl::Status s = with_retry([&]() -> absl::Status {
-      absl::StatusOr<SqliteStatement> st = db_.prepare(
-          absl::StrCat("DELETE FROM ", options_.table_name, " WHERE registration_id = ? AND address = ?"));
-      if (!st.ok()) return st.status();
-      st->bind_text(1, registration_id_);
-      st->bind_text(2, self_.address);
-      return st->step().status();
-    });
+    absl::Status s = unregister_self();
     if (!s.ok()) log_line(absl::StrCat("failed to unregister host: ", s.message()));
   }
   registration_id_.clear();

@@ -34,6 +34,9 @@ class SqliteResolver final : public Resolver {
   absl::Status heartbeat() override;
   absl::StatusOr<std::vector<snapshot::Instance>> list() override;
   void stop() override;
+  // Issue 10, app health: false deletes our row (callers stop picking us at their next listing),
+  // true writes it again (new registration id). Heartbeats renew nothing while withdrawn.
+  absl::Status set_serving(bool serving) override;
   // updateInterval − timeout − 1s (3 s by default), at least half of updateInterval − timeout.
   std::chrono::milliseconds heartbeat_interval() const override;
   bool namespace_aware() const override { return false; }
@@ -46,6 +49,7 @@ class SqliteResolver final : public Resolver {
   absl::Status migrate();
   absl::Status register_self();
   absl::Status renew();            // UPDATE last_update; NotFound when our row is gone
+  absl::Status unregister_self();  // DELETE our row (stop(), set_serving(false))
   absl::Status cleanup_if_due();   // expired-row GC, coordinated through nr-last-cleanup
   // Runs `fn` under the query deadline, retrying while the database is busy.
   template <typename Fn>
@@ -55,6 +59,7 @@ class SqliteResolver final : public Resolver {
   SqliteDb db_;                                    // our connection
   SelfRegistration self_;                          // what we registered
   std::string registration_id_;                    // UUID of our row; "" = not registered
+  bool withdrawn_ = false;                         // issue 10: set_serving(false) took our row out
   std::chrono::steady_clock::time_point next_cleanup_{};  // when to try the GC next
   absl::flat_hash_set<std::string> warned_addresses_;     // undialable addresses already logged
 };

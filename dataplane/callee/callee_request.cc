@@ -49,6 +49,11 @@ int check_request_for_app(codec::InternalInvokeRequestView* v, const SidecarSett
     *error = "app channel is not initialized";
     return 13;
   }
+  // Issue 10: daprd's app channel refuses every call while the app is unhealthy (Internal).
+  if (settings.app_unhealthy()) {
+    *error = kAppUnhealthyText;
+    return 13;
+  }
   return 0;
 }
 

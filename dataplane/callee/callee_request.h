@@ -11,6 +11,10 @@
 
 namespace ringside::invoke {
 
+// Issue 10: daprd's text (messages.ErrAppUnhealthy) when app health checks found the app
+// unhealthy; sent with gRPC Internal, so HTTP callers get 500 ERR_DIRECT_INVOKE.
+inline constexpr std::string_view kAppUnhealthyText = "app is not in a healthy state";
+
 // 0 when the request may go to the app: then v->message.method views the normalized method in
 // `method_storage`. Otherwise the gRPC code to answer, with *error formatted into `text`.
 int check_request_for_app(codec::InternalInvokeRequestView* v, const SidecarSettings& settings,

@@ -80,6 +80,10 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
       fail(13, "app channel is not initialized", false);
       return;
     }
+    if (svc_->settings->app_unhealthy()) {  // issue 10: as daprd's app channel, our app never sees it
+      fail(13, "app is not in a healthy state", false);
+      return;
+    }
     codec::decode_internal_invoke_request(request_.view(), &self_view_);
     app_call_ = svc_->app->invoke(self_view_, this);
     return;

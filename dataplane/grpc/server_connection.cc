@@ -1,6 +1,7 @@
 #include "dataplane/grpc/server_connection.h"
 
 #include <atomic>
+#include <cstring>
 
 #include "dataplane/grpc/framing.h"
 #include "dataplane/grpc/header_store.h"
@@ -113,6 +114,11 @@ int GrpcServerConnection::on_data_chunk(int32_t stream_id, std::span<const uint8
 }
 
 int GrpcServerConnection::on_frame_recv(const nghttp2_frame& f) {
+  if (f.hd.type == NGHTTP2_PING && (f.hd.flags & NGHTTP2_FLAG_ACK) && shutting_down_ &&
+      std::memcmp(f.ping.opaque_data, http2::Session::kDrainPing, 8) == 0) {
+    session_.shutdown();  // the peer saw the notice: name the last stream we got
+    return 0;
+  }
   if (f.hd.type != NGHTTP2_HEADERS && f.hd.type != NGHTTP2_DATA) return 0;
   Call* c = call_of(f.hd.stream_id);
   if (!c) return 0;
@@ -179,7 +185,11 @@ GrpcServerConnection::GrpcServerConnection(mem::ShardPool* pool, ServerHandler* 
 
 GrpcServerConnection::~GrpcServerConnection() { on_transport_closed(); }
 
-void GrpcServerConnection::shutdown() { session_.shutdown(); }
+void GrpcServerConnection::shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  session_.shutdown_notice();
+}
 
 void GrpcServerConnection::on_transport_closed() {
   // Free nghttp2 first so no callback can see a recycled call.

@@ -132,7 +132,9 @@ class GrpcServerConnection final : public http2::Endpoint {
   void set_host_data(CallId id, void* data);
   void* host_data(CallId id) const;
 
-  // Graceful GOAWAY: in-flight calls finish, streams the peer opens later are not processed.
+  // Graceful GOAWAY in two steps (http2::Session::shutdown_notice): the notice and a PING now,
+  // the final GOAWAY naming the last stream when the PING's ACK arrives. In-flight calls
+  // finish; the peer opens nothing new.
   void shutdown();
   // The socket is gone: every call handed to the handler and not answered gets
   // on_call_cancelled(); the session is freed. Idempotent.
@@ -183,6 +185,7 @@ class GrpcServerConnection final : public http2::Endpoint {
   ServerHandler* handler_;            // receives requests and cancellations
   uint32_t max_message_bytes_;        // request messages above this get RESOURCE_EXHAUSTED
   uint32_t generation_;               // high half of every CallId of this connection
+  bool shutting_down_ = false;        // shutdown() sent the notice; the final GOAWAY follows
   mem::RecyclingList<Call> calls_{pool_};  // open calls, and recycled blocks
   mem::Buffer scratch_{pool_};             // scratch bytes (encoded grpc-message, numbers)
 };

@@ -98,6 +98,12 @@ void Session::shutdown() {
                         nullptr, 0);
 }
 
+void Session::shutdown_notice() {
+  if (!alive()) return;
+  nghttp2_submit_shutdown_notice(session_);
+  nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kDrainPing);
+}
+
 void Session::terminate(uint32_t error_code) {
   if (!session_) return;
   nghttp2_session_terminate_session(session_, error_code);

@@ -51,6 +51,13 @@ class Session {
   // Queues GOAWAY(NO_ERROR) naming the last stream we processed: in-flight streams finish,
   // newer ones are ignored and the peer knows they were not processed.
   void shutdown();
+  // The first half of a graceful shutdown (RFC 9113 §6.8): GOAWAY with the largest stream id
+  // (the peer opens no new streams; nothing is refused) and a PING carrying kDrainPing. When
+  // its ACK arrives, every stream the peer opened before it saw the notice has reached us, and
+  // shutdown() can name the true last stream: a request crossing the GOAWAY on the wire is
+  // then never refused, nor lost to a connection closed under it.
+  void shutdown_notice();
+  static constexpr uint8_t kDrainPing[8] = {'r', 'i', 'n', 'g', 'd', 'r', 'a', 'n'};
   // Queues GOAWAY with an error code; the session stops reading.
   void terminate(uint32_t error_code);
   // Frees the nghttp2 session without running callbacks.

@@ -11,6 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "controlplane/apphealth/app_health_monitor.h"  // issue 10: app health checks
+#include "controlplane/apphealth/grpc_probe.h"
+#include "controlplane/apphealth/http_probe.h"
 #include "controlplane/config/configuration.h"
 #include "controlplane/control_plane.h"
 #include "controlplane/dns/ares_host_resolver.h"
@@ -195,6 +198,51 @@ std::string render_external_metrics(const resolvers::external::SyncSubscriber& s
   metric("ringside_sync_subscriptions_total", "Synchronizer subscriptions that received a table", "counter",
          sub.subscriptions());
   return out;
+}
+
+// Issue 10: 1 while calls are delivered to the app (also when health checks are off), 0 while
+// the prober finds it unhealthy (docs/metrics.md).
+std::string render_app_health_metric(const apphealth::AppHealthMonitor* monitor, const std::string& app_id) {
+  std::string out = absl::StrCat(
+      "# HELP ringside_app_healthy 1 while the app is healthy (always 1 without --enable-app-health-check)\n"
+      "# TYPE ringside_app_healthy gauge\nringside_app_healthy{app_id=\"", app_id, "\"} ",
+      monitor == nullptr || monitor->healthy() ? 1 : 0, "\n");
+  if (monitor) {
+    absl::StrAppend(&out, "# HELP ringside_app_health_probes_total App health probes run\n"
+                          "# TYPE ringside_app_health_probes_total counter\nringside_app_health_probes_total{app_id=\"",
+                    app_id, "\"} ", monitor->probes(), "\n",
+                    "# HELP ringside_app_health_probe_failures_total App health probes that failed\n"
+                    "# TYPE ringside_app_health_probe_failures_total counter\n"
+                    "ringside_app_health_probe_failures_total{app_id=\"", app_id, "\"} ", monitor->failures(), "\n");
+  }
+  return out;
+}
+
+// Issue 10: the prober for our app (HTTP GET of the health path, or the gRPC health check).
+std::unique_ptr<apphealth::AppHealthMonitor> make_app_health_monitor(const config::Options& o,
+                                                                     const invoke::SidecarSettings& settings,
+                                                                     ControlPlane* control) {
+  apphealth::AppHealthMonitor::ProbeFn probe;
+  if (settings.app_protocol == "grpc") {
+    auto grpc_probe = std::make_shared<apphealth::GrpcProbe>(settings.app_authority, settings.app_api_token);
+    probe = [grpc_probe](std::chrono::milliseconds timeout) { return grpc_probe->probe(timeout) == 0; };
+  } else {
+    apphealth::HttpProbeTarget target;
+    target.address = settings.app_addr;
+    target.authority = settings.app_authority;
+    // daprd appends the path to the app's base URL; a path without its slash gets one.
+    target.path = o.app_health_check_path.starts_with('/') ? o.app_health_check_path : "/" + o.app_health_check_path;
+    target.app_api_token = settings.app_api_token;
+    probe = [target](std::chrono::milliseconds timeout) {
+      return apphealth::http_status_is_healthy(apphealth::http_probe_status(target, timeout));
+    };
+  }
+  apphealth::MonitorOptions mo;
+  mo.interval = o.app_health_probe_interval;
+  mo.timeout = o.app_health_probe_timeout;
+  mo.threshold = o.app_health_threshold;
+  return std::make_unique<apphealth::AppHealthMonitor>(
+      mo, std::move(probe), [control](bool healthy) { control->set_serving(healthy); }, [](const std::string& line) { log_line(line); });
 }
 
 }  // namespace
@@ -403,6 +451,12 @@ int run_sidecar(config::Options o) {
   control_options.clusters.multi_cluster = !mc.cluster.empty();
   control_options.await_external = mc.enabled();  // early calls to other clusters' apps wait for the first table
   ControlPlane control(*std::move(resolver), &registry, control_options);
+  // Issue 10: app health checks need an app; the shards read the verdict through settings.
+  std::unique_ptr<apphealth::AppHealthMonitor> app_health;
+  if (o.enable_app_health_check && settings.has_app) {
+    app_health = make_app_health_monitor(o, settings, &control);
+    settings.app_healthy = app_health->healthy_flag();
+  }
   // The external resolver: other clusters' instances from ringside-sync, merged into our table.
   std::unique_ptr<resolvers::external::SyncSubscriber> subscriber;
   if (mc.enabled()) {
@@ -432,9 +486,10 @@ int run_sidecar(config::Options o) {
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (o.enable_metrics) {
     metrics_server = std::make_unique<metrics::MetricsServer>(
-        [&counters, &subscriber, id = o.app_id] {
+        [&counters, &subscriber, &app_health, id = o.app_id] {
           std::string text = render_metrics(counters, id);
           if (subscriber) text += render_external_metrics(*subscriber, id);
+          text += render_app_health_metric(app_health.get(), id);  // issue 10
           return text;
         });
     if (auto s = metrics_server->start(o.metrics_listen_address, o.metrics_port); !s.ok()) {
@@ -474,6 +529,13 @@ int run_sidecar(config::Options o) {
   if (auto s = control.start(self); !s.ok()) {
     log_line(absl::StrCat("name resolution (", cfg.name_resolution.component, "): ", s.message()));
     return 1;
+  }
+  // Issue 10: as daprd, the app is unhealthy until its first probe succeeds, so our
+  // registration is withdrawn right after start until then (a caller meanwhile gets daprd's
+  // "app is not in a healthy state" from us).
+  if (app_health) {
+    control.set_serving(false);
+    app_health->start();
   }
   // After the control plane: the first external table is merged into a running loop. The
   // sidecar serves its own cluster at once; other clusters appear when the subscription opens.
@@ -517,6 +579,7 @@ int run_sidecar(config::Options o) {
                            static_cast<int>(o.graceful_shutdown.count())));
   for (auto& s : shards) s->request_stop();
   for (auto& s : shards) s->join();
+  if (app_health) app_health->stop();  // issue 10: before the control plane it tells
   if (subscriber) subscriber->stop();  // before the control plane it feeds
   control.stop();  // deregisters
   if (metrics_server) metrics_server->stop();

@@ -3,6 +3,7 @@
 // main before the shards start; shared read-only by every shard afterwards.
 #include <netinet/in.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -67,6 +68,10 @@ struct SidecarSettings {
   AppConcurrency* app_concurrency = nullptr;
   uint32_t app_concurrency_queue = 1024;          // --app-concurrency-queue: waiting calls per shard
   int64_t app_concurrency_timeout_ns = 5'000'000'000;  // --app-concurrency-timeout
+  // Issue 10, app health (--enable-app-health-check): the prober's verdict, written by its
+  // thread (controlplane/apphealth) and read by shards with a relaxed load; nullptr = checks off.
+  const std::atomic<bool>* app_healthy = nullptr;
+  bool app_unhealthy() const { return app_healthy && !app_healthy->load(std::memory_order_relaxed); }
   // Issue 10 (res): Resiliency policies from --resources-path (nullptr = none: the built-in
   // retry only) and the circuit breakers shared by all shards (nullptr = no breaker policy).
   std::shared_ptr<const resiliency::Policies> resiliency;

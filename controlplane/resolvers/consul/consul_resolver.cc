@@ -83,6 +83,18 @@ void ConsulResolver::stop() {
   sink_ = nullptr;
 }
 
+absl::Status ConsulResolver::set_serving(bool serving) {
+  if (!registration_) return absl::OkStatus();
+  const ClientOptions& client = options_.client;
+  const std::string path = absl::StrCat("/v1/agent/service/maintenance/", escape_path_segment(registration_->service_id));
+  Params params = {{"enable", serving ? "false" : "true"}};
+  if (!serving) params.push_back({"reason", "ringside: app is not in a healthy state"});
+  ConsulRequest put(client, "PUT", build_url(client, path, params), "", "", "", options_.request_timeout);
+  absl::StatusOr<Response> r = put.perform();
+  if (!r.ok()) return absl::UnavailableError(absl::StrCat("consul maintenance mode of ", registration_->service_id, ": ", r.status().message()));
+  return absl::OkStatus();
+}
+
 void ConsulResolver::run() {
   CURLM* multi = multi_of(multi_);
   while (!stopping_.load()) {

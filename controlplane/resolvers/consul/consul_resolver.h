@@ -40,6 +40,10 @@ class ConsulResolver final : public Resolver {
   void lookup(std::string_view app_id, std::string_view ns) override;
   void stop() override;
   bool namespace_aware() const override { return false; }  // daprd ignores namespaces for consul
+  // Issue 10, app health: our registered service goes into Consul's maintenance mode while our
+  // app is unhealthy (a critical check, so ?passing=1 leaves it out) and out of it when it
+  // recovers. Nothing when we registered nothing. Control thread; blocking (requestTimeout).
+  absl::Status set_serving(bool serving) override;
 
   // The registration sent in start() (nullopt = none); for tests and logs.
   const std::optional<Registration>& registration() const { return registration_; }

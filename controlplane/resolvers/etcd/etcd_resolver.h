@@ -25,6 +25,11 @@ class EtcdResolver final : public Resolver {
   bool lists() const override { return false; }
   // Answered from the watched view (the watch already holds every registration).
   void lookup(std::string_view app_id, std::string_view ns) override;
+  // Issue 10, app health: deletes our key while our app is unhealthy, puts it back (same lease)
+  // when it recovers. Nothing when we do not register.
+  absl::Status set_serving(bool serving) override {
+    return keeper_ ? keeper_->set_serving(serving) : absl::OkStatus();
+  }
   // Revokes our lease (deletes our key) and joins the threads.
   void stop() override;
   bool namespace_aware() const override { return true; }

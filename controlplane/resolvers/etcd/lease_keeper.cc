@@ -30,9 +30,32 @@ void LeaseKeeper::log_recovery(const std::string& text) {
   log(text);
 }
 
+absl::Status LeaseKeeper::set_serving(bool serving) {
+  withdrawn_.store(!serving);
+  if (!serving) {
+    rewrite_.store(false);
+    absl::StatusOr<etcdserverpb::DeleteRangeResponse> del = client_->delete_key(key_);
+    return del.ok() ? absl::OkStatus() : del.status();
+  }
+  const int64_t lease = lease_id_.load();
+  if (lease == 0) return absl::OkStatus();  // the keep-alive thread registers (key included) anew
+  absl::StatusOr<etcdserverpb::PutResponse> put = client_->put(key_, value_, lease);
+  if (!put.ok()) {
+    rewrite_.store(true);  // the keep-alive loop tries again
+    return put.status();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LeaseKeeper::register_now() {
   absl::StatusOr<etcdserverpb::LeaseGrantResponse> lease = client_->grant(ttl_.count());
   if (!lease.ok()) return lease.status();
+  if (withdrawn_.load()) {  // issue 10: a lease for later, no key while our app is unhealthy
+    lease_id_.store(lease->id());
+    registrations_.fetch_add(1);
+    rewrite_.store(false);
+    return absl::OkStatus();
+  }
   absl::StatusOr<etcdserverpb::PutResponse> put = client_->put(key_, value_, lease->id());
   if (!put.ok()) {
     // Do not leave a lease nobody keeps alive (it would expire anyway).
@@ -90,7 +113,7 @@ absl::Status LeaseKeeper::keep_alive(Backoff& backoff) {
       lost = true;
       break;
     }
-    if (rewrite_.exchange(false)) {
+    if (rewrite_.exchange(false) && !withdrawn_.load()) {
       absl::StatusOr<etcdserverpb::PutResponse> put = client_->put(key_, value_, lease_id_.load());
       if (put.ok()) {
         log(absl::StrCat(key_, " was deleted while its lease lived; written again"));

@@ -35,7 +35,12 @@ class LeaseKeeper {
 
   // Our key was deleted while our lease may still live (an operator's `etcdctl del`): write it
   // again at the next keep-alive. Any thread.
-  void key_deleted() { rewrite_.store(true); }
+  void key_deleted() {
+    if (!withdrawn_.load()) rewrite_.store(true);  // issue 10: a withdrawn key stays deleted
+  }
+  // Issue 10, app health: false deletes our key (the lease lives on, kept alive, so coming back
+  // is one put); true writes it again. Control thread; blocking (within etcd's dial timeout).
+  absl::Status set_serving(bool serving);
 
   int64_t lease_id() const { return lease_id_.load(); }            // 0 = none
   int registrations() const { return registrations_.load(); }      // successful (re)registrations
@@ -59,6 +64,7 @@ class LeaseKeeper {
   std::atomic<int64_t> lease_id_{0};        // current lease; 0 = none
   std::atomic<int> registrations_{0};       // grant+put successes
   std::atomic<bool> rewrite_{false};        // key_deleted() was called: put the key again
+  std::atomic<bool> withdrawn_{false};      // issue 10: our app is unhealthy; keep the key out
   StopSignal stop_;                         // ends sleeps and the loop
   ActiveStream active_{&stop_};                    // the open stream, cancelled by stop()
   bool failing_ = false;                    // a failure was logged and nothing succeeded since

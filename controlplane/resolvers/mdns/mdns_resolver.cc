@@ -159,6 +159,13 @@ void MdnsResolver::stop() {
   sink_ = nullptr;
 }
 
+absl::Status MdnsResolver::set_serving(bool serving) {
+  if (serving_.exchange(serving) == serving) return absl::OkStatus();
+  serving_changed_.store(true);
+  wake();
+  return absl::OkStatus();
+}
+
 void MdnsResolver::send(const DnsMessage& msg, int interface_index) {
   absl::StatusOr<std::vector<uint8_t>> bytes = build_message(msg);
   if (bytes.ok()) sockets_.send_multicast(*bytes, interface_index);
@@ -192,8 +199,9 @@ void MdnsResolver::run() {
       }
     }
   }
-  // Goodbye (RFC 6762 §10.1): TTL 0 tells every cache to drop us now.
-  send(announcement_message(announcement_, 0));
+  // Goodbye (RFC 6762 §10.1): TTL 0 tells every cache to drop us now (already sent when our
+  // app is unhealthy, issue 10).
+  if (serving_.load()) send(announcement_message(announcement_, 0));
 }
 
 void MdnsResolver::take_requests(Clock::time_point now) {
@@ -227,6 +235,14 @@ void MdnsResolver::start_browse(const std::string& app_id, bool first, Clock::ti
 
 MdnsResolver::Clock::time_point MdnsResolver::run_timers(Clock::time_point now) {
   Clock::time_point next = now + std::chrono::seconds(1);
+  if (serving_changed_.exchange(false)) {  // issue 10: our app's health changed
+    announce_at_.clear();
+    if (serving_.load()) {
+      for (std::chrono::milliseconds offset : kAnnounceOffsets) announce_at_.push_back(now + offset);
+    } else {
+      send(announcement_message(announcement_, 0));  // goodbye: caches drop us at once
+    }
+  }
   while (!announce_at_.empty() && announce_at_.front() <= now) {
     send(announcement_message(announcement_, kServiceTtlSeconds));
     announce_at_.erase(announce_at_.begin());
@@ -284,6 +300,7 @@ void MdnsResolver::on_packet(std::span<const uint8_t> packet, const Datagram& fr
 }
 
 void MdnsResolver::answer_query(const DnsMessage& query, const Datagram& from) {
+  if (!serving_.load()) return;  // issue 10: withdrawn while our app is unhealthy
   std::optional<DnsMessage> resp = answer_for(announcement_, query);
   if (!resp) return;
   if (from.from_port() != kMdnsPort) {

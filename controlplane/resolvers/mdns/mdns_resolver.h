@@ -47,6 +47,10 @@ class MdnsResolver final : public resolvers::Resolver {
   void lookup(std::string_view app_id, std::string_view ns) override;
   void stop() override;
   bool namespace_aware() const override { return false; }
+  // Issue 10, app health: false sends a goodbye (TTL 0, so every cache drops us at once) and
+  // stops answering queries for our service; true announces us again (daprd's announcement
+  // schedule). Any thread; the resolver thread does the sending.
+  absl::Status set_serving(bool serving) override;
 
   // What we announce (for tests and logs); valid after start().
   const ServiceAnnouncement& announcement() const { return announcement_; }
@@ -79,6 +83,8 @@ class MdnsResolver final : public resolvers::Resolver {
   int wake_fd_ = -1;                    // eventfd: lookup()/stop() wake the thread
   std::thread thread_;                  // runs run()
   std::atomic<bool> stopping_{false};   // stop() was called
+  std::atomic<bool> serving_{true};     // issue 10: announce and answer for our service
+  std::atomic<bool> serving_changed_{false};  // issue 10: set_serving() changed it; the thread acts
 
   std::mutex mu_;                       // guards requests_
   std::vector<std::string> requests_;   // app ids lookup() asked for, not yet taken

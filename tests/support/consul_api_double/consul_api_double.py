@@ -120,6 +120,11 @@ def make_handler(state, token):
             m = re.fullmatch(r"/v1/agent/service/deregister/(.+)", path)
             if method == "PUT" and m:
                 return self.deregister(urllib.parse.unquote(m.group(1)))
+            # Issue 10 (app health): service maintenance mode, as the agent does it: a critical
+            # check "_service_maintenance:<id>" while enabled, removed when disabled.
+            m = re.fullmatch(r"/v1/agent/service/maintenance/(.+)", path)
+            if method == "PUT" and m:
+                return self.maintenance(urllib.parse.unquote(m.group(1)), query)
             m = re.fullmatch(r"/v1/agent/check/(pass|warn|fail)/(.+)", path)
             if method == "PUT" and m:
                 status = {"pass": "passing", "warn": "warning", "fail": "critical"}[m.group(1)]
@@ -196,6 +201,24 @@ def make_handler(state, token):
                 del state.services[sid]
                 for cid in [c for c, v in state.checks.items() if v["ServiceID"] == sid]:
                     del state.checks[cid]
+                state.bump()
+            return self.reply(200, text="")
+
+        def maintenance(self, sid, query):  # issue 10
+            if "enable" not in query:
+                return self.reply(400, text="Missing value for enable")
+            enable = query["enable"][0].lower() in ("1", "true")
+            cid = "_service_maintenance:" + sid
+            with state.cv:
+                if sid not in state.services:
+                    return self.reply(404, text='Unknown service ID "%s"' % sid)
+                if enable:
+                    state.checks[cid] = {"Node": NODE, "CheckID": cid, "Name": "Service Maintenance Mode",
+                                         "Status": "critical", "Notes": query.get("reason", [""])[0],
+                                         "Output": "", "ServiceID": sid,
+                                         "ServiceName": state.services[sid]["Service"], "Definition": {}}
+                else:
+                    state.checks.pop(cid, None)
                 state.bump()
             return self.reply(200, text="")
 

@@ -377,3 +377,37 @@ TEST_F(ConsulResolverDouble, FactoryBuildsItFromTheConfiguration) {
 
 }  // namespace
 }  // namespace ringside::resolvers::consul
+
+// Issue 10 (app health): an unhealthy app puts our service into Consul's maintenance mode (a
+// critical check, so ?passing=1 leaves it out) and a recovered one takes it out again.
+namespace ringside::resolvers::consul {
+namespace {
+
+TEST_F(ConsulResolverDouble, SetServingTogglesMaintenanceMode) {
+  auto r = resolver_for(double_, "selfRegister: true\nselfDeregister: true\n");
+  ASSERT_TRUE(r->start(self_of("orders", 3700), &sink_).ok());
+  const std::string check = "_service_maintenance:orders-127.0.0.1-3700";
+  EXPECT_FALSE(Json::parse(double_.get("/v1/agent/checks").body).contains(check));
+  ASSERT_TRUE(r->set_serving(false).ok());
+  Json checks = Json::parse(double_.get("/v1/agent/checks").body);
+  ASSERT_TRUE(checks.contains(check)) << checks.dump();
+  EXPECT_EQ(checks[check]["Status"], "critical");
+  Json puts = requests_to(double_, "/v1/agent/service/maintenance/");
+  ASSERT_EQ(puts.size(), 1u);
+  EXPECT_EQ(puts[0]["method"], "PUT");
+  EXPECT_TRUE(absl::StrContains(puts[0]["query"].get<std::string>(), "enable=true")) << puts.dump();
+  ASSERT_TRUE(r->set_serving(true).ok());
+  EXPECT_FALSE(Json::parse(double_.get("/v1/agent/checks").body).contains(check));
+  r->stop();
+}
+
+TEST_F(ConsulResolverDouble, SetServingWithoutRegistrationDoesNothing) {
+  auto r = resolver_for(double_, "");
+  ASSERT_TRUE(r->start(self_of("orders", 3800), &sink_).ok());
+  EXPECT_TRUE(r->set_serving(false).ok());
+  EXPECT_EQ(requests_to(double_, "/v1/agent/service/maintenance/").size(), 0u);
+  r->stop();
+}
+
+}  // namespace
+}  // namespace ringside::resolvers::consul
