@@ -322,7 +322,13 @@ const FlagSpec kFlags[] = {
     {"control-plane-address", "\"\"", "accepted and ignored", false, ignore},
     {"control-plane-trust-domain", "localhost", "accepted and ignored", false, ignore},
     {"control-plane-namespace", "default", "accepted and ignored", false, ignore},
-    {"resources-path", "\"\"", "accepted and ignored (no components)", false, ignore},
+    // Issue 10 (res): Resiliency resources are read from here (docs/resiliency.md); other
+    // component kinds are ignored. May be given more than once, as with daprd.
+    {"resources-path", "\"\"", "directory of resource YAML files (Resiliency is used; other kinds ignored); repeatable", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       if (!v.empty()) o->resources_paths.emplace_back(v);
+       return "";
+     }},
     {"components-path", "\"\"", "accepted and ignored (deprecated in daprd)", false, ignore},
     {"placement-host-address", "\"\"", "accepted and ignored (no actors)", false, ignore},
     {"scheduler-host-address", "\"\"", "accepted and ignored (no jobs)", false, ignore},

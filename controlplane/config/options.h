@@ -53,6 +53,7 @@ struct Options {
 
   // --- runtime ---
   std::string config_path;                     // --config: Configuration YAML; "" = defaults
+  std::vector<std::string> resources_paths;    // --resources-path (repeatable): Resiliency resources (issue 10)
   std::string log_level = "info";              // --log-level: debug|info|warn|error|fatal
   bool log_as_json = false;                    // --log-as-json
   std::string mode = "standalone";             // --mode: only standalone is supported

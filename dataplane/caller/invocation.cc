@@ -23,12 +23,15 @@ Invocation::Invocation(ShardServices* svc)
     : svc_(svc), request_(svc->io.pool), target_(svc->io.pool) {
   retry_timer_.fn = &Invocation::on_retry_timer;
   retry_timer_.owner = this;
+  attempt_timer_.fn = &Invocation::on_attempt_timeout;
+  attempt_timer_.owner = this;
 }
 
 Invocation::~Invocation() {
   if (broadcast_call_) broadcast_call_->detach();
   if (parked()) svc_->parked->unpark(this);
   svc_->timers.cancel(&retry_timer_);
+  svc_->timers.cancel(&attempt_timer_);
 }
 
 bool Invocation::encode_request(const codec::InternalInvokeRequestFields& fields) {
@@ -57,6 +60,21 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
     return;
   }
   app_id_len_ = app_id.size();
+  // Issue 10 (res): the target's Resiliency policy (calls to other sidecars; not self-calls).
+  policy_ = nullptr;
+  builtin_plan_ = nullptr;
+  breaker_key_ = 0;
+  admitted_ = false;
+  policy_retries_ = 0;
+  if (!self_call && svc_->settings->resiliency) {
+    policy_ = svc_->settings->resiliency->find(app_id);
+    // The built-in retry (and its override) applies when no spec.targets.apps entry does.
+    if (!policy_ || !policy_->from_target) builtin_plan_ = svc_->settings->resiliency->builtin_retry();
+    if (policy_ && policy_->has_breaker && svc_->settings->breakers &&
+        codec::decode_internal_invoke_request(request_.view(), &self_view_)) {
+      breaker_key_ = resiliency::breaker_key(app_id, self_view_.message.method);
+    }
+  }
   if (self_call) {
     if (!svc_->app) {
       fail(13, "app channel is not initialized", false);
@@ -70,7 +88,72 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
     app_call_ = svc_->app->invoke(self_view_, this);
     return;
   }
+  begin_attempt();
+}
+
+void Invocation::begin_attempt() {
+  if (breaker_key_) {
+    admission_ = svc_->settings->breakers->admit(breaker_key_, policy_->breaker, shard::monotonic_ns());
+    if (!admission_.allowed) {
+      // Open (or half-open with its probes out): answered at once, never retried (daprd: a
+      // permanent error), and the peer is not reached.
+      deliver_error(-1, admission_.refusal);
+      return;
+    }
+    admitted_ = true;
+  }
+  if (policy_ && policy_->timeout_ns > 0) svc_->timers.arm(&attempt_timer_, shard::monotonic_ns() + policy_->timeout_ns);
   attempt();
+}
+
+void Invocation::on_attempt_timeout(void* self) {
+  Invocation* inv = static_cast<Invocation*>(self);
+  // The attempt is abandoned: its stream is reset (the peer sidecar then cancels the app call
+  // and releases the app connection), a broadcast or a lookup wait is given up.
+  if (inv->broadcast_call_) {
+    inv->broadcast_call_->detach();
+    inv->broadcast_call_ = nullptr;
+  }
+  if (inv->parked()) inv->svc_->parked->unpark(inv);
+  inv->end_noted_call(lb::CallOutcome::kAbandoned);
+  upstream::PeerConnection* peer = inv->peer_;
+  const int32_t stream = inv->stream_;
+  inv->peer_ = nullptr;
+  inv->stream_ = 0;
+  if (peer && stream) {
+    inv->abandoning_ = true;
+    peer->cancel(stream);
+    inv->abandoning_ = false;
+  }
+  inv->fail(4, "context deadline exceeded", /*retryable=*/false, /*raw=*/true);
+}
+
+void Invocation::note_breaker(bool success) {
+  if (!admitted_) return;
+  admitted_ = false;
+  svc_->settings->breakers->report(breaker_key_, admission_, success, policy_->breaker, shard::monotonic_ns());
+}
+
+bool Invocation::policy_retry_left() const {
+  const int64_t max = policy_->retry.max_retries;
+  return (max < 0 || policy_retries_ < max) && replayable_ && !no_more_retries_ && !svc_->draining;
+}
+
+void Invocation::schedule_policy_retry() {
+  ++policy_retries_;
+  // The next attempt avoids the instances that failed while another one is usable.
+  if (failed_count_ < std::size(failed_)) failed_[failed_count_++] = instance_;
+  shard::ShardCounters::bump(svc_->counters->peer_retries);
+  svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + policy_->retry.delay_ns(static_cast<int>(std::min<int64_t>(policy_retries_, 64))));
+}
+
+void Invocation::deliver_error(int grpc_code, std::string_view text) {
+  svc_->timers.cancel(&attempt_timer_);
+  if (admitted_) {
+    admitted_ = false;
+    svc_->settings->breakers->release(breaker_key_, admission_);
+  }
+  if (InvocationOwner* o = finish()) o->on_invocation_error(grpc_code, text);
 }
 
 void Invocation::attempt() {
@@ -106,6 +189,13 @@ void Invocation::attempt() {
   svc_->counters->stages.record(shard::Stage::kResolvePick, picked_ns - stage_start_ns_);
   int64_t timeout_ns = 0;
   if (deadline_ns_) timeout_ns = std::max<int64_t>(deadline_ns_ - picked_ns, 1);
+  // Issue 10 (res): the peer also learns the policy's timeout (grpc-timeout), so it stops the
+  // app call on its own should our reset not reach it.
+  // The policy's value itself, not what is left of it: a constant grpc-timeout stays in the
+  // HPACK tables of both ends (a new value per call would allocate there).
+  if (policy_ && policy_->timeout_ns > 0 && (timeout_ns == 0 || policy_->timeout_ns < timeout_ns)) {
+    timeout_ns = policy_->timeout_ns;
+  }
   if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, timeout_ns, request_.view(), this);
   if (peer_ && stream_) {
     stage_start_ns_ = shard::monotonic_ns();
@@ -127,6 +217,8 @@ void Invocation::attempt() {
 void Invocation::start_broadcast(const PeerChoice& peer) {
   std::string_view ns = target_.view().substr(app_id_len_);
   if (ns.empty()) ns = svc_->settings->app_namespace;
+  // Issue 10 (res): the request buffer goes with the fan-out, so no policy retry follows it.
+  no_more_retries_ = true;
   // No usable instance in any cluster (all ejected or in dial back-off): the error every
   // strategy gives when it has nothing usable, naming the strategy. A broadcast never falls
   // back to one pick, nor to a panic fan-out.
@@ -157,12 +249,16 @@ void Invocation::start_broadcast(const PeerChoice& peer) {
 
 void Invocation::on_broadcast_response(std::string_view internal_invoke_response, uint32_t received) {
   broadcast_call_ = nullptr;
+  svc_->timers.cancel(&attempt_timer_);
+  note_breaker(true);
   broadcast_received_ = received;
   if (InvocationOwner* o = finish()) o->on_invocation_response(internal_invoke_response);
 }
 
 void Invocation::on_broadcast_error(std::string_view error_text, uint32_t received) {
   broadcast_call_ = nullptr;
+  svc_->timers.cancel(&attempt_timer_);
+  note_breaker(false);
   broadcast_received_ = received;
   // The text lists each instance already; -1: delivered as it is (not as an rpc error).
   if (InvocationOwner* o = finish()) o->on_invocation_error(-1, error_text);
@@ -173,7 +269,7 @@ void Invocation::on_park_timeout() { fail(-1, "no host found with the given ID",
 void Invocation::on_retry_timer(void* self) {
   Invocation* inv = static_cast<Invocation*>(self);
   inv->stage_start_ns_ = shard::monotonic_ns();  // resolve_pick excludes the back-off wait
-  inv->attempt();
+  inv->begin_attempt();  // issue 10 (res): breaker and timeout per attempt
 }
 
 void Invocation::end_noted_call(lb::CallOutcome outcome) {
@@ -183,6 +279,8 @@ void Invocation::end_noted_call(lb::CallOutcome outcome) {
 }
 
 void Invocation::on_peer_result(const grpc::UnaryResult& r) {
+  if (abandoning_) return;  // issue 10 (res): the stream we reset after the attempt's timeout
+  svc_->timers.cancel(&attempt_timer_);
   const int64_t done_ns = shard::monotonic_ns();
   svc_->counters->stages.record(shard::Stage::kPeerRoundTrip, done_ns - stage_start_ns_);
   stage_start_ns_ = done_ns;  // a retry's resolve_pick starts here
@@ -190,7 +288,26 @@ void Invocation::on_peer_result(const grpc::UnaryResult& r) {
   stream_ = 0;
   end_noted_call(upstream::outcome_of_grpc_status(r.grpc_status));
   if (r.grpc_status == 0) {
+    if (policy_) {
+      // Issue 10 (res): with a policy, an HTTP app's status <200 or >399 is a failure: it counts
+      // for the breaker and is retried when the retry policy matches it; otherwise (or when the
+      // retries are spent) the client gets the app's answer as it is. gRPC apps' codes (<100)
+      // are not failures here (spec §6.2).
+      codec::InternalInvokeResponseView resp;
+      const int code = codec::decode_internal_invoke_response(r.message, &resp) && resp.status.present ? resp.status.code : 0;
+      const bool app_failed = code >= 100 && (code < 200 || code > 399);
+      note_breaker(!app_failed);
+      if (app_failed && policy_->has_retry && policy_retry_left() && policy_->retry.retries_http(code)) {
+        schedule_policy_retry();
+        return;
+      }
+    }
     if (InvocationOwner* o = finish()) o->on_invocation_response(r.message);
+    return;
+  }
+  if (policy_ && policy_->timeout_ns > 0 && r.grpc_status == 4) {
+    // The peer (or our connection) enforced the grpc-timeout we sent: the same timeout.
+    fail(4, "context deadline exceeded", /*retryable=*/false, /*raw=*/true);
     return;
   }
   // Only calls the peer provably did not process are replayed (never a call its app may have
@@ -210,8 +327,30 @@ void Invocation::on_app_error(int grpc_code, std::string_view message) {
   fail(grpc_code, message, /*retryable=*/false);
 }
 
-void Invocation::fail(int grpc_code, std::string_view message, bool retryable) {
-  if (retryable && replayable_ && retries_ < kBuiltInRetries && !no_more_retries_ &&
+void Invocation::fail(int grpc_code, std::string_view message, bool retryable, bool raw) {
+  svc_->timers.cancel(&attempt_timer_);
+  note_breaker(false);
+  if (policy_ && policy_->has_retry) {
+    // Issue 10 (res): the user's retry policy replaces the built-in one. Lookup failures (-1)
+    // are final; other failures are retried when gRPCStatusCodes (if given) matches the code;
+    // the client sees the last failure as it is (no "after n retries" wrapping).
+    if (grpc_code >= 0 && policy_retry_left() && policy_->retry.retries_grpc(grpc_code)) {
+      schedule_policy_retry();
+      return;
+    }
+    char rpc[1024];
+    deliver_error(grpc_code, grpc_code < 0 || raw ? message : rpc_error_text(grpc_code, message, rpc));
+    return;
+  }
+  if (raw) {  // a timeout without a retry policy ends the call
+    deliver_error(grpc_code, message);
+    return;
+  }
+  // The built-in retry applies to calls without a spec.targets.apps entry; a policy named
+  // DaprBuiltInServiceRetries changes its back-off and count (spec §6.1).
+  const bool builtin = !policy_ || !policy_->from_target;
+  const int64_t max_builtin = builtin_plan_ ? builtin_plan_->max_retries : kBuiltInRetries;
+  if (builtin && retryable && replayable_ && (max_builtin < 0 || retries_ < max_builtin) && !no_more_retries_ &&
       !svc_->draining) {
     ++retries_;
     if (failed_count_ < std::size(failed_)) failed_[failed_count_++] = instance_;
@@ -221,7 +360,8 @@ void Invocation::fail(int grpc_code, std::string_view message, bool retryable) {
     std::string_view ns = target_.view().substr(app_id_len_);
     const bool elsewhere = upstream::another_instance_usable(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_));
     if (elsewhere) shard::ShardCounters::bump(svc_->counters->lb_fast_retries);
-    svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + (elsewhere ? 0 : kRetryBackoffNs));
+    const int64_t backoff = builtin_plan_ ? builtin_plan_->delay_ns(retries_) : kRetryBackoffNs;
+    svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + (elsewhere ? 0 : backoff));
     return;
   }
   char rpc[1024];
@@ -233,7 +373,7 @@ void Invocation::fail(int grpc_code, std::string_view message, bool retryable) {
                      static_cast<int>(error.size()), error.data());
     error = std::string_view(text, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof text - 1) : 0);
   }
-  if (InvocationOwner* o = finish()) o->on_invocation_error(grpc_code, error);
+  deliver_error(grpc_code, error);
 }
 
 InvocationOwner* Invocation::finish() {
@@ -254,6 +394,11 @@ void Invocation::cancel() {
   if (peer_ && stream_) peer_->cancel(stream_);
   if (app_call_ && svc_->app) svc_->app->cancel(app_call_);
   svc_->timers.cancel(&retry_timer_);
+  svc_->timers.cancel(&attempt_timer_);  // issue 10 (res)
+  if (admitted_) {                       // the call ended without an outcome
+    admitted_ = false;
+    svc_->settings->breakers->release(breaker_key_, admission_);
+  }
   svc_->parked->unpark(this);
   peer_ = nullptr;
   stream_ = 0;

@@ -4,7 +4,9 @@
 // target from the current InstanceTable, picks an instance (round robin), sends CallLocal on
 // the pinned peer connection, applies the built-in retry (spec §6.1: 3 x 1 s, only for calls
 // the peer provably did not process), or delivers a self-call straight to the app channel.
-// The owner gets exactly one outcome.
+// The owner gets exactly one outcome. Issue 10 (res): a Resiliency policy for the target app id
+// (SidecarSettings::resiliency) adds a per-attempt timeout, its own retries (replacing the
+// built-in one) and a circuit breaker per <appId>:<method> (docs/resiliency.md).
 #include <cstdint>
 #include <string_view>
 
@@ -16,6 +18,8 @@
 #include "dataplane/upstream/lb/picker.h"
 #include "dataplane/upstream/peer_pool.h"
 #include "dataplane/runtime/timer_list.h"
+#include "dataplane/resiliency/circuit_breakers.h"  // issue 10 (res)
+#include "dataplane/resiliency/policies.h"          // issue 10 (res)
 
 namespace ringside::invoke {
 
@@ -88,7 +92,18 @@ class Invocation final : public upstream::PeerCall,
   // Tells the picker the call to instance_ ended (once per noted start).
   void end_noted_call(lb::CallOutcome outcome);
   static void on_retry_timer(void* self);
-  void fail(int grpc_code, std::string_view message, bool retryable);
+  // `raw`: deliver `message` as it is (daprd's "context deadline exceeded"), not as an rpc error.
+  void fail(int grpc_code, std::string_view message, bool retryable, bool raw = false);
+  // Issue 10 (res): one attempt under the policy: circuit breaker admission, the attempt's
+  // timeout, then attempt().
+  void begin_attempt();
+  static void on_attempt_timeout(void* self);
+  // The attempt's outcome for the circuit breaker (once per admission).
+  void note_breaker(bool success);
+  // The user retry policy allows another attempt now (count, body, shutdown).
+  bool policy_retry_left() const;
+  void schedule_policy_retry();
+  void deliver_error(int grpc_code, std::string_view text);
   InvocationOwner* finish();
 
   ShardServices* svc_;
@@ -116,6 +131,15 @@ class Invocation final : public upstream::PeerCall,
   bool broadcast_used_ = false;          // this call went out as a broadcast
   uint32_t broadcast_received_ = 0;      // instances the broadcast reached (at its outcome)
   int64_t stage_start_ns_ = 0;           // start of the stage in progress (issue 11 stage histograms)
+  // Issue 10 (res): the Resiliency policy of this call.
+  const resiliency::TargetPolicy* policy_ = nullptr;    // nullptr = built-in behaviour only
+  const resiliency::RetryPlan* builtin_plan_ = nullptr; // DaprBuiltInServiceRetries override
+  uint64_t breaker_key_ = 0;             // <appId>:<method> hash; 0 = no circuit breaker
+  resiliency::Admission admission_;      // the breaker's answer for the attempt in flight
+  bool admitted_ = false;                // admission_ awaits its outcome
+  bool abandoning_ = false;              // the timed-out stream is being reset: ignore its result
+  int64_t policy_retries_ = 0;           // user-policy retries done
+  shard::Timer attempt_timer_;           // the policy's per-attempt timeout
 };
 
 }  // namespace ringside::invoke

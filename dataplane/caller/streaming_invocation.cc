@@ -27,7 +27,34 @@ StreamingInvocation::StreamingInvocation(ShardServices* svc)
       // A response message is one payload or the head: the unary message limit covers both.
       reader_(svc->io.pool, static_cast<uint32_t>(std::min<uint64_t>(
                                 svc->settings->max_body_size + 4096, UINT32_MAX))),
-      out_(svc->io.pool) {}
+      out_(svc->io.pool) {
+  timeout_timer_.fn = &StreamingInvocation::on_policy_timeout;
+  timeout_timer_.owner = this;
+}
+
+StreamingInvocation::~StreamingInvocation() { svc_->timers.cancel(&timeout_timer_); }
+
+void StreamingInvocation::on_policy_timeout(void* self) {
+  auto* inv = static_cast<StreamingInvocation*>(self);
+  // As the unary path: the stream is reset (the peer cancels the app call) and the client gets
+  // daprd's "context deadline exceeded".
+  if (inv->stream_ && inv->peer_) inv->peer_->cancel(inv->stream_);
+  inv->stream_ = 0;
+  inv->note_breaker(false);
+  if (StreamingInvocationOwner* o = inv->finish()) o->on_stream_error(4, "context deadline exceeded");
+}
+
+void StreamingInvocation::note_breaker(bool success) {
+  if (!admitted_) return;
+  admitted_ = false;
+  svc_->settings->breakers->report(breaker_key_, admission_, success, policy_->breaker, shard::monotonic_ns());
+}
+
+void StreamingInvocation::release_breaker() {
+  if (!admitted_) return;
+  admitted_ = false;
+  svc_->settings->breakers->release(breaker_key_, admission_);
+}
 
 StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, std::string_view ns,
                                                       const codec::InternalInvokeRequestFields& head,
@@ -46,7 +73,22 @@ StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, s
     owner_ = nullptr;  // the owner parks and starts again when the table answers
     return Start::kUnknownApp;
   }
+  // Issue 10 (res): the target's policy; an open circuit breaker answers at once.
+  policy_ = svc_->settings->resiliency ? svc_->settings->resiliency->find(app_id) : nullptr;
+  breaker_key_ = 0;
+  admitted_ = false;
+  app_failed_ = false;
+  if (policy_ && policy_->has_breaker && svc_->settings->breakers) {
+    breaker_key_ = resiliency::breaker_key(app_id, head.message.method);
+    admission_ = svc_->settings->breakers->admit(breaker_key_, policy_->breaker, shard::monotonic_ns());
+    if (!admission_.allowed) {
+      if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, admission_.refusal);
+      return Start::kFailed;
+    }
+    admitted_ = true;
+  }
   if (choice.outcome == PeerChoice::Outcome::kNoInstance) {
+    release_breaker();
     if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, "no host found with the given ID");
     return Start::kFailed;
   }
@@ -54,17 +96,22 @@ StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, s
     // kBroadcast: the HTTP ingress refuses streamed bodies to broadcast app ids before this
     // (http_ingress_stream.cc); reaching it anyway fails rather than picking one instance.
     char text[512];
+    release_breaker();
     if (StreamingInvocationOwner* o = finish()) o->on_stream_error(-1, cluster_refusal_text(choice, app_id, text));
     return Start::kFailed;
   }
   if (choice.conn && choice.conn->unary_only()) {
+    release_breaker();  // the unary path admits the call itself
     owner_ = nullptr;
     return Start::kUnaryOnly;
   }
   shard::ShardCounters::bump(svc_->counters->peer_calls);
   if (choice.conn) {
-    stream_ = choice.conn->start_stream(kCallLocalStreamPath, choice.authority, {}, 0, this,
+    // Issue 10 (res): the policy's timeout goes to the peer too (a constant grpc-timeout).
+    const int64_t timeout_ns = policy_ ? policy_->timeout_ns : 0;
+    stream_ = choice.conn->start_stream(kCallLocalStreamPath, choice.authority, {}, timeout_ns, this,
                                         /*default_deadline=*/true);
+    if (stream_ && timeout_ns > 0) svc_->timers.arm(&timeout_timer_, shard::monotonic_ns() + timeout_ns);
   }
   if (!stream_) {
     fail(kUnavailable, "connection error: the peer sidecar is not reachable");
@@ -168,6 +215,8 @@ bool StreamingInvocation::on_message(std::string_view message) {
       return false;
     }
     have_head_ = true;
+    const int code = chunk.response.status.code;  // issue 10 (res): an app failure for the breaker
+    app_failed_ = code >= 100 && (code < 200 || code > 399);
     owner_->on_stream_response_head(chunk.response);
     if (!owner_) return false;
   } else if (chunk.has_response) {
@@ -195,16 +244,25 @@ void StreamingInvocation::on_peer_writable() {
 void StreamingInvocation::on_peer_end(int grpc_status, std::string_view grpc_message,
                                       std::span<const grpc::Metadata>, bool, bool) {
   stream_ = 0;  // the peer's stream is over: nothing to cancel or acknowledge any more
+  svc_->timers.cancel(&timeout_timer_);
   if (!owner_) return;
+  if (grpc_status == 4 && policy_ && policy_->timeout_ns > 0) {
+    // The peer (or our connection) enforced the policy's grpc-timeout: the same timeout.
+    note_breaker(false);
+    if (StreamingInvocationOwner* o = finish()) o->on_stream_error(4, "context deadline exceeded");
+    return;
+  }
   if (grpc_status == 0) {
     if (!have_head_ || !reader_.finish()) {
       fail(kInternal, have_head_ ? grpc::framing_error_text(reader_.error()) : kLeadingChunkError);
       return;
     }
+    note_breaker(!app_failed_);
     if (StreamingInvocationOwner* o = finish()) o->on_stream_response_end();
     return;
   }
   if (grpc_status == kUnimplemented && !have_head_) {
+    release_breaker();
     peer_->set_unary_only();
     if (StreamingInvocationOwner* o = finish()) o->on_stream_unimplemented();
     return;
@@ -213,6 +271,8 @@ void StreamingInvocation::on_peer_end(int grpc_status, std::string_view grpc_mes
 }
 
 void StreamingInvocation::fail(int grpc_code, std::string_view message) {
+  svc_->timers.cancel(&timeout_timer_);
+  note_breaker(false);
   if (stream_ && peer_) {
     peer_->cancel(stream_);
     stream_ = 0;
@@ -230,6 +290,8 @@ StreamingInvocationOwner* StreamingInvocation::finish() {
 
 void StreamingInvocation::cancel() {
   owner_ = nullptr;
+  svc_->timers.cancel(&timeout_timer_);  // issue 10 (res)
+  release_breaker();
   if (stream_ && peer_) peer_->cancel(stream_);
   stream_ = 0;
   peer_ = nullptr;

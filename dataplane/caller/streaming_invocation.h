@@ -24,6 +24,10 @@
 #include "dataplane/mem/buffer.h"
 #include "dataplane/upstream/peer_pool.h"
 
+#include "dataplane/resiliency/circuit_breakers.h"  // issue 10 (res)
+#include "dataplane/resiliency/policies.h"          // issue 10 (res)
+#include "dataplane/runtime/timer_list.h"
+
 namespace ringside::invoke {
 
 class StreamingInvocationOwner {
@@ -60,6 +64,7 @@ class StreamingInvocation final : public upstream::PeerStream {
   static constexpr size_t kPayloadBytes = size_t{64} << 10;
 
   explicit StreamingInvocation(ShardServices* svc);
+  ~StreamingInvocation() override;
   StreamingInvocation(const StreamingInvocation&) = delete;
   StreamingInvocation& operator=(const StreamingInvocation&) = delete;
 
@@ -100,6 +105,11 @@ class StreamingInvocation final : public upstream::PeerStream {
   // Ends the call: RST toward the peer (if still open) and the error to the owner.
   void fail(int grpc_code, std::string_view message);
   StreamingInvocationOwner* finish();
+  // Issue 10 (res): the Resiliency timeout and circuit breaker of streamed invocations (never
+  // retried: the body is not replayable). The outcome for the breaker, once per admission.
+  static void on_policy_timeout(void* self);
+  void note_breaker(bool success);
+  void release_breaker();
 
   ShardServices* svc_;
   StreamingInvocationOwner* owner_ = nullptr;  // set while the call runs
@@ -113,6 +123,13 @@ class StreamingInvocation final : public upstream::PeerStream {
   size_t unconsumed_ = 0;                      // received while paused, not yet acknowledged
   bool have_head_ = false;                     // the leading response message arrived
   bool paused_ = false;                        // the owner cannot take response bytes now
+  // Issue 10 (res): the target's Resiliency policy.
+  const resiliency::TargetPolicy* policy_ = nullptr;  // nullptr = none
+  uint64_t breaker_key_ = 0;                   // <appId>:<method> hash; 0 = no breaker
+  resiliency::Admission admission_;            // the breaker's answer
+  bool admitted_ = false;                      // admission_ awaits its outcome
+  bool app_failed_ = false;                    // the head carried an HTTP status <200 or >399
+  shard::Timer timeout_timer_;                 // the policy's timeout
 };
 
 }  // namespace ringside::invoke

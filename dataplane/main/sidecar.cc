@@ -29,6 +29,8 @@
 #include "dataplane/callee/app_concurrency.h"
 #include "dataplane/mapping/access_control.h"
 #include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/resiliency/circuit_breakers.h"   // issue 10 (res)
+#include "dataplane/resiliency/compile_policies.h"   // issue 10 (res)
 #include "dataplane/io/socket.h"
 #include "dataplane/main/shard.h"
 #include "dataplane/main/thread_layout.h"
@@ -342,6 +344,26 @@ int run_sidecar(config::Options o) {
   }
   settings.app_concurrency_queue = o.app_concurrency_queue;
   settings.app_concurrency_timeout_ns = int64_t{o.app_concurrency_timeout.count()} * 1'000'000;
+  // Issue 10 (res): Resiliency resources from --resources-path; a malformed one stops us (exit 2).
+  if (!o.resources_paths.empty()) {
+    auto resources = config::load_resiliency(o.resources_paths, o.app_id);
+    absl::StatusOr<config::ResolvedResiliency> resolved =
+        resources.ok() ? config::resolve_resiliency(*resources) : absl::StatusOr<config::ResolvedResiliency>(resources.status());
+    if (!resolved.ok()) {
+      log_line(absl::StrCat("--resources-path: ", resolved.status().message()));
+      return 2;
+    }
+    if (resolved->any()) {
+      auto policies = std::make_shared<const resiliency::Policies>(resiliency::compile_policies(*resolved));
+      static std::unique_ptr<resiliency::CircuitBreakers> breakers;  // outlives the shards
+      if (policies->any_breaker()) {
+        breakers = std::make_unique<resiliency::CircuitBreakers>(4096);
+        settings.breakers = breakers.get();
+      }
+      settings.resiliency = std::move(policies);
+      log_line(absl::StrCat("resiliency: ", resources->size(), " Resiliency resource(s) loaded"));
+    }
+  }
   // Issue 10: limits.
   settings.http_header_timeout_ns = int64_t{o.http_header_timeout.count()} * 1'000'000;
   settings.http_body_timeout_ns = int64_t{o.http_body_timeout.count()} * 1'000'000;

@@ -16,6 +16,8 @@
 #include "dataplane/mapping/invoke_target.h"
 #include "dataplane/mem/pool_object.h"
 
+#include "dataplane/resiliency/policies.h"  // issue 10 (res)
+
 namespace ringside::invoke {
 namespace {
 // A proxied gRPC call is a stream: the broadcast strategy (one buffered request to every
@@ -47,6 +49,18 @@ std::string_view cluster_failure_text(const PeerChoice& peer, std::string_view a
 }
 
 }  // namespace
+
+// Issue 10 (res): a Resiliency timeout for the target app id shortens the call's deadline (the
+// peer connection enforces it and the client gets DEADLINE_EXCEEDED); 0 = none.
+// daprd's proxy returns gobreaker's error as it is: grpc-go makes it UNKNOWN with this text.
+constexpr std::string_view kBreakerOpen = "circuit breaker is open";
+
+static int64_t policy_timeout(ShardServices* svc, std::string_view app_id, int64_t timeout_ns) {
+  if (!svc->settings->resiliency) return timeout_ns;
+  const resiliency::TargetPolicy* p = svc->settings->resiliency->find(app_id);
+  if (!p || p->timeout_ns <= 0) return timeout_ns;
+  return timeout_ns == 0 || p->timeout_ns < timeout_ns ? p->timeout_ns : timeout_ns;
+}
 
 GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool from_api,
                                     const grpc::StreamStart& s) {
@@ -157,9 +171,15 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     return nullptr;
   }
   call->out_ = out;
+  if (!local && !call->admit_breaker(app_id, s.path)) {  // issue 10 (res)
+    mem::pool_delete(svc->io.pool, call);
+    server.send_trailers(s.id, 2, kBreakerOpen, {});
+    return nullptr;
+  }
   call->out_id_ = out->start_stream(s.path, authority, std::span<const grpc::Metadata>(md, n),
-                                    s.timeout_ns, call);
+                                    local ? s.timeout_ns : policy_timeout(svc, app_id, s.timeout_ns), call);
   if (!call->out_id_) {
+    call->release_breaker();
     mem::pool_delete(svc->io.pool, call);
     server.send_trailers(s.id, 14, "failed to proxy request: cannot open a stream to the target", {});
     return nullptr;
@@ -175,7 +195,26 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
 GrpcProxyCall::GrpcProxyCall(ShardServices* svc, grpc::CallHost* in, grpc::CallId id)
     : grpc::ServedCall(id), svc_(svc), in_(in), in_id_(id), held_head_(svc->io.pool), held_data_(svc->io.pool) {}
 
+bool GrpcProxyCall::admit_breaker(std::string_view app_id, std::string_view path) {
+  if (!svc_->settings->resiliency || !svc_->settings->breakers) return true;
+  const resiliency::TargetPolicy* p = svc_->settings->resiliency->find(app_id);
+  if (!p || !p->has_breaker) return true;
+  breaker_key_ = resiliency::breaker_key(app_id, path);
+  breaker_plan_ = &p->breaker;
+  admission_ = svc_->settings->breakers->admit(breaker_key_, *breaker_plan_, shard::monotonic_ns());
+  if (!admission_.allowed) return false;
+  admitted_ = true;
+  return true;
+}
+
+void GrpcProxyCall::release_breaker() {
+  if (!admitted_) return;
+  admitted_ = false;
+  svc_->settings->breakers->release(breaker_key_, admission_);
+}
+
 GrpcProxyCall::~GrpcProxyCall() {
+  release_breaker();  // issue 10 (res): ended without an outcome
   if (parked()) svc_->parked->unpark(this);
   end_instance_call(lb::CallOutcome::kAbandoned);
 }
@@ -288,8 +327,14 @@ void GrpcProxyCall::on_table_changed() {
       return;
     }
   }
+  timeout_ns = policy_timeout(svc_, app_id, timeout_ns);  // issue 10 (res)
+  if (!admit_breaker(app_id, path)) {
+    fail_parked(2, kBreakerOpen);
+    return;
+  }
   out_id_ = peer.conn->start_stream(path, peer.authority, std::span<const grpc::Metadata>(md, n), timeout_ns, this);
   if (!out_id_) {
+    release_breaker();
     fail_parked(14, "failed to proxy request: cannot open a stream to the target");
     return;
   }
@@ -403,6 +448,10 @@ void GrpcProxyCall::on_peer_end(int grpc_status, std::string_view grpc_message,
                                 std::span<const grpc::Metadata> trailers, bool transport_error,
                                 bool not_processed) {
   out_ = nullptr;
+  if (admitted_) {  // issue 10 (res): any non-OK final status is a failure for the breaker
+    admitted_ = false;
+    svc_->settings->breakers->report(breaker_key_, admission_, grpc_status == 0, *breaker_plan_, shard::monotonic_ns());
+  }
   // Only a transport failure speaks about the peer sidecar: statuses come from its app.
   end_instance_call(transport_error ? lb::CallOutcome::kFailure : lb::CallOutcome::kSuccess);
   if (transport_error) {

@@ -27,6 +27,8 @@
 #include "dataplane/upstream/lb/picker.h"
 #include "dataplane/upstream/peer_pool.h"
 
+#include "dataplane/resiliency/circuit_breakers.h"  // issue 10 (res)
+
 namespace ringside::invoke {
 
 struct ShardServices;
@@ -72,6 +74,10 @@ class GrpcProxyCall final : public grpc::ServedCall, public upstream::PeerStream
                                  std::span<const grpc::Metadata> md);
   // Ends a parked call with a status.
   void fail_parked(int grpc_status, std::string_view message);
+  // Issue 10 (res): the Resiliency circuit breaker of <appId>:<gRPC method>; false when it
+  // refuses the call (open, or half-open with its probes out).
+  bool admit_breaker(std::string_view app_id, std::string_view path);
+  void release_breaker();
 
   ShardServices* svc_;
   grpc::CallHost* in_;                // the caller's connection
@@ -91,6 +97,10 @@ class GrpcProxyCall final : public grpc::ServedCall, public upstream::PeerStream
   int64_t call_deadline_ = 0;         // the caller's grpc-timeout as an absolute time (0 = none)
   bool held_half_close_ = false;      // the caller finished sending while parked
   uint64_t instance_ = 0;             // peer instance whose call the picker counts (0 = none)
+  uint64_t breaker_key_ = 0;          // issue 10 (res): <appId>:<method> hash; 0 = no breaker
+  const resiliency::BreakerPlan* breaker_plan_ = nullptr;  // its parameters
+  resiliency::Admission admission_;   // the breaker's answer
+  bool admitted_ = false;             // admission_ awaits its outcome
 };
 
 }  // namespace ringside::invoke

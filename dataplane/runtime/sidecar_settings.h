@@ -12,6 +12,12 @@ namespace ringside::invoke {
 
 class AccessControlList;  // dataplane/mapping/access_control.h
 class AppConcurrency;     // dataplane/callee/app_concurrency.h
+}  // namespace ringside::invoke
+namespace ringside::resiliency {  // issue 10 (res): dataplane/resiliency/
+class Policies;
+class CircuitBreakers;
+}  // namespace ringside::resiliency
+namespace ringside::invoke {
 
 struct SidecarSettings {
   std::string app_id;            // our own app id (--app-id)
@@ -66,6 +72,10 @@ struct SidecarSettings {
   // thread (controlplane/apphealth) and read by shards with a relaxed load; nullptr = checks off.
   const std::atomic<bool>* app_healthy = nullptr;
   bool app_unhealthy() const { return app_healthy && !app_healthy->load(std::memory_order_relaxed); }
+  // Issue 10 (res): Resiliency policies from --resources-path (nullptr = none: the built-in
+  // retry only) and the circuit breakers shared by all shards (nullptr = no breaker policy).
+  std::shared_ptr<const resiliency::Policies> resiliency;
+  resiliency::CircuitBreakers* breakers = nullptr;
 };
 
 }  // namespace ringside::invoke

@@ -415,7 +415,11 @@ void HttpAppChannel::cancel(AppCall* call) {
     return;
   }
   if (call->conn) {
-    call->done = nullptr;  // the response is read and dropped; the connection stays usable
+    // Issue 10 (res): as Go's client when daprd cancels a request (caller gone, a Resiliency
+    // timeout): the connection is closed, so a hung app does not hold it until it answers.
+    call->done = nullptr;
+    detach(call, /*reuse=*/false);
+    svc_->deferred->release(call);
     return;
   }
   // Still waiting for a connection: unlink and free.

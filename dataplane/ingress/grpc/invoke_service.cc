@@ -310,8 +310,15 @@ void InvokeServiceCall::on_invocation_response(std::string_view bytes) {
   deliver();
 }
 
-void InvokeServiceCall::on_invocation_error(int, std::string_view error_text) {
+void InvokeServiceCall::on_invocation_error(int grpc_code, std::string_view error_text) {
   note_broadcast();
+  // Issue 10 (res): a Resiliency timeout answers DEADLINE_EXCEEDED (docs/resiliency.md).
+  if (grpc_code == 4 && error_text == "context deadline exceeded") {
+    shard::ShardCounters::bump(svc_->counters->invoke_errors);
+    answer_.set_error(4, error_text);
+    deliver();
+    return;
+  }
   fail_internal(error_text);
 }
 
