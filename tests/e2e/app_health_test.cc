@@ -28,6 +28,7 @@
 #include "dapr/proto/internals/v1/service_invocation.grpc.pb.h"
 #include "dapr/proto/runtime/v1/appcallback.grpc.pb.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/threaded_http_app.h"
 #include "tests/unit/controlplane/etcd/etcd_server.h"
 
 namespace ringside::e2e {
@@ -69,89 +70,36 @@ bool WaitUntil(Cond cond, std::chrono::milliseconds timeout) {
 
 // An HTTP app: GET /healthz answers 200 or 500 (set_healthy), every other request is counted
 // and echoed with 200 and an X-App header naming the app.
-class HealthApp {
+class HealthApp final : public ThreadedHttpApp {
  public:
-  explicit HealthApp(std::string name) : name_(std::move(name)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(listen_fd_, 64) == 0 &&
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port_ = ntohs(addr.sin_port);
-    }
-    acceptor_ = std::thread([this] { Accept(); });
-  }
-  ~HealthApp() {
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    acceptor_.join();
-    ::close(listen_fd_);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-    }
-    for (auto& t : workers_) t.join();
-  }
-  uint16_t port() const { return port_; }
+  explicit HealthApp(std::string name) : ThreadedHttpApp(64), name_(std::move(name)) {}
+  ~HealthApp() override { Stop(); }
   void set_healthy(bool h) { healthy_.store(h); }
   int invocations() const { return invocations_.load(); }
   int probes() const { return probes_.load(); }
 
  private:
-  void Accept() {
-    for (;;) {
-      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) return;
-      std::lock_guard<std::mutex> lock(mu_);
-      open_fds_.push_back(fd);
-      workers_.emplace_back([this, fd] { Serve(fd); });
-    }
-  }
-  void Serve(int fd) {
-    BlockingHttpConnection conn(fd);
-    struct Forget {
-      HealthApp* app;
-      int fd;
-      ~Forget() {
-        std::lock_guard<std::mutex> lock(app->mu_);
-        std::erase(app->open_fds_, fd);
-      }
-    } forget{this, fd};
-    const auto deadline = [] { return Clock::now() + 60s; };
-    for (;;) {
-      auto request = conn.ReadRequestHead(deadline());
-      if (!request.ok()) return;
-      if (!conn.ReadRequestBody(&*request, deadline()).ok()) return;
-      if (request->token2 == "/healthz") {
-        probes_.fetch_add(1);
-        const bool h = healthy_.load();
-        if (!conn.SendAll(h ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+  bool Handle(HttpMessage& request, BlockingHttpConnection& conn) override {
+    const auto deadline = Clock::now() + 60s;
+    if (request.token2 == "/healthz") {
+      probes_.fetch_add(1);
+      const bool h = healthy_.load();
+      return conn.SendAll(h ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
                             : "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nsick",
-                          deadline())
-                 .ok())
-          return;
-        continue;
-      }
-      invocations_.fetch_add(1);
-      if (!conn.SendAll(absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-App: ", name_,
-                                     "\r\nContent-Length: ", request->body.size(), "\r\n\r\n", request->body),
-                        deadline())
-               .ok())
-        return;
+                          deadline)
+          .ok();
     }
+    invocations_.fetch_add(1);
+    return conn.SendAll(absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-App: ", name_,
+                                     "\r\nContent-Length: ", request.body.size(), "\r\n\r\n", request.body),
+                        deadline)
+        .ok();
   }
 
   std::string name_;                     // X-App answer header
-  int listen_fd_ = -1;                   // listening socket
-  uint16_t port_ = 0;                    // where it listens
   std::atomic<bool> healthy_{true};      // /healthz answer
   std::atomic<int> invocations_{0};      // non-probe requests received
   std::atomic<int> probes_{0};           // /healthz requests received
-  std::thread acceptor_;                 // accept loop
-  std::mutex mu_;                        // guards open_fds_ and workers_
-  std::vector<int> open_fds_;            // connections being served
-  std::vector<std::thread> workers_;     // one per connection
 };
 
 internals::InternalInvokeRequest EchoRequest(const std::string& body) {

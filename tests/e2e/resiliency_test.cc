@@ -27,6 +27,7 @@
 #include "dapr/proto/runtime/v1/dapr.grpc.pb.h"
 #include "tests/e2e/grpc_helpers.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/threaded_http_app.h"
 
 namespace ringside::e2e {
 namespace {
@@ -34,32 +35,10 @@ namespace {
 // An HTTP/1.1 app: /echo → 200 with the body; /ok → 200; /fail/<code> → <code>; /hang → never answers (until the
 // connection closes, which it counts as released); /flaky → the status set by the test.
 // Counts every request by path.
-class ScriptedApp {
+class ScriptedApp final : public ThreadedHttpApp {
  public:
-  ScriptedApp() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(listen_fd_, 128) == 0 &&
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port_ = ntohs(addr.sin_port);
-    }
-    acceptor_ = std::thread([this] { Accept(); });
-  }
-  ~ScriptedApp() {
-    stopping_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    acceptor_.join();
-    ::close(listen_fd_);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-    }
-    for (auto& t : workers_) t.join();
-  }
-  uint16_t port() const { return port_; }
+  ScriptedApp() = default;
+  ~ScriptedApp() override { Stop(); }
   int Count(const std::string& path) {
     std::lock_guard<std::mutex> lock(mu_);
     return counts_[path];
@@ -68,65 +47,34 @@ class ScriptedApp {
   void set_flaky_status(int status) { flaky_status_ = status; }
 
  private:
-  void Accept() {
-    for (;;) {
-      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) return;
+  bool Handle(HttpMessage& request, BlockingHttpConnection& conn) override {
+    const std::string path(request.token2.substr(0, request.token2.find('?')));
+    {
       std::lock_guard<std::mutex> lock(mu_);
-      open_fds_.push_back(fd);
-      workers_.emplace_back([this, fd] { Serve(fd); });
+      ++counts_[path];
     }
-  }
-  void Serve(int fd) {
-    BlockingHttpConnection conn(fd);
-    struct Forget {
-      ScriptedApp* app;
-      int fd;
-      ~Forget() {
-        std::lock_guard<std::mutex> lock(app->mu_);
-        std::erase(app->open_fds_, fd);
-      }
-    } forget{this, fd};
-    for (;;) {
-      const auto deadline = Clock::now() + 60s;
-      auto request = conn.ReadRequestHead(deadline);
-      if (!request.ok()) return;
-      if (!conn.ReadRequestBody(&*request, deadline).ok()) return;
-      const std::string path = request->token2.substr(0, request->token2.find('?'));
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++counts_[path];
-      }
-      int status = 200;
-      if (path == "/hang") {
-        // Bounded: the sidecar is expected to give the connection up long before.
-        if (conn.WaitForPeerClose(Clock::now() + 20s)) ++hangs_released_;
-        return;
-      }
-      if (absl::StartsWith(path, "/fail/")) {
-        if (!absl::SimpleAtoi(path.substr(6), &status)) status = 500;
-      } else if (path == "/flaky") {
-        status = flaky_status_.load();
-      }
-      const std::string body = path == "/echo" ? request->body : absl::StrCat("app answered ", status);
-      if (!conn.SendAll(absl::StrCat("HTTP/1.1 ", status, " X\r\nContent-Type: text/plain\r\nContent-Length: ",
+    int status = 200;
+    if (path == "/hang") {
+      // Bounded: the sidecar is expected to give the connection up long before.
+      if (conn.WaitForPeerClose(Clock::now() + 20s)) ++hangs_released_;
+      return false;
+    }
+    if (absl::StartsWith(path, "/fail/")) {
+      if (!absl::SimpleAtoi(path.substr(6), &status)) status = 500;
+    } else if (path == "/flaky") {
+      status = flaky_status_.load();
+    }
+    const std::string body = path == "/echo" ? request.body : absl::StrCat("app answered ", status);
+    return conn.SendAll(absl::StrCat("HTTP/1.1 ", status, " X\r\nContent-Type: text/plain\r\nContent-Length: ",
                                      body.size(), "\r\n\r\n", body),
                         Clock::now() + 5s)
-               .ok())
-        return;
-    }
+        .ok();
   }
 
-  int listen_fd_ = -1;                       // listening socket
-  uint16_t port_ = 0;                        // where it listens
-  std::thread acceptor_;                     // accept loop
-  std::mutex mu_;                            // guards the members below
-  std::vector<std::thread> workers_;         // one per connection
-  std::vector<int> open_fds_;                // connections being served
+  std::mutex mu_;                            // guards counts_
   std::map<std::string, int> counts_;        // requests seen per path
   std::atomic<int> hangs_released_{0};       // /hang connections closed by the sidecar
   std::atomic<int> flaky_status_{200};       // what /flaky answers
-  std::atomic<bool> stopping_{false};        // destructor running
 };
 
 constexpr char kResources[] = R"(apiVersion: dapr.io/v1alpha1
