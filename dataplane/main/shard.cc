@@ -225,8 +225,15 @@ void Shard::run() {
       svc.peers->close_all();
       if (svc.app) svc.app->shutdown();
     }
+    // A connection another shard handed to us just before we closed our slot is counted on us
+    // and still in flight (its MSG_RING completion not yet seen): wait for it too, so it is
+    // refused with GOAWAY (BalancedAcceptor::serve) instead of being left unserved in a ring
+    // nobody reads and reset at exit, after the peer may have written a request on it.
+    const bool handoffs_pending =
+        (svc.internal_balancer && svc.internal_balancer->live(svc.shard_index) > 0) ||
+        (svc.http_balancer && svc.http_balancer->live(svc.shard_index) > 0);
     if (force_deadline != 0 &&
-        (svc.counters->connections_open.load(std::memory_order_relaxed) == 0 ||
+        ((svc.counters->connections_open.load(std::memory_order_relaxed) == 0 && !handoffs_pending) ||
          now >= force_deadline)) {
       break;
     }
