@@ -177,7 +177,48 @@ TEST(GrpcPair, CancelBeforeSendingNeverReachesServer) {
   EXPECT_EQ(p.ch.done[0].message, "y");
 }
 
+// The client's side of a GOAWAY: calls above its last-stream-id were not processed (they may be
+// retried anywhere), and no new call starts on the connection.
 TEST(GrpcPair, GoawayRefusesCallsAboveLastStreamId) {
+  Pair p;
+  p.client.start_unary("/test.Svc/Hold", "a", {}, 0, "first", user(1));
+  p.pump();
+  ASSERT_EQ(p.sh.held.size(), 1u);
+
+  // Two more calls leave the client but have not reached the server when a final GOAWAY naming
+  // stream 1 arrives (as a server sends it without the two-step shutdown).
+  p.client.start_unary("/test.Svc/Echo", "a", {}, 0, "second", user(2));
+  p.client.start_unary("/test.Svc/Echo", "a", {}, 0, "third", user(3));
+  ASSERT_TRUE(p.client.flush_to(&p.c2s));
+  p.c2s.clear();  // never delivered
+  const uint8_t goaway[] = {0, 0, 8, 0x7, 0, 0, 0, 0, 0,  // GOAWAY, 8 bytes, stream 0
+                            0, 0, 0, 1,                   // last stream id 1
+                            0, 0, 0, 0};                  // NO_ERROR
+  p.client.feed(goaway, sizeof goaway);
+  EXPECT_FALSE(p.client.can_start_call());
+  EXPECT_EQ(p.client.start_unary("/test.Svc/Echo", "a", {}, 0, "fourth", user(4)), 0);
+
+  ASSERT_EQ(p.ch.done.size(), 2u);
+  for (uintptr_t u : {2u, 3u}) {
+    const auto* d = p.ch.find_user(u);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->not_processed);
+    EXPECT_FALSE(d->transport_error);
+    EXPECT_EQ(d->grpc_status, static_cast<int>(StatusCode::kUnavailable));
+  }
+  // The call below the last stream id still completes.
+  ASSERT_TRUE(p.server.respond(p.sh.held[0], {}, "done", 0, "", {}));
+  p.pump();
+  const auto* first = p.ch.find_user(1);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->grpc_status, kOk);
+  EXPECT_EQ(first->message, "done");
+}
+
+// Our server's graceful shutdown (issue 10) is two-step: a GOAWAY notice and a PING first, the
+// final GOAWAY once the PING is acknowledged. Calls that crossed the notice on the wire are
+// served, not refused; the client opens nothing new; both sides close when the last call ends.
+TEST(GrpcPair, ShutdownServesCallsCrossingTheNoticeThenBothSidesClose) {
   Pair p;
   p.client.start_unary("/test.Svc/Hold", "a", {}, 0, "first", user(1));
   p.pump();
@@ -195,23 +236,21 @@ TEST(GrpcPair, GoawayRefusesCallsAboveLastStreamId) {
   ASSERT_TRUE(p.server.flush_to(&p.s2c));
   p.client.feed(p.s2c.data(), p.s2c.size());
   p.s2c.clear();
-  EXPECT_FALSE(p.client.can_start_call());
+  EXPECT_FALSE(p.client.can_start_call()) << "a GOAWAY notice still forbids new streams";
   EXPECT_EQ(p.client.start_unary("/test.Svc/Echo", "a", {}, 0, "fourth", user(4)), 0);
+  EXPECT_EQ(p.ch.done.size(), 0u) << "the notice refuses nothing";
 
-  ASSERT_EQ(p.ch.done.size(), 2u);
+  // The calls in flight arrive before the client's PING ACK (TCP keeps the order): served.
+  p.server.feed(in_flight.data(), in_flight.size());
+  p.pump();
+  EXPECT_EQ(p.sh.requests.size(), 3u);
   for (uintptr_t u : {2u, 3u}) {
     const auto* d = p.ch.find_user(u);
     ASSERT_NE(d, nullptr);
-    EXPECT_TRUE(d->not_processed);
-    EXPECT_FALSE(d->transport_error);
-    EXPECT_EQ(d->grpc_status, static_cast<int>(StatusCode::kUnavailable));
+    EXPECT_EQ(d->grpc_status, kOk);
+    EXPECT_FALSE(d->not_processed);
   }
-  // The late bytes reach the server, which ignores the new streams.
-  p.server.feed(in_flight.data(), in_flight.size());
-  p.pump();
-  EXPECT_EQ(p.sh.requests.size(), 1u);
-
-  // The in-flight call still completes, then both sides want to close.
+  // The held call still completes, then both sides want to close.
   ASSERT_TRUE(p.server.respond(p.sh.held[0], {}, "done", 0, "", {}));
   p.pump();
   const auto* first = p.ch.find_user(1);
