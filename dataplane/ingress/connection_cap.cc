@@ -63,8 +63,10 @@ bool refuse_if_full(ShardServices* svc, int fd, ConnectionRefusal how) {
   const std::string_view answer = how == ConnectionRefusal::kHttp1
                                       ? kHttpRefusal
                                       : std::string_view(kHttp2Refusal, sizeof(kHttp2Refusal) - 1);
-  answer_and_close(fd, answer);
+  // Counted before the answer leaves: a client that reads the 503 and then the metrics must
+  // find it counted.
   shard::ShardCounters::bump(svc->counters->connections_refused);
+  answer_and_close(fd, answer);
   return true;
 }
 
