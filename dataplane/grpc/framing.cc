@@ -52,13 +52,16 @@ bool UnaryMessageReader::feed(const uint8_t* data, size_t len) {
         length_ = uint32_t{prefix_[1]} << 24 | uint32_t{prefix_[2]} << 16 |
                   uint32_t{prefix_[3]} << 8 | uint32_t{prefix_[4]};
         if (length_ > max_) return fail(FramingError::kTooLarge);
-        if (!body_.reserve(length_)) return fail(FramingError::kNoMemory);
+        // Nothing is reserved for the declared length: it is a claim, not bytes. The body
+        // grows (doubling) as bytes arrive, so a peer declaring large messages on many streams
+        // and sending nothing holds no memory (issue 10). A message that does arrive whole ends
+        // in the same power-of-two block the up-front reservation took.
         state_ = length_ == 0 ? State::kDone : State::kBody;
         break;
       }
       case State::kBody: {
         size_t take = std::min<size_t>(len, length_ - body_.size());
-        body_.append(data, take);  // cannot fail: reserved above
+        if (!body_.append(data, take)) return fail(FramingError::kNoMemory);
         data += take;
         len -= take;
         if (body_.size() == length_) state_ = State::kDone;

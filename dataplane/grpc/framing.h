@@ -49,6 +49,9 @@ class UnaryMessageReader {
   FramingError error() const { return error_; }
   // The unframed message; valid once complete() and until reset().
   std::string_view message() const { return body_.view(); }
+  // Bytes of pool memory the reader holds: grows with what arrived, never with what a
+  // prefix declares (tests).
+  size_t held_bytes() const { return body_.capacity(); }
   // Ready for another call; the body storage goes back to the pool.
   void reset();
 

@@ -35,9 +35,9 @@ MessageStreamReader::Result MessageStreamReader::next(std::span<const uint8_t>* 
           state_ = State::kPrefix;
           return Result::kMessage;
         }
-        if (body_.empty() && !body_.reserve(length_)) return fail(FramingError::kNoMemory);
+        // Reserved as bytes arrive, not as declared (see UnaryMessageReader::feed).
         size_t take = std::min<size_t>(in->size(), length_ - body_.size());
-        body_.append(in->data(), take);  // cannot fail: reserved above
+        if (!body_.append(in->data(), take)) return fail(FramingError::kNoMemory);
         *in = in->subspan(take);
         if (body_.size() < length_) return Result::kNeedMore;
         *message = body_.view();

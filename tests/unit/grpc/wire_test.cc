@@ -91,11 +91,43 @@ TEST(Framing, RejectsOversizeBeforeBufferingBody) {
   EXPECT_FALSE(feed(r, "more"));  // sticky
 }
 
-TEST(Framing, HugeDeclaredLengthFailsCleanly) {
+// Issue 10: a prefix declaring 4 GiB (or any size up to the limit) is a claim, not bytes.
+// The reader holds memory for what arrived, so a peer declaring big messages on many streams
+// and sending nothing costs the callee nothing; the truncated message still fails cleanly.
+TEST(Framing, HugeDeclaredLengthReservesOnlyWhatArrives) {
   mem::ShardPool pool;
   UnaryMessageReader r(&pool, 0xffffffffu);
   std::string wire("\0\xff\xff\xff\xff", 5);
-  EXPECT_FALSE(feed(r, wire));  // pool cannot supply 4 GiB
+  wire.append(100, 'x');
+  EXPECT_TRUE(feed(r, wire));
+  EXPECT_LE(r.held_bytes(), 1024u);  // the smallest block that fits 100 bytes
+  EXPECT_FALSE(r.finish());
+  EXPECT_EQ(r.error(), FramingError::kTruncated);
+}
+
+TEST(Framing, MemoryGrowsWithArrivedBytesUpToTheMessage) {
+  mem::ShardPool pool;
+  UnaryMessageReader r(&pool, 8u << 20);
+  const std::string body(1u << 20, 'm');
+  const std::string wire = framed(body);
+  // 64 KiB of a declared 1 MiB: at most twice that is held (the buffer doubles).
+  EXPECT_TRUE(feed(r, wire.substr(0, 5 + (64u << 10))));
+  EXPECT_LE(r.held_bytes(), size_t{128} << 10);
+  EXPECT_TRUE(feed(r, wire.substr(5 + (64u << 10))));
+  ASSERT_TRUE(r.finish());
+  EXPECT_EQ(r.message(), body);
+  EXPECT_LE(r.held_bytes(), size_t{2} << 20);  // one power-of-two block, as before
+}
+
+TEST(Framing, ABodyAboveThePoolsLargestBlockFailsCleanly) {
+  mem::ShardPool pool;
+  UnaryMessageReader r(&pool, 0xffffffffu);
+  std::string wire("\0\xff\xff\xff\xff", 5);
+  EXPECT_TRUE(feed(r, wire));
+  const std::string mib(1u << 20, 'z');
+  bool ok = true;
+  for (int i = 0; i < 80 && ok; ++i) ok = feed(r, mib);  // the pool's largest block is 64 MiB
+  EXPECT_FALSE(ok);
   EXPECT_EQ(r.error(), FramingError::kNoMemory);
 }
 
