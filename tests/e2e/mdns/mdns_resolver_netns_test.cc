@@ -22,27 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using Publish = RecordingSink::Publish;
 
-resolvers::SelfRegistration Self(const std::string& app_id, const std::string& ip, int port, const std::string& host) {
-  resolvers::SelfRegistration self;
-  self.app_id = app_id;
-  self.address = ip + ":" + std::to_string(port);
-  self.internal_port = port;
-  self.host_name = host;
-  return self;
-}
-
-// A resolver started inside namespace `ns` (its sockets stay there).
-std::unique_ptr<mdns::MdnsResolver> StartIn(const std::string& ns, const resolvers::SelfRegistration& self,
-                                            RecordingSink* sink) {
-  InNetns in(ns);
-  EXPECT_TRUE(in.ok()) << in.error();
-  if (!in.ok()) return nullptr;
-  auto r = std::make_unique<mdns::MdnsResolver>(mdns::MdnsOptions{});
-  absl::Status s = r->start(self, sink);
-  EXPECT_TRUE(s.ok()) << s;
-  if (!s.ok()) return nullptr;
-  return r;
-}
 
 auto NonEmpty() {
   return [](const Publish& p) { return !p.addresses.empty(); };

@@ -1,5 +1,6 @@
 #include "tests/e2e/mdns/netns_helpers.h"
 
+#include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -204,6 +205,27 @@ std::string RecordingSink::Describe() {
   std::string out;
   for (const Publish& p : publishes_) absl::StrAppend(&out, p.app_id, " -> [", absl::StrJoin(p.addresses, ", "), "]\n");
   return out.empty() ? "(nothing published)\n" : out;
+}
+
+resolvers::SelfRegistration Self(const std::string& app_id, const std::string& ip, int port, const std::string& host) {
+  resolvers::SelfRegistration self;
+  self.app_id = app_id;
+  self.address = ip + ":" + std::to_string(port);
+  self.internal_port = port;
+  self.host_name = host;
+  return self;
+}
+
+std::unique_ptr<mdns::MdnsResolver> StartIn(const std::string& ns, const resolvers::SelfRegistration& self,
+                                            RecordingSink* sink) {
+  InNetns in(ns);
+  EXPECT_TRUE(in.ok()) << in.error();
+  if (!in.ok()) return nullptr;
+  auto r = std::make_unique<mdns::MdnsResolver>(mdns::MdnsOptions{});
+  absl::Status s = r->start(self, sink);
+  EXPECT_TRUE(s.ok()) << s;
+  if (!s.ok()) return nullptr;
+  return r;
 }
 
 }  // namespace ringside::mdns_test

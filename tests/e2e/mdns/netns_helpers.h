@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "controlplane/resolvers/mdns/mdns_resolver.h"
 #include "controlplane/resolvers/resolver.h"
 #include "tests/e2e/harness.h"
 
@@ -99,5 +100,13 @@ class RecordingSink final : public resolvers::InstanceSink {
   std::condition_variable cv_;      // signalled on every publish
   std::vector<Publish> publishes_;  // in arrival order
 };
+
+// What a test sidecar announces: app id, ip:port of its internal port, host name.
+resolvers::SelfRegistration Self(const std::string& app_id, const std::string& ip, int port, const std::string& host);
+
+// An mDNS resolver started inside namespace `ns` (its sockets stay there); nullptr (with a test
+// failure recorded) when it cannot start.
+std::unique_ptr<mdns::MdnsResolver> StartIn(const std::string& ns, const resolvers::SelfRegistration& self,
+                                            RecordingSink* sink);
 
 }  // namespace ringside::mdns_test
