@@ -8,6 +8,7 @@
 #include "dataplane/grpc/message_encoding.h"
 #include "dataplane/grpc/status.h"
 #include "dataplane/grpc/timeout.h"
+#include "dataplane/runtime/timer_list.h"  // monotonic_ns (issue 10 header timeout)
 
 namespace ringside::grpc {
 
@@ -62,9 +63,15 @@ struct GrpcServerConnection::Call {
 // ---- nghttp2 events ----
 
 int GrpcServerConnection::on_begin_headers(const nghttp2_frame& f) {
+  // One timestamp per header block (not per frame): a HEADERS whose CONTINUATION never comes
+  // is found by the connection's header timeout (issue 10).
+  if (f.hd.type == NGHTTP2_HEADERS) header_block_since_ns_ = shard::monotonic_ns();
   if (f.hd.type != NGHTTP2_HEADERS || f.headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   Call* c = acquire_call(f.hd.stream_id);
-  if (!c) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // no memory: reset this stream
+  if (!c) {
+    header_block_since_ns_ = 0;  // nghttp2 skips the block and resets the stream
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // no memory: reset this stream
+  }
   nghttp2_session_set_stream_user_data(session_.get(), f.hd.stream_id, c);
   return 0;
 }
@@ -114,6 +121,11 @@ int GrpcServerConnection::on_data_chunk(int32_t stream_id, std::span<const uint8
 }
 
 int GrpcServerConnection::on_frame_recv(const nghttp2_frame& f) {
+  ++frames_received_;  // issue 10: activity for the idle limit
+  if (f.hd.type == NGHTTP2_HEADERS) header_block_since_ns_ = 0;  // END_HEADERS reached
+  if (f.hd.type == NGHTTP2_SETTINGS && !(f.hd.flags & NGHTTP2_FLAG_ACK)) {
+    peer_settings_received_ = true;
+  }
   if (f.hd.type == NGHTTP2_PING && (f.hd.flags & NGHTTP2_FLAG_ACK) && shutting_down_ &&
       std::memcmp(f.ping.opaque_data, http2::Session::kDrainPing, 8) == 0) {
     session_.shutdown();  // the peer saw the notice: name the last stream we got
@@ -158,6 +170,7 @@ int GrpcServerConnection::on_frame_send(const nghttp2_frame& f) {
 }
 
 int GrpcServerConnection::on_stream_close(int32_t stream_id, uint32_t) {
+  header_block_since_ns_ = 0;  // a reset stream's header block is abandoned (issue 10)
   Call* c = call_of(stream_id);
   if (!c) return 0;
   nghttp2_session_set_stream_user_data(session_.get(), stream_id, nullptr);

@@ -141,6 +141,14 @@ class GrpcServerConnection final : public http2::Endpoint {
   void on_transport_closed();
   // Calls opened and not yet closed (including ones being answered).
   size_t active_calls() const { return calls_.size(); }
+  // Issue 10, slowloris limits (read by ingress::GrpcPortConnection's one timer, not per frame):
+  // the peer's SETTINGS arrived (its connection preface is complete) ...
+  bool peer_settings_received() const { return peer_settings_received_; }
+  // ... when the header block being received began (0 = none: no HEADERS waits for its
+  // END_HEADERS/CONTINUATION) ...
+  int64_t header_block_since_ns() const { return header_block_since_ns_; }
+  // ... and how many frames arrived so far (activity, for the idle limit).
+  uint64_t frames_received() const { return frames_received_; }
 
  private:
   struct Call;
@@ -186,6 +194,9 @@ class GrpcServerConnection final : public http2::Endpoint {
   uint32_t max_message_bytes_;        // request messages above this get RESOURCE_EXHAUSTED
   uint32_t generation_;               // high half of every CallId of this connection
   bool shutting_down_ = false;        // shutdown() sent the notice; the final GOAWAY follows
+  bool peer_settings_received_ = false;  // the client's preface and SETTINGS arrived
+  int64_t header_block_since_ns_ = 0;    // CLOCK_MONOTONIC start of an unfinished header block, 0 = none
+  uint64_t frames_received_ = 0;         // complete frames received (idle detection)
   mem::RecyclingList<Call> calls_{pool_};  // open calls, and recycled blocks
   mem::Buffer scratch_{pool_};             // scratch bytes (encoded grpc-message, numbers)
 };

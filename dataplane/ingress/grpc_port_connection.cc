@@ -41,8 +41,71 @@ bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd
   }
   shard::ShardCounters::bump(svc->counters->connections_open);
   svc->live.add(c);
+  c->accepted_ns_ = c->last_active_ns_ = shard::monotonic_ns();
+  c->limit_timer_.fn = &GrpcPortConnection::on_limit_deadline;
+  c->limit_timer_.owner = c;
+  c->arm_limit_check(c->accepted_ns_);  // the preface is owed from now
   c->link_.attach(tcp);  // our SETTINGS
   return true;
+}
+
+// Issue 10 (docs/security.md "Limits"). The HTTP flags' values apply to the gRPC ports:
+//  - header timeout: the client's preface + SETTINGS from accept, and a HEADERS frame's
+//    END_HEADERS (CONTINUATION) from the block's first frame; else the connection is closed;
+//  - idle timeout: no open call and no frame received for that long: GOAWAY(NO_ERROR) (grpc
+//    clients reconnect on their next call), closed at the next check if the client lingers.
+// The timer is a periodic check (every header timeout, or exactly at a pending deadline) so
+// that frames cost nothing but a counter: a stalled header block is found within 1-2 header
+// timeouts, idleness within the idle timeout plus one header timeout.
+void GrpcPortConnection::arm_limit_check(int64_t now_ns) {
+  const int64_t header_t = svc_->settings->http_header_timeout_ns;
+  const int64_t idle_t = svc_->settings->http_idle_timeout_ns;
+  int64_t at = 0;
+  if (!grpc_.peer_settings_received() && header_t > 0) {
+    at = accepted_ns_ + header_t;
+  } else if (grpc_.header_block_since_ns() != 0 && header_t > 0) {
+    at = grpc_.header_block_since_ns() + header_t;
+  } else if (idle_goaway_sent_) {
+    at = now_ns + (header_t > 0 ? header_t : idle_t);
+  } else {
+    int64_t tick = header_t > 0 ? header_t : idle_t;  // to catch a header block that begins
+    if (idle_t > 0) tick = std::min(tick, std::max<int64_t>(last_active_ns_ + idle_t - now_ns, 1));
+    if (tick > 0) at = now_ns + tick;
+  }
+  if (at > 0) {
+    svc_->timers.arm(&limit_timer_, at);
+  } else {
+    svc_->timers.cancel(&limit_timer_);  // both limits off (0)
+  }
+}
+
+void GrpcPortConnection::on_limit_deadline(void* self) {
+  auto* c = static_cast<GrpcPortConnection*>(self);
+  const int64_t now = shard::monotonic_ns();
+  const int64_t header_t = c->svc_->settings->http_header_timeout_ns;
+  const int64_t idle_t = c->svc_->settings->http_idle_timeout_ns;
+  const bool preface_late = !c->grpc_.peer_settings_received() && header_t > 0 &&
+                            now >= c->accepted_ns_ + header_t;
+  const int64_t block = c->grpc_.header_block_since_ns();
+  const bool headers_late = block != 0 && header_t > 0 && now >= block + header_t;
+  if (preface_late || headers_late) {
+    shard::ShardCounters::bump(c->svc_->counters->grpc_read_timeouts);
+    c->link_.close();  // on_link_closed() cancels its calls and frees it
+    return;
+  }
+  if (c->idle_goaway_sent_ && c->grpc_.active_calls() == 0) {  // the client had a header
+    c->link_.close();                                               // timeout to leave
+    return;
+  }
+  if (c->grpc_.frames_received() != c->frames_seen_ || c->grpc_.active_calls() != 0) {
+    c->frames_seen_ = c->grpc_.frames_received();
+    c->last_active_ns_ = now;
+  } else if (idle_t > 0 && now >= c->last_active_ns_ + idle_t) {
+    shard::ShardCounters::bump(c->svc_->counters->grpc_idle_closed);
+    c->idle_goaway_sent_ = true;
+    c->drain();  // GOAWAY(NO_ERROR): the client reconnects for its next call
+  }
+  c->arm_limit_check(now);
 }
 
 void GrpcPortConnection::drain() {
@@ -112,6 +175,7 @@ void GrpcPortConnection::on_call_cancelled(grpc::CallId id) {
 }
 
 void GrpcPortConnection::on_link_closed(int) {
+  svc_->timers.cancel(&limit_timer_);
   shard::ShardCounters::drop(svc_->counters->connections_open);
   grpc_.on_transport_closed();  // on_call_cancelled() for every call still being served
   while (calls_) {              // calls the endpoint had already finished with

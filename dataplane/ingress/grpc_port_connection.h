@@ -16,6 +16,7 @@
 #include "dataplane/http2/transport_link.h"
 #include "dataplane/runtime/live_connections.h"
 #include "dataplane/runtime/shard_services.h"
+#include "dataplane/runtime/timer_list.h"
 
 namespace ringside::invoke {
 
@@ -61,8 +62,17 @@ class GrpcPortConnection : public http2::TransportLink::Owner,
 
  private:
   grpc::ServedCall* find(grpc::CallId id) const;
+  // Issue 10, slowloris/idle limits (--http-header-timeout, --http-idle-timeout apply here
+  // too): one timer per connection, checked when it fires, never moved per frame.
+  void arm_limit_check(int64_t now_ns);
+  static void on_limit_deadline(void* self);
 
   grpc::ServedCall* calls_ = nullptr;  // calls being served (intrusive list)
+  shard::Timer limit_timer_;           // the next preface/header/idle check (arm_limit_check)
+  int64_t accepted_ns_ = 0;            // CLOCK_MONOTONIC accept time: the preface is owed from it
+  int64_t last_active_ns_ = 0;         // last check that saw a frame or an open call
+  uint64_t frames_seen_ = 0;           // grpc_.frames_received() at that check
+  bool idle_goaway_sent_ = false;      // idle GOAWAY(NO_ERROR) sent; closed at the next check
 };
 
 }  // namespace ringside::invoke

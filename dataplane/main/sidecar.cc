@@ -148,6 +148,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       // Issue 10: limits (docs/security.md).
       {"ringside_http_read_timeouts_total", "HTTP API requests whose head or body came too slowly (408, closed)", "counter", &shard::ShardCounters::http_read_timeouts},
       {"ringside_http_idle_closed_total", "HTTP API keep-alive connections closed after --http-idle-timeout", "counter", &shard::ShardCounters::http_idle_closed},
+      {"ringside_grpc_read_timeouts_total", "gRPC-port connections closed because the preface or a header block came too slowly (--http-header-timeout)", "counter", &shard::ShardCounters::grpc_read_timeouts},
+      {"ringside_grpc_idle_closed_total", "gRPC-port connections sent GOAWAY after --http-idle-timeout with no call and no frame", "counter", &shard::ShardCounters::grpc_idle_closed},
       {"ringside_connections_refused_total", "Connections refused at once because the shard had --max-connections", "counter", &shard::ShardCounters::connections_refused},
       {"ringside_peer_connections", "Open HTTP/2 connections to peer sidecars (each owned by its shard's pool)", "gauge", &shard::ShardCounters::peer_connections},
       {"ringside_peer_dials_total", "HTTP/2 connections dialled to peer sidecars", "counter", &shard::ShardCounters::peer_dials},

@@ -102,6 +102,11 @@ void HttpIngressConnection::on_read_deadline(void* self) {
   if (h->state_ == State::kHead || h->state_ == State::kBody) {
     shard::ShardCounters::bump(h->svc_->counters->http_read_timeouts);
     h->fail_protocol(408);
+  } else if (h->state_ == State::kStream) {
+    // Issue 10: a streamed body stalled (armed only while the client owes bytes): cancel the
+    // call toward the peer (which ends the app's request), 408 unless answering began, else close.
+    shard::ShardCounters::bump(h->svc_->counters->http_read_timeouts);
+    h->fail_request_body(408);
   }
 }
 

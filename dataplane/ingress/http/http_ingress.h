@@ -86,7 +86,8 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   // --http-header-timeout of its first byte (of accept, for a new connection), must not fall
   // silent for --http-body-timeout inside a body, and may keep an idle keep-alive connection
   // for --http-idle-timeout. Expired: 408 and close (idle: close). Streamed bodies (kStream)
-  // are paced by the peer's window instead and are not timed here.
+  // get the body timeout too while the client owes bytes (not while the peer's queue is full):
+  // expired, the streamed call is cancelled and the client gets 408 (closed if answered).
   void arm_head_deadline(int64_t from_ns);
   void arm_body_deadline();
   void arm_idle_deadline();

@@ -133,6 +133,7 @@ void HttpIngressConnection::pump_request_body_once() {
   for (uint64_t round = 0; body_sent_ < available && round <= rounds; ++round) {
     if (stream_call_.queued() >= grpc::kStreamHighWatermark) {
       tcp_->pause_recv();
+      svc_->timers.cancel(&read_timer_);  // the peer's pace now, not the client's (issue 10)
       return;
     }
     const size_t n = static_cast<size_t>(
@@ -142,6 +143,7 @@ void HttpIngressConnection::pump_request_body_once() {
     body_sent_ += n;
   }
   if (complete) {
+    svc_->timers.cancel(&read_timer_);  // the body is in: nothing more is owed by the client
     request_size_ = body_at_ + body_end;
     state_ = State::kBusy;
     stream_call_.end_body();  // on failure on_stream_error() answers
@@ -157,6 +159,9 @@ void HttpIngressConnection::pump_request_body_once() {
     body_sent_ = 0;
     body_at_ = 0;
   }
+  // Issue 10: more body bytes are owed by the client: --http-body-timeout without progress
+  // ends the streamed call (on_read_deadline: cancelled toward the peer, 408 or close).
+  arm_body_deadline();
 }
 
 void HttpIngressConnection::on_stream_request_writable() {

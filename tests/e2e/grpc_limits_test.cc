@@ -1,0 +1,189 @@
+// Limits on the gRPC ports (issue 10), with real processes: a sidecar with its HTTP echo app,
+// attacked on its API gRPC port (the internal port shares GrpcPortConnection, so the same code).
+//   - slowloris: a silent TCP connection, a partial connection preface, a HEADERS frame whose
+//     END_HEADERS never comes are closed after --http-header-timeout;
+//   - a connection with no call and no frame gets GOAWAY(NO_ERROR) after --http-idle-timeout,
+//     and a grpc++ channel's next call still succeeds (it reconnects);
+//   - meanwhile normal grpc++ calls keep being served.
+// The timeouts are 1 s so the suite stays fast; every loop is bounded in time and count.
+#include <gtest/gtest.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dapr/proto/runtime/v1/dapr.grpc.pb.h"
+#include "tests/e2e/grpc_helpers.h"
+#include "tests/e2e/harness.h"
+
+namespace ringside::e2e {
+namespace {
+
+namespace common = dapr::proto::common::v1;
+namespace runtime = dapr::proto::runtime::v1;
+
+constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+// An empty SETTINGS frame: length 0, type 4, flags 0, stream 0.
+const std::string kEmptySettings("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);
+
+// A plain TCP connection to 127.0.0.1:port (blocking), or -1.
+int ConnectRaw(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool SendRaw(int fd, std::string_view bytes) {
+  return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+}
+
+// Reads until the peer closes (true, with everything it sent in *got) or the deadline (false).
+bool ReadUntilClosed(int fd, Clock::time_point deadline, std::string* got) {
+  char buf[4096];
+  while (Clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+    if (n < 0) return false;
+    got->append(buf, static_cast<size_t>(n));
+  }
+  return false;
+}
+
+// The error code of the first GOAWAY frame in HTTP/2 server output `bytes`, or -1 if none.
+int64_t FirstGoawayError(const std::string& bytes) {
+  size_t at = 0;
+  while (at + 9 <= bytes.size()) {
+    const auto u = [&](size_t i) { return static_cast<uint8_t>(bytes[at + i]); };
+    const size_t len = (size_t{u(0)} << 16) | (size_t{u(1)} << 8) | u(2);
+    if (at + 9 + len > bytes.size()) break;
+    if (u(3) == 0x7 && len >= 8) {
+      return (int64_t{u(13)} << 24) | (int64_t{u(14)} << 16) | (int64_t{u(15)} << 8) | u(16);
+    }
+    at += 9 + len;
+  }
+  return -1;
+}
+
+class GrpcLimitsTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> flags) {
+    auto app = StartEchoApp(dir_, &app_port_);
+    ASSERT_TRUE(app.ok()) << app.status();
+    app_ = std::move(*app);
+    auto a = StartSidecar({.app_id = "a", .app_port = app_port_, .nr_db = dir_.File("nr.db"),
+                           .extra_args = std::move(flags)},
+                          dir_);
+    ASSERT_TRUE(a.ok()) << a.status();
+    a_ = std::move(*a);
+    ASSERT_TRUE(WaitUntilInvocable(a_.ports.http, "a", 15s)) << a_.process->LogTail();
+  }
+  void TearDown() override {
+    if (HasFailure() && a_.process) std::cerr << "--- sidecar log:\n" << a_.process->LogTail();
+  }
+  // InvokeService(a, echo) over `channel`: what a user's gRPC client sees.
+  grpc::Status EchoOver(const std::shared_ptr<grpc::Channel>& channel, const std::string& body,
+                        std::string* answer) {
+    grpc::ClientContext context;
+    SetTimeout(&context, 10s);
+    runtime::InvokeServiceRequest request;
+    request.set_id("a");
+    request.mutable_message()->set_method("echo");
+    request.mutable_message()->mutable_data()->set_value(body);
+    request.mutable_message()->mutable_http_extension()->set_verb(common::HTTPExtension::POST);
+    common::InvokeResponse response;
+    grpc::Status s = runtime::Dapr::NewStub(channel)->InvokeService(&context, request, &response);
+    *answer = response.data().value();
+    return s;
+  }
+  double Metric(std::string_view name) { return ReadMetric(a_.ports.metrics, name).value_or(-1); }
+
+  TempDir dir_;
+  uint16_t app_port_ = 0;
+  std::unique_ptr<ChildProcess> app_;
+  Sidecar a_;
+};
+
+TEST_F(GrpcLimitsTest, SlowlorisConnectionsAreClosedAfterTheHeaderTimeoutWhileCallsGoOn) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--http-header-timeout", "1s"}));
+  const auto started = Clock::now();
+  const int silent = ConnectRaw(a_.ports.grpc);
+  const int partial = ConnectRaw(a_.ports.grpc);
+  const int open_block = ConnectRaw(a_.ports.grpc);
+  ASSERT_GE(silent, 0);
+  ASSERT_GE(partial, 0);
+  ASSERT_GE(open_block, 0);
+  ASSERT_TRUE(SendRaw(partial, kPreface.substr(0, 10)));  // "PRI * HTTP" and nothing more
+  // Preface, SETTINGS, then HEADERS on stream 1 with END_STREAM but no END_HEADERS: one byte of
+  // header block (0x83, :method POST); the CONTINUATION never comes.
+  const std::string headers("\x00\x00\x01\x01\x01\x00\x00\x00\x01\x83", 10);
+  ASSERT_TRUE(SendRaw(open_block, std::string(kPreface) + kEmptySettings + headers));
+
+  // While the three hang, a normal grpc++ call is served.
+  std::string answer;
+  const grpc::Status during = EchoOver(LocalChannel(a_.ports.grpc), "served meanwhile", &answer);
+  EXPECT_TRUE(during.ok()) << Describe(during);
+  EXPECT_EQ(answer, "served meanwhile");
+
+  const auto deadline = Clock::now() + 15s;
+  for (int fd : {silent, partial, open_block}) {
+    std::string got;
+    EXPECT_TRUE(ReadUntilClosed(fd, deadline, &got)) << "fd " << fd << " still open";
+    ::close(fd);
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  std::cout << "three slowloris gRPC connections closed after " << took.count()
+            << " ms (header timeout 1000 ms)\n";
+  EXPECT_GE(Metric("ringside_grpc_read_timeouts_total"), 3);
+
+  const grpc::Status after = EchoOver(LocalChannel(a_.ports.grpc), "served after", &answer);
+  EXPECT_TRUE(after.ok()) << Describe(after);
+  EXPECT_EQ(answer, "served after");
+}
+
+TEST_F(GrpcLimitsTest, AnIdleConnectionGetsGoawayNoErrorAndTheChannelsNextCallSucceeds) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--http-header-timeout", "1s", "--http-idle-timeout", "1s"}));
+  // A raw client that completes its preface and then says nothing: it sees GOAWAY(NO_ERROR).
+  const int raw = ConnectRaw(a_.ports.grpc);
+  ASSERT_GE(raw, 0);
+  ASSERT_TRUE(SendRaw(raw, std::string(kPreface) + kEmptySettings));
+  const auto started = Clock::now();
+  std::string got;
+  EXPECT_TRUE(ReadUntilClosed(raw, Clock::now() + 15s, &got)) << "idle connection still open";
+  ::close(raw);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  std::cout << "idle raw gRPC connection closed after " << took.count()
+            << " ms (idle timeout 1000 ms, header timeout 1000 ms)\n";
+  EXPECT_EQ(FirstGoawayError(got), 0) << "no GOAWAY(NO_ERROR) among " << got.size() << " bytes";
+
+  // A grpc++ channel: a call, an idle pause past the timeout, another call on the same channel.
+  auto channel = LocalChannel(a_.ports.grpc);
+  std::string answer;
+  grpc::Status first = EchoOver(channel, "before idle", &answer);
+  ASSERT_TRUE(first.ok()) << Describe(first);
+  EXPECT_EQ(answer, "before idle");
+  const double closed_before = Metric("ringside_grpc_idle_closed_total");
+  std::this_thread::sleep_for(3500ms);
+  EXPECT_GT(Metric("ringside_grpc_idle_closed_total"), closed_before);
+  grpc::Status second = EchoOver(channel, "after idle", &answer);
+  EXPECT_TRUE(second.ok()) << Describe(second);
+  EXPECT_EQ(answer, "after idle");
+}
+
+}  // namespace
+}  // namespace ringside::e2e
