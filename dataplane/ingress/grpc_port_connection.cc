@@ -53,7 +53,8 @@ bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd
 //  - header timeout: the client's preface + SETTINGS from accept, and a HEADERS frame's
 //    END_HEADERS (CONTINUATION) from the block's first frame; else the connection is closed;
 //  - idle timeout: no open call and no frame received for that long: GOAWAY(NO_ERROR) (grpc
-//    clients reconnect on their next call), closed at the next check if the client lingers.
+//    clients reconnect on their next call), closed if the client stays silent for another
+//    idle timeout (it never read the GOAWAY).
 // The timer is a periodic check (every header timeout, or exactly at a pending deadline) so
 // that frames cost nothing but a counter: a stalled header block is found within 1-2 header
 // timeouts, idleness within the idle timeout plus one header timeout.
@@ -66,7 +67,10 @@ void GrpcPortConnection::arm_limit_check(int64_t now_ns) {
   } else if (grpc_.header_block_since_ns() != 0 && header_t > 0) {
     at = grpc_.header_block_since_ns() + header_t;
   } else if (idle_goaway_sent_) {
-    at = now_ns + (header_t > 0 ? header_t : idle_t);
+    // A client that polls its socket acks our PING and nghttp2 ends the connection cleanly;
+    // one that does not (grpc++'s sync API while idle) sees the GOAWAY with its next call, which
+    // we still serve: only a client silent for another idle timeout is closed outright.
+    at = now_ns + (idle_t > 0 ? idle_t : header_t);
   } else {
     int64_t tick = header_t > 0 ? header_t : idle_t;  // to catch a header block that begins
     if (idle_t > 0) tick = std::min(tick, std::max<int64_t>(last_active_ns_ + idle_t - now_ns, 1));
@@ -93,7 +97,7 @@ void GrpcPortConnection::on_limit_deadline(void* self) {
     c->link_.close();  // on_link_closed() cancels its calls and frees it
     return;
   }
-  if (c->idle_goaway_sent_ && c->grpc_.active_calls() == 0) {  // the client had a header
+  if (c->idle_goaway_sent_ && c->grpc_.active_calls() == 0) {  // the client had an idle
     c->link_.close();                                               // timeout to leave
     return;
   }

@@ -157,7 +157,7 @@ TEST_F(GrpcLimitsTest, SlowlorisConnectionsAreClosedAfterTheHeaderTimeoutWhileCa
 }
 
 TEST_F(GrpcLimitsTest, AnIdleConnectionGetsGoawayNoErrorAndTheChannelsNextCallSucceeds) {
-  ASSERT_NO_FATAL_FAILURE(Start({"--http-header-timeout", "1s", "--http-idle-timeout", "1s"}));
+  ASSERT_NO_FATAL_FAILURE(Start({"--http-header-timeout", "1s", "--http-idle-timeout", "2s"}));
   // A raw client that completes its preface and then says nothing: it sees GOAWAY(NO_ERROR).
   const int raw = ConnectRaw(a_.ports.grpc);
   ASSERT_GE(raw, 0);
@@ -168,7 +168,7 @@ TEST_F(GrpcLimitsTest, AnIdleConnectionGetsGoawayNoErrorAndTheChannelsNextCallSu
   ::close(raw);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   std::cout << "idle raw gRPC connection closed after " << took.count()
-            << " ms (idle timeout 1000 ms, header timeout 1000 ms)\n";
+            << " ms (idle timeout 2000 ms: GOAWAY, then closed after another; checked every 1000 ms)\n";
   EXPECT_EQ(FirstGoawayError(got), 0) << "no GOAWAY(NO_ERROR) among " << got.size() << " bytes";
 
   // A grpc++ channel: a call, an idle pause past the timeout, another call on the same channel.
@@ -177,8 +177,16 @@ TEST_F(GrpcLimitsTest, AnIdleConnectionGetsGoawayNoErrorAndTheChannelsNextCallSu
   grpc::Status first = EchoOver(channel, "before idle", &answer);
   ASSERT_TRUE(first.ok()) << Describe(first);
   EXPECT_EQ(answer, "before idle");
+  // Wait for the sidecar's GOAWAY on this channel's connection (bounded), then call at once:
+  // grpc++'s sync client reads the GOAWAY only with its next call.
   const double closed_before = Metric("ringside_grpc_idle_closed_total");
-  std::this_thread::sleep_for(3500ms);
+  const auto idle_started = Clock::now();
+  for (int i = 0; i < 200 && Metric("ringside_grpc_idle_closed_total") <= closed_before; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  std::cout << "grpc++ channel's connection sent GOAWAY after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - idle_started).count()
+            << " ms idle (idle timeout 2000 ms)\n";
   EXPECT_GT(Metric("ringside_grpc_idle_closed_total"), closed_before);
   grpc::Status second = EchoOver(channel, "after idle", &answer);
   EXPECT_TRUE(second.ok()) << Describe(second);
