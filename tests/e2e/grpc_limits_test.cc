@@ -4,7 +4,10 @@
 //     END_HEADERS never comes are closed after --http-header-timeout;
 //   - a connection with no call and no frame gets GOAWAY(NO_ERROR) after --http-idle-timeout,
 //     and a grpc++ channel's next call still succeeds (it reconnects);
-//   - meanwhile normal grpc++ calls keep being served.
+//   - meanwhile normal grpc++ calls keep being served;
+//   - and on the HTTP port: a streamed (chunked) request body that stalls mid-way gets 408
+//     after --http-body-timeout, and the callee's app slot is released (--app-max-concurrency 1
+//     on the callee: the next call gets through only if the stalled request ended at the app).
 // The timeouts are 1 s so the suite stays fast; every loop is bounded in time and count.
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
@@ -191,6 +194,53 @@ TEST_F(GrpcLimitsTest, AnIdleConnectionGetsGoawayNoErrorAndTheChannelsNextCallSu
   grpc::Status second = EchoOver(channel, "after idle", &answer);
   EXPECT_TRUE(second.ok()) << Describe(second);
   EXPECT_EQ(answer, "after idle");
+}
+
+// client ──HTTP chunked──► a ──CallLocalStream──► b (--app-max-concurrency 1) ──► echo app
+TEST(StreamedBodyTimeoutTest, AStalledStreamedBodyGets408AndReleasesTheAppsSlot) {
+  TempDir dir;
+  uint16_t app_port = 0;
+  auto app = StartEchoApp(dir, &app_port);
+  ASSERT_TRUE(app.ok()) << app.status();
+  auto b = StartSidecar({.app_id = "b", .app_port = app_port, .nr_db = dir.File("nr.db"),
+                         .extra_args = {"--app-max-concurrency", "1"}},
+                        dir);
+  ASSERT_TRUE(b.ok()) << b.status();
+  auto a = StartSidecar({.app_id = "a", .nr_db = dir.File("nr.db"),
+                         .extra_args = {"--http-body-timeout", "1s"}},
+                        dir);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(WaitUntilInvocable(a->ports.http, "b", 15s)) << a->process->LogTail();
+  const double streamed_before =
+      ReadMetric(a->ports.metrics, "ringside_invoke_streamed_total").value_or(-1);
+
+  BlockingHttpConnection c;
+  const auto deadline = Clock::now() + 20s;
+  ASSERT_TRUE(c.Connect(a->ports.http, deadline).ok());
+  // Chunked: streamed to b at once; one chunk, then silence (the last chunk never comes).
+  ASSERT_TRUE(c.SendAll("POST /v1.0/invoke/b/method/echo HTTP/1.1\r\nHost: x\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", deadline).ok());
+  const auto started = Clock::now();
+  auto r = c.ReadResponse(deadline);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  std::cout << "stalled streamed body answered after " << took.count() << " ms (body timeout 1000 ms)\n";
+  ASSERT_TRUE(r.ok()) << r.status() << "\n" << a->process->LogTail();
+  EXPECT_EQ(r->status(), 408);
+  EXPECT_TRUE(c.WaitForPeerClose(deadline));
+  EXPECT_GT(ReadMetric(a->ports.metrics, "ringside_invoke_streamed_total").value_or(-1), streamed_before)
+      << "the request was not streamed: this test would not cover the streamed path";
+  EXPECT_GE(ReadMetric(a->ports.metrics, "ringside_http_read_timeouts_total").value_or(-1), 1);
+
+  // b's only app slot is free again: the stalled request ended at the app.
+  absl::StatusOr<HttpMessage> next;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    next = Invoke(a->ports.http, "POST", "b", "echo", "slot released");
+    if (next.ok() && next->status() == 200) break;
+    std::this_thread::sleep_for(250ms);
+  }
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->status(), 200) << next->body << "\n" << b->process->LogTail();
+  EXPECT_EQ(next->body, "slot released");
 }
 
 }  // namespace
