@@ -1,5 +1,6 @@
 // Limits on the gRPC ports (issue 10), with real processes: a sidecar with its HTTP echo app,
-// attacked on its API gRPC port (the internal port shares GrpcPortConnection, so the same code).
+// attacked on its API gRPC port (the internal port shares GrpcPortConnection; one silent
+// connection checks it too).
 //   - slowloris: a silent TCP connection, a partial connection preface, a HEADERS frame whose
 //     END_HEADERS never comes are closed after --http-header-timeout;
 //   - a connection with no call and no frame gets GOAWAY(NO_ERROR) after --http-idle-timeout,
@@ -128,6 +129,8 @@ TEST_F(GrpcLimitsTest, SlowlorisConnectionsAreClosedAfterTheHeaderTimeoutWhileCa
   const int silent = ConnectRaw(a_.ports.grpc);
   const int partial = ConnectRaw(a_.ports.grpc);
   const int open_block = ConnectRaw(a_.ports.grpc);
+  const int silent_internal = ConnectRaw(a_.ports.internal);  // the peers' port shares the code
+  ASSERT_GE(silent_internal, 0);
   ASSERT_GE(silent, 0);
   ASSERT_GE(partial, 0);
   ASSERT_GE(open_block, 0);
@@ -144,15 +147,15 @@ TEST_F(GrpcLimitsTest, SlowlorisConnectionsAreClosedAfterTheHeaderTimeoutWhileCa
   EXPECT_EQ(answer, "served meanwhile");
 
   const auto deadline = Clock::now() + 15s;
-  for (int fd : {silent, partial, open_block}) {
+  for (int fd : {silent, partial, open_block, silent_internal}) {
     std::string got;
     EXPECT_TRUE(ReadUntilClosed(fd, deadline, &got)) << "fd " << fd << " still open";
     ::close(fd);
   }
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  std::cout << "three slowloris gRPC connections closed after " << took.count()
+  std::cout << "four slowloris gRPC connections closed after " << took.count()
             << " ms (header timeout 1000 ms)\n";
-  EXPECT_GE(Metric("ringside_grpc_read_timeouts_total"), 3);
+  EXPECT_GE(Metric("ringside_grpc_read_timeouts_total"), 4);
 
   const grpc::Status after = EchoOver(LocalChannel(a_.ports.grpc), "served after", &answer);
   EXPECT_TRUE(after.ok()) << Describe(after);
