@@ -6,6 +6,7 @@
 
 #include "dataplane/io/tcp_connection.h"
 #include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/tls/credential_store.h"
 #include "dataplane/mem/pool_object.h"
 #include "dataplane/upstream/peer_pool.h"
 
@@ -38,17 +39,36 @@ PeerConnection::~PeerConnection() {
   svc_->timers.cancel(&deadline_);
 }
 
-bool PeerConnection::start(const snapshot::SocketAddress& addr) {
+uint64_t expected_peer_hash(const ExpectedPeer& e) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](std::string_view s) {
+    for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+    h = (h ^ 0xffu) * 1099511628211ull;  // separator: ("ab","c") != ("a","bc")
+  };
+  mix(e.app_namespace);
+  mix(e.app_id);
+  return h;
+}
+
+bool PeerConnection::start(const snapshot::SocketAddress& addr, const ExpectedPeer* expect) {
   if (!grpc_.start()) return false;
   sockaddr_storage sa;
   socklen_t len = addr.to_sockaddr(&sa);
   if (len == 0) return false;
-  io::TcpConnection* tcp = io::TcpConnection::dial(&svc_->io, reinterpret_cast<const sockaddr*>(&sa), len, &link_);
-  if (!tcp) return false;
+  io::ByteStream* stream = nullptr;
+  if (expect && svc_->tls) {
+    // Issue 10: mTLS to the peer sidecar; on_link_connected comes after the handshake and the
+    // check that the callee's certificate names `expect`.
+    expect_hash_ = upstream::expected_peer_hash(*expect);
+    stream = tls::TlsStream::dial(&svc_->io, svc_->tls->ctx(), reinterpret_cast<const sockaddr*>(&sa), len, *expect, &link_);
+  } else {
+    stream = io::TcpConnection::dial(&svc_->io, reinterpret_cast<const sockaddr*>(&sa), len, &link_);
+  }
+  if (!stream) return false;
   shard::ShardCounters::bump(svc_->counters->connections_open);
   if (pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_dials);
   idle_since_ns_ = shard::monotonic_ns();
-  link_.attach(tcp);
+  link_.attach(stream);
   return true;
 }
 
@@ -138,7 +158,15 @@ void PeerConnection::close() {
 }
 
 void PeerConnection::on_link_connected(int err) {
-  if (err == 0) connected_ = true;
+  if (err == 0) {
+    connected_ = true;
+  } else if (err == tls::TlsStream::kHandshakeFailed) {
+    // grpc-go's words, so a daprd-shaped caller sees the familiar text.
+    close_reason_ = "connection error: desc = \"transport: authentication handshake failed\"";
+  } else if (err == tls::TlsStream::kWrongPeer) {
+    close_reason_ = "connection error: desc = \"transport: authentication handshake failed: the peer's "
+                    "certificate does not name the app id called\"";
+  }
 }
 
 void PeerConnection::on_link_closed(int err) {
@@ -147,7 +175,8 @@ void PeerConnection::on_link_closed(int err) {
   svc_->timers.cancel(&deadline_);
   retired_ = true;
   bool never_connected = err == -ECONNREFUSED || err == -ETIMEDOUT || err == -EHOSTUNREACH ||
-                         err == -ENETUNREACH || err == -ECANCELED;
+                         err == -ENETUNREACH || err == -ECANCELED ||
+                         err == tls::TlsStream::kHandshakeFailed || err == tls::TlsStream::kWrongPeer;
   // Leave the pool first: completions below may start retries that must dial afresh.
   pool_->forget(this, never_connected && !connected_);
   grpc_.on_transport_closed(close_reason_);
