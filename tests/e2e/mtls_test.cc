@@ -346,5 +346,39 @@ TEST_F(MtlsTest, CertificateRotationUnderLoadFailsNoCall) {
               failed_connections.load(), ReadMetric(b.ports.metrics, "ringside_mtls_reloads_total").value_or(0));
 }
 
+#ifdef RINGSIDE_HAS_ALLOCCOUNT
+// The request path stays allocation-free with mTLS (OpenSSL keeps its record buffers per
+// connection): after a warm-up, 2000 calls over mutual TLS allocate nothing on any shard thread
+// of either sidecar (ringsided-alloccount counts the global allocator's calls per thread).
+TEST_F(MtlsTest, SteadyStateOverMutualTlsDoesNotAllocateOnShardThreads) {
+  constexpr std::string_view kMetric = "ringside_shard_heap_allocations_total";
+  CountingApp app;
+  auto b = StartSidecar({.binary = "ringsided-alloccount", .app_id = "b", .app_port = app.port(), .nr_db = nr_db_,
+                         .extra_args = MtlsArgs(pki_, "b")}, dir_);
+  ASSERT_TRUE(b.ok()) << b.status();
+  auto a = StartSidecar({.binary = "ringsided-alloccount", .app_id = "a", .nr_db = nr_db_, .extra_args = MtlsArgs(pki_, "a")},
+                        dir_);
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto first = FirstAnswer(*a);
+  ASSERT_TRUE(first.ok() && first->status() == 200) << (first.ok() ? first->body : first.status().ToString());
+  // Warm-up as in alloc_count_test.cc: four times the measured concurrency, twice.
+  EXPECT_EQ(DriveEchoInvocations(a->ports.http, 3000, 16, 700), 0);
+  EXPECT_EQ(DriveEchoInvocations(a->ports.http, 3000, 16, 700), 0);
+  const int shards = std::stoi(E2eShards());
+  const auto a_before = ReadMetricPerShard(a->ports.metrics, kMetric, shards);
+  const auto b_before = ReadMetricPerShard(b->ports.metrics, kMetric, shards);
+  EXPECT_EQ(DriveEchoInvocations(a->ports.http, 2000, 4, 700), 0);
+  const auto a_after = ReadMetricPerShard(a->ports.metrics, kMetric, shards);
+  const auto b_after = ReadMetricPerShard(b->ports.metrics, kMetric, shards);
+  for (int shard = 0; shard < shards; ++shard) {
+    ASSERT_GE(a_before[shard], 0) << "metric " << kMetric << " missing";
+    EXPECT_EQ(a_after[shard] - a_before[shard], 0) << "caller a's shard " << shard << " allocated";
+    EXPECT_EQ(b_after[shard] - b_before[shard], 0) << "callee b's shard " << shard << " allocated";
+    std::printf("mtls shard %d: allocations after warm-up a %.0f -> %.0f, b %.0f -> %.0f\n", shard, a_before[shard],
+                a_after[shard], b_before[shard], b_after[shard]);
+  }
+}
+#endif  // RINGSIDE_HAS_ALLOCCOUNT
+
 }  // namespace
 }  // namespace ringside::e2e
