@@ -384,9 +384,6 @@ std::string check_combinations(const Options& o) {
   if (o.app_health_probe_timeout.count() <= 0) return "--app-health-probe-timeout: must be greater than 0";
   if (o.app_health_probe_timeout > o.app_health_probe_interval)
     return "--app-health-probe-timeout: must not exceed --app-health-probe-interval";
-  // Issue 10: mTLS needs our certificate, its key and the trust anchors.
-  if (o.enable_mtls && (o.tls_cert_file.empty() || o.tls_key_file.empty() || o.tls_trust_anchors_file.empty()))
-    return "--enable-mtls: needs --tls-cert-file, --tls-key-file and --tls-trust-anchors-file";
   return "";
 }
 

@@ -295,6 +295,11 @@ int run_sidecar(config::Options o) {
                                    : absl::StrCat("--config ", o.config_path, ": ", s.message()));
     return 2;
   }
+  if (auto s = config::apply_mtls_config(cfg.mtls, &o); !s.ok()) {  // issue 10
+    log_line(o.config_path.empty() ? std::string(s.message())
+                                   : absl::StrCat("--config ", o.config_path, ": ", s.message()));
+    return 2;
+  }
   // Issue 11 (c-config): one thread plan pins every thread and is what --print-layout prints.
   const bool pin = o.flag_given("cpus") || cfg.dataplane.cpus.has_value() ||
                    !(o.flag_given("shards") || cfg.dataplane.shards.has_value());

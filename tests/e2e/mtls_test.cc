@@ -186,10 +186,12 @@ TEST_F(MtlsTest, MutualTlsCallsPassAndAccessControlSeesTheCallersSpiffeId) {
   const std::string config = dir_.File("acl.yaml");
   std::ofstream(config) << "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: acl}\nspec:\n"
                            "  accessControl:\n    defaultAction: deny\n    trustDomain: public\n    policies:\n"
-                           "    - {appId: a, namespace: default, trustDomain: public, defaultAction: allow}\n";
-  std::vector<std::string> b_args = MtlsArgs(pki_, "b");
-  b_args.insert(b_args.end(), {"--config", config});
-  Sidecar b = Start("b", b_args, app.port());
+                           "    - {appId: a, namespace: default, trustDomain: public, defaultAction: allow}\n"
+                           // b turns mTLS on from its Configuration (daprd's key) instead of flags.
+                           "  mtls: {enabled: true}\n"
+                           "  ringside:\n    mtls: {certFile: " << pki_.Path("b.pem") << ", keyFile: " << pki_.Path("b.key")
+                        << ", trustAnchorsFile: " << pki_.Path("ca.pem") << "}\n";
+  Sidecar b = Start("b", {"--config", config}, app.port());
   Sidecar a = Start("a", MtlsArgs(pki_, "a"));
   Sidecar c = Start("c", MtlsArgs(pki_, "c"));
   ASSERT_TRUE(b.process && a.process && c.process);
