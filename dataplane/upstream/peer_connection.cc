@@ -60,7 +60,8 @@ bool PeerConnection::start(const snapshot::SocketAddress& addr, const ExpectedPe
     // Issue 10: mTLS to the peer sidecar; on_link_connected comes after the handshake and the
     // check that the callee's certificate names `expect`.
     expect_hash_ = upstream::expected_peer_hash(*expect);
-    stream = tls::TlsStream::dial(&svc_->io, svc_->tls->ctx(), reinterpret_cast<const sockaddr*>(&sa), len, *expect, &link_);
+    stream = tls::TlsStream::dial(&svc_->io, svc_->tls->ctx(), reinterpret_cast<const sockaddr*>(&sa), len, *expect, &link_,
+                                  {&svc_->counters->tls_handshakes, &svc_->counters->tls_handshake_failures});
   } else {
     stream = io::TcpConnection::dial(&svc_->io, reinterpret_cast<const sockaddr*>(&sa), len, &link_);
   }
