@@ -66,6 +66,7 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
   breaker_key_ = 0;
   admitted_ = false;
   policy_retries_ = 0;
+  started_ns_ = shard::monotonic_ns();  // exponential retries stop 15 min after this (daprd)
   if (!self_call && svc_->settings->resiliency) {
     policy_ = svc_->settings->resiliency->find(app_id);
     // The built-in retry (and its override) applies when no spec.targets.apps entry does.
@@ -134,9 +135,24 @@ void Invocation::note_breaker(bool success) {
   svc_->settings->breakers->report(breaker_key_, admission_, success, policy_->breaker, shard::monotonic_ns());
 }
 
-bool Invocation::policy_retry_left() const {
-  const int64_t max = policy_->retry.max_retries;
-  return (max < 0 || policy_retries_ < max) && replayable_ && !no_more_retries_ && !svc_->draining;
+bool Invocation::policy_retry_left() {
+  const resiliency::RetryPlan& plan = policy_->retry;
+  const int64_t max = plan.max_retries;
+  if (!((max < 0 || policy_retries_ < max) && replayable_ && !no_more_retries_ && !svc_->draining)) return false;
+  // The next wait, drawn now: daprd gives up when it would end past the elapsed-time cap.
+  next_delay_ns_ = plan.jittered_delay_ns(static_cast<int>(std::min<int64_t>(policy_retries_ + 1, 64)), next_random());
+  return !plan.exponential ||
+         shard::monotonic_ns() - started_ns_ + next_delay_ns_ <= resiliency::RetryPlan::kMaxElapsedNs;
+}
+
+uint64_t Invocation::next_random() {
+  // xorshift64* per shard thread, seeded once from the clock and the thread's own address.
+  thread_local uint64_t state = static_cast<uint64_t>(shard::monotonic_ns()) ^
+                                reinterpret_cast<uintptr_t>(&state) ^ 0x9E3779B97F4A7C15ull;
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return state * 0x2545F4914F6CDD1Dull;
 }
 
 void Invocation::schedule_policy_retry() {
@@ -144,7 +160,7 @@ void Invocation::schedule_policy_retry() {
   // The next attempt avoids the instances that failed while another one is usable.
   if (failed_count_ < std::size(failed_)) failed_[failed_count_++] = instance_;
   shard::ShardCounters::bump(svc_->counters->peer_retries);
-  svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + policy_->retry.delay_ns(static_cast<int>(std::min<int64_t>(policy_retries_, 64))));
+  svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + next_delay_ns_);  // drawn by policy_retry_left()
 }
 
 void Invocation::deliver_error(int grpc_code, std::string_view text) {
@@ -360,7 +376,7 @@ void Invocation::fail(int grpc_code, std::string_view message, bool retryable, b
     std::string_view ns = target_.view().substr(app_id_len_);
     const bool elsewhere = upstream::another_instance_usable(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_));
     if (elsewhere) shard::ShardCounters::bump(svc_->counters->lb_fast_retries);
-    const int64_t backoff = builtin_plan_ ? builtin_plan_->delay_ns(retries_) : kRetryBackoffNs;
+    const int64_t backoff = builtin_plan_ ? builtin_plan_->jittered_delay_ns(retries_, next_random()) : kRetryBackoffNs;
     svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + (elsewhere ? 0 : backoff));
     return;
   }

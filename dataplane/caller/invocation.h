@@ -101,7 +101,10 @@ class Invocation final : public upstream::PeerCall,
   // The attempt's outcome for the circuit breaker (once per admission).
   void note_breaker(bool success);
   // The user retry policy allows another attempt now (count, body, shutdown).
-  bool policy_retry_left() const;
+  // Whether the user policy allows another retry; draws its wait into next_delay_ns_.
+  bool policy_retry_left();
+  // A uniform 64-bit value (retry jitter); per-thread state, no allocation.
+  static uint64_t next_random();
   void schedule_policy_retry();
   void deliver_error(int grpc_code, std::string_view text);
   InvocationOwner* finish();
@@ -139,6 +142,8 @@ class Invocation final : public upstream::PeerCall,
   bool admitted_ = false;                // admission_ awaits its outcome
   bool abandoning_ = false;              // the timed-out stream is being reset: ignore its result
   int64_t policy_retries_ = 0;           // user-policy retries done
+  int64_t next_delay_ns_ = 0;            // wait before the next policy retry (policy_retry_left())
+  int64_t started_ns_ = 0;               // when the invocation began (exponential elapsed-time cap)
   shard::Timer attempt_timer_;           // the policy's per-attempt timeout
 };
 

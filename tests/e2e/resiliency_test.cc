@@ -287,7 +287,7 @@ TEST_F(ResiliencyTest, ExponentialRetriesAreCountedAndEverySuccessStopsThem) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status(), 500) << r->body;
   EXPECT_EQ(app_->Count("/fail/500") - before, 3) << "maxRetries 2, no matching: every failing code retried";
-  std::printf("exponential retry (500ms, 1s): answered in %lld ms\n", static_cast<long long>(ms));
+  std::printf("exponential retry (500 ms, 750 ms, each +-50%%): answered in %lld ms\n", static_cast<long long>(ms));
   const int ok_before = app_->Count("/ok");
   auto ok = Call("rexp", "ok");
   ASSERT_TRUE(ok.ok()) << ok.status();
