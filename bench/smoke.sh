@@ -60,6 +60,11 @@ step "bench/e2e/cpu_per_request.sh"
 N=500 C=4 SHARDS=2 timeout 120 bash bench/e2e/cpu_per_request.sh "$BIN" >"$WORK/cpu.txt" 2>&1 \
   || { rc=$?; cat "$WORK/cpu.txt" >&2; fail "cpu_per_request.sh exited $rc"; }
 expect "$WORK/cpu.txt" 'cpu/request a [0-9.]+ us, b [0-9.]+ us' cpu_per_request.sh
+step "bench/e2e/mtls_overhead.sh"
+ROUNDS=1 REQUESTS=400 CONNECTIONS=4 HS_SECONDS=1 timeout 120 bash bench/e2e/mtls_overhead.sh >"$WORK/mtls.txt" 2>&1 \
+  || { rc=$?; cat "$WORK/mtls.txt" >&2; fail "mtls_overhead.sh exited $rc"; }
+expect "$WORK/mtls.txt" '^mtls +p50 +[0-9]+ us +p99 +[0-9]+ us +[0-9]+ req/s' mtls_overhead.sh
+expect "$WORK/mtls.txt" '^handshakes: [0-9]+ full mTLS handshakes.*callee cpu [0-9]+ us per handshake' mtls_overhead.sh
 
 # 3. bench/compare --quick: every contender answered and every figure is there.
 step "bench/compare --quick"

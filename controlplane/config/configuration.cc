@@ -283,8 +283,11 @@ absl::StatusOr<Configuration> parse_document(const YAML::Node& root) {
   if (absl::Status s = parse_access_control(spec["accessControl"], "spec.accessControl", &out.access_control);
       !s.ok())
     return s;
-  if (const YAML::Node rs = spec["ringside"]) {
-    if (!rs.IsMap()) return path_error("spec.ringside", "must be a map");
+  const YAML::Node ringside_node = spec["ringside"];
+  if (ringside_node && !ringside_node.IsMap()) return path_error("spec.ringside", "must be a map");
+  if (absl::Status s = parse_mtls(spec["mtls"], ringside_node ? ringside_node["mtls"] : YAML::Node(), &out.mtls); !s.ok())
+    return s;
+  if (const YAML::Node rs = ringside_node) {
     if (absl::Status s = parse_dataplane(rs["dataplane"], "spec.ringside.dataplane", &out.dataplane); !s.ok()) return s;
     if (absl::Status s = parse_load_balancing(rs["loadBalancing"], "spec.ringside.loadBalancing", &out.load_balancing);
         !s.ok())

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "controlplane/config/mtls_config.h"
 #include "controlplane/config/access_control_config.h"
 #include "controlplane/config/dataplane_config.h"
 #include "controlplane/config/multi_cluster_config.h"
@@ -64,6 +65,7 @@ struct Configuration {
   snapshot::LoadBalancing load_balancing;  // spec.ringside.loadBalancing (load_balancing_config.h)
   MultiCluster multi_cluster;              // spec.ringside.multiCluster (multi_cluster_config.h)
   AccessControl access_control;            // spec.accessControl (access_control_config.h)
+  MtlsConfig mtls;                         // spec.mtls + spec.ringside.mtls (mtls_config.h)
 };
 
 // Parses a Configuration document. Errors name the YAML path, e.g.

@@ -313,9 +313,23 @@ const FlagSpec kFlags[] = {
      [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->max_connections); }},
     {"internal-max-concurrent-streams", "2048", "ringside: SETTINGS_MAX_CONCURRENT_STREAMS of the internal gRPC port", false,
      [](std::string_view v, Options* o, Placement*) { return u32_value(v, 1, &o->internal_max_concurrent_streams); }},
+    // Issue 10: mTLS between sidecars on the internal port (docs/security.md "mTLS").
+    {"enable-mtls", "false", "mutual TLS on the internal port, to and from peer sidecars (needs the three --tls-* files)", true,
+     [](std::string_view v, Options* o, Placement*) { return bool_value(v, &o->enable_mtls); }},
+    {"tls-cert-file", "\"\"", "ringside: PEM certificate chain with our SPIFFE ID (spiffe://<td>/ns/<ns>/<app-id>) for --enable-mtls", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string { o->tls_cert_file = std::string(v); return ""; }},
+    {"tls-key-file", "\"\"", "ringside: PEM private key of --tls-cert-file", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string { o->tls_key_file = std::string(v); return ""; }},
+    {"tls-trust-anchors-file", "\"\"", "ringside: PEM CA certificates peer certificates must chain to", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string { o->tls_trust_anchors_file = std::string(v); return ""; }},
+    {"tls-reload-interval", "5s", "ringside: how often the three --tls-* files are checked for a rotation", false,
+     [](std::string_view v, Options* o, Placement*) -> std::string {
+       std::string e = millis_value(v, 1000, &o->tls_reload_interval);
+       if (e.empty() && o->tls_reload_interval.count() <= 0) return "must be positive";
+       return e;
+     }},
     // Accepted for daprd command-line compatibility; they configure features ringside lacks.
     {"enable-api-logging", "false", "accepted and ignored", true, ignore},
-    {"enable-mtls", "false", "accepted and ignored (no mTLS in ringside yet)", true, ignore},
     {"enable-profiling", "false", "accepted and ignored", true, ignore},
     {"profile-port", "7777", "accepted and ignored", false, ignore},
     {"sentry-address", "\"\"", "accepted and ignored", false, ignore},

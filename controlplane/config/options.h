@@ -82,6 +82,13 @@ struct Options {
   std::chrono::milliseconds peer_call_timeout{60000};       // --peer-call-timeout: 0 = none
   uint32_t internal_max_concurrent_streams = 2048;  // --internal-max-concurrent-streams
 
+  // --- issue 10: mTLS on the internal port (docs/security.md "mTLS") ---
+  bool enable_mtls = false;                    // --enable-mtls (daprd's flag)
+  std::string tls_cert_file;                   // --tls-cert-file: PEM certificate chain (our SVID)
+  std::string tls_key_file;                    // --tls-key-file: PEM private key
+  std::string tls_trust_anchors_file;          // --tls-trust-anchors-file: PEM CA certificates
+  std::chrono::milliseconds tls_reload_interval{5000};  // --tls-reload-interval: how often the files are looked at
+
   // --- environment (spec §8) ---
   std::string app_namespace = "default";       // NAMESPACE: our namespace
   std::string host_ip;                         // DAPR_HOST_IP: address announced to name resolution

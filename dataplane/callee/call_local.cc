@@ -30,7 +30,8 @@ CallLocal* CallLocal::start(ShardServices* svc, grpc::CallHost* host,
   }
   char text[512];
   std::string_view error;
-  if (int code = check_request_for_app(&v, *svc->settings, svc->app != nullptr, &call->method_, text, &error)) {
+  if (int code = check_request_for_app(&v, *svc->settings, svc->app != nullptr, host->caller_identity(),
+                                       &call->method_, text, &error)) {
     call->answer({}, code, error);
     return nullptr;
   }

@@ -165,7 +165,8 @@ bool CallLocalStream::accept_head(std::string_view message) {
   view_.message.data.present = !view_.message.data.type_url.empty();
   char text[512];
   std::string_view error;
-  if (int code = check_request_for_app(&view_, *svc_->settings, svc_->app != nullptr, &method_, text, &error)) {
+  if (int code = check_request_for_app(&view_, *svc_->settings, svc_->app != nullptr, in_->caller_identity(),
+                                       &method_, text, &error)) {
     finish(code, error);
     return false;
   }

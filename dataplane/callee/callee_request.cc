@@ -14,8 +14,8 @@ std::string_view formatted(std::span<char> text, int n) {
 }  // namespace
 
 int check_request_for_app(codec::InternalInvokeRequestView* v, const SidecarSettings& settings,
-                          bool has_app, mem::Buffer* method_storage, std::span<char> text,
-                          std::string_view* error) {
+                          bool has_app, const CallerIdentity* caller, mem::Buffer* method_storage,
+                          std::span<char> text, std::string_view* error) {
   if (v->ver != 1) {
     *error = formatted(text, snprintf(text.data(), text.size(),
                                       "error invoking app channel: Unsupported spec version: %d",
@@ -36,12 +36,12 @@ int check_request_for_app(codec::InternalInvokeRequestView* v, const SidecarSett
     return 3;  // InvalidArgument
   }
   v->message.method = normalized;
-  // The caller's identity comes from its certificate; without mTLS there is none and the
+  // The caller's identity comes from its mTLS certificate; without mTLS there is none and the
   // global default decides (as in daprd).
   if (const AccessControlList* acl = settings.access_control.get()) {
     const auto verb = static_cast<http1::Verb>(v->message.http_extension.verb);
-    if (!acl->allows(/*caller=*/nullptr, normalized, verb)) {
-      *error = access_denied_text(nullptr, normalized, verb, text);
+    if (!acl->allows(caller, normalized, verb)) {
+      *error = access_denied_text(caller, normalized, verb, text);
       return 7;  // PermissionDenied: HTTP callers answer 403
     }
   }

@@ -8,6 +8,7 @@
 #include "dataplane/codec/invoke_messages.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/tls/spiffe_id.h"
 
 namespace ringside::invoke {
 
@@ -17,8 +18,9 @@ inline constexpr std::string_view kAppUnhealthyText = "app is not in a healthy s
 
 // 0 when the request may go to the app: then v->message.method views the normalized method in
 // `method_storage`. Otherwise the gRPC code to answer, with *error formatted into `text`.
+// `caller`: the caller's identity from mTLS (nullptr without), for access control.
 int check_request_for_app(codec::InternalInvokeRequestView* v, const SidecarSettings& settings,
-                          bool has_app, mem::Buffer* method_storage, std::span<char> text,
-                          std::string_view* error);
+                          bool has_app, const tls::SpiffeId* caller, mem::Buffer* method_storage,
+                          std::span<char> text, std::string_view* error);
 
 }  // namespace ringside::invoke

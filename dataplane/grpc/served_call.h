@@ -13,6 +13,7 @@
 #include <span>
 
 #include "dataplane/grpc/server_connection.h"
+#include "dataplane/tls/spiffe_id.h"
 
 namespace ringside::grpc {
 
@@ -52,6 +53,9 @@ class CallHost {
   // The call is over: no more events reach it; it is destroyed at the end of the loop turn.
   // Releasing twice is harmless.
   virtual void release(ServedCall* call) = 0;
+  // The caller's SPIFFE ID from its mTLS certificate (issue 10); nullptr without mTLS. Valid
+  // while the call is being started (copy what must outlive that).
+  virtual const tls::SpiffeId* caller_identity() const { return nullptr; }
 
  protected:
   ~CallHost() = default;

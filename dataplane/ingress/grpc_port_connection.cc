@@ -7,6 +7,7 @@
 
 #include "dataplane/io/tcp_connection.h"
 #include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/tls/credential_store.h"
 
 namespace ringside::invoke {
 
@@ -24,7 +25,7 @@ GrpcPortConnection::GrpcPortConnection(ShardServices* svc, uint32_t max_streams)
             session_settings(max_streams)),
       link_(&grpc_, this) {}
 
-bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd) {
+bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd, bool tls) {
   if (!c) {
     ::close(fd);
     return false;
@@ -34,8 +35,16 @@ bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd
     ::close(fd);
     return false;
   }
-  io::TcpConnection* tcp = io::TcpConnection::adopt(&svc->io, fd, &c->link_);
-  if (!tcp) {  // adopt closed fd
+  io::ByteStream* stream = nullptr;
+  if (tls) {
+    // Issue 10: the handshake runs on this loop; our SETTINGS wait for it in the TLS stream.
+    c->tls_ = tls::TlsStream::accept(&svc->io, svc->tls->ctx(), fd, &c->link_,
+                                    {&svc->counters->tls_handshakes, &svc->counters->tls_handshake_failures});
+    stream = c->tls_;
+  } else {
+    stream = io::TcpConnection::adopt(&svc->io, fd, &c->link_);
+  }
+  if (!stream) {  // adopt/accept closed fd
     svc->deferred->release(c);
     return false;
   }
@@ -44,8 +53,8 @@ bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd
   c->accepted_ns_ = c->last_active_ns_ = shard::monotonic_ns();
   c->limit_timer_.fn = &GrpcPortConnection::on_limit_deadline;
   c->limit_timer_.owner = c;
-  c->arm_limit_check(c->accepted_ns_);  // the preface is owed from now
-  c->link_.attach(tcp);  // our SETTINGS
+  c->arm_limit_check(c->accepted_ns_);  // the preface (after any TLS handshake) is owed from now
+  c->link_.attach(stream);  // our SETTINGS
   return true;
 }
 
@@ -178,8 +187,13 @@ void GrpcPortConnection::on_call_cancelled(grpc::CallId id) {
   release(c);
 }
 
+const tls::SpiffeId* GrpcPortConnection::caller_identity() const {
+  return tls_ ? tls_->peer_identity() : nullptr;
+}
+
 void GrpcPortConnection::on_link_closed(int) {
   svc_->timers.cancel(&limit_timer_);
+  tls_ = nullptr;  // the stream is gone
   shard::ShardCounters::drop(svc_->counters->connections_open);
   grpc_.on_transport_closed();  // on_call_cancelled() for every call still being served
   while (calls_) {              // calls the endpoint had already finished with

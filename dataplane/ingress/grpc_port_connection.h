@@ -14,6 +14,7 @@
 #include "dataplane/grpc/served_call.h"
 #include "dataplane/grpc/server_connection.h"
 #include "dataplane/http2/transport_link.h"
+#include "dataplane/tls/tls_stream.h"
 #include "dataplane/runtime/live_connections.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/runtime/timer_list.h"
@@ -35,6 +36,7 @@ class GrpcPortConnection : public http2::TransportLink::Owner,
   grpc::GrpcServerConnection& server() override { return grpc_; }
   void flush() override { link_.pump(); }
   void release(grpc::ServedCall* call) override;
+  const tls::SpiffeId* caller_identity() const override;
 
   // grpc::ServerHandler: stream events and cancellations are routed to the call by id.
   void on_stream_data(grpc::CallId id, std::span<const uint8_t> bytes) override;
@@ -50,7 +52,8 @@ class GrpcPortConnection : public http2::TransportLink::Owner,
   explicit GrpcPortConnection(ShardServices* svc, uint32_t max_streams = 0);
   // Starts serving the accepted socket fd with c (made with pool_new). False: c is freed and
   // fd closed.
-  static bool serve(ShardServices* svc, GrpcPortConnection* c, int fd);
+  // `tls`: over mTLS (the internal port with --enable-mtls; svc->tls set).
+  static bool serve(ShardServices* svc, GrpcPortConnection* c, int fd, bool tls = false);
   // Starts routing events of call (already started) to it.
   void adopt(grpc::ServedCall* call);
   // Answers UNIMPLEMENTED "unknown method <path>" (a unary call nobody serves here).
@@ -73,6 +76,7 @@ class GrpcPortConnection : public http2::TransportLink::Owner,
   int64_t last_active_ns_ = 0;         // last check that saw a frame or an open call
   uint64_t frames_seen_ = 0;           // grpc_.frames_received() at that check
   bool idle_goaway_sent_ = false;      // idle GOAWAY(NO_ERROR) sent; closed at the next check
+  tls::TlsStream* tls_ = nullptr;      // the TLS stream under link_ (mTLS), until it closes
 };
 
 }  // namespace ringside::invoke

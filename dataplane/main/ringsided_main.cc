@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "dataplane/tls/openssl_memory.h"
 #include "controlplane/config/options.h"
 #include "dataplane/main/sidecar.h"
 
@@ -24,6 +25,8 @@ void raise_open_file_limit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything can make OpenSSL allocate (issue 10: record writes allocate; see the header).
+  const bool openssl_recycling = ringside::tls::install_openssl_allocator();
   ringside::config::Options options;
   std::string error;
   switch (ringside::config::parse_flags(argc, argv, &options, &error)) {
@@ -37,5 +40,7 @@ int main(int argc, char** argv) {
       break;
   }
   raise_open_file_limit();
+  if (!openssl_recycling && options.enable_mtls)
+    std::fprintf(stderr, "ringsided: mtls: OpenSSL allocated before start-up; record writes will use malloc\n");
   return ringside::run_sidecar(std::move(options));
 }

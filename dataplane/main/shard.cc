@@ -1,3 +1,4 @@
+#include "dataplane/tls/credential_store.h"
 #include "dataplane/main/shard.h"
 
 #include <pthread.h>
@@ -60,6 +61,7 @@ struct Shard::State {
     st->arm_wake();
   }
   lb::PolicyPicker picker{static_cast<uint64_t>(monotonic_ns())};  // every LB policy, outlier ejection
+  std::unique_ptr<tls::ShardTls> tls;  // issue 10: mTLS credentials as this shard sees them
   std::unique_ptr<upstream::PeerPool> peers;
   std::unique_ptr<invoke::AppChannel> app;
   std::unique_ptr<invoke::AppConcurrencyGate> app_gate;  // --app-max-concurrency in front of `app`
@@ -147,6 +149,10 @@ void Shard::run() {
   st->scratch.json.set_pool(&st->pool);
   st->picker.set_counters(setup_.counters);
   svc.picker = &st->picker;
+  if (settings.mtls) {  // issue 10: mTLS on the internal hop
+    st->tls = std::make_unique<tls::ShardTls>(settings.mtls);
+    svc.tls = st->tls.get();
+  }
   st->peers = std::make_unique<upstream::PeerPool>(&svc);
   svc.peers = st->peers.get();
   if (settings.has_app) {

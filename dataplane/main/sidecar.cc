@@ -28,6 +28,8 @@
 #include "dataplane/ingress/grpc/invoke_service.h"
 #include "dataplane/callee/app_concurrency.h"
 #include "dataplane/mapping/access_control.h"
+#include "controlplane/tls/credentials_watcher.h"
+#include "dataplane/tls/credential_store.h"
 #include "dataplane/runtime/sidecar_settings.h"
 #include "dataplane/resiliency/circuit_breakers.h"   // issue 10 (res)
 #include "dataplane/resiliency/compile_policies.h"   // issue 10 (res)
@@ -151,6 +153,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_grpc_read_timeouts_total", "gRPC-port connections closed because the preface or a header block came too slowly (--http-header-timeout)", "counter", &shard::ShardCounters::grpc_read_timeouts},
       {"ringside_grpc_idle_closed_total", "gRPC-port connections sent GOAWAY after --http-idle-timeout with no call and no frame", "counter", &shard::ShardCounters::grpc_idle_closed},
       {"ringside_connections_refused_total", "Connections refused at once because the shard had --max-connections", "counter", &shard::ShardCounters::connections_refused},
+      {"ringside_tls_handshakes_total", "mTLS handshakes completed with the peer verified (internal port and calls to peers)", "counter", &shard::ShardCounters::tls_handshakes},
+      {"ringside_tls_handshake_failures_total", "mTLS handshakes refused or failed (untrusted, expired or missing certificate, wrong app id, plaintext peer)", "counter", &shard::ShardCounters::tls_handshake_failures},
       {"ringside_peer_connections", "Open HTTP/2 connections to peer sidecars (each owned by its shard's pool)", "gauge", &shard::ShardCounters::peer_connections},
       {"ringside_peer_dials_total", "HTTP/2 connections dialled to peer sidecars", "counter", &shard::ShardCounters::peer_dials},
       {"ringside_peer_calls_queued_total", "Peer calls that waited for a free stream (every connection full)", "counter", &shard::ShardCounters::peer_calls_queued},
@@ -204,6 +208,20 @@ std::string render_external_metrics(const resolvers::external::SyncSubscriber& s
 
 // Issue 10: 1 while calls are delivered to the app (also when health checks are off), 0 while
 // the prober finds it unhealthy (docs/metrics.md).
+// Issue 10, mTLS: rotations and the certificate's expiry (for an alert before it lapses).
+std::string render_mtls_metrics(const tls::CredentialsWatcher* w, const std::string& app_id) {
+  if (!w) return "";
+  return absl::StrCat(
+      "# HELP ringside_mtls_reloads_total Certificate rotations applied (new connections use the new credentials)\n"
+      "# TYPE ringside_mtls_reloads_total counter\nringside_mtls_reloads_total{app_id=\"", app_id, "\"} ", w->reloads(), "\n",
+      "# HELP ringside_mtls_reload_failures_total Changed credential files that did not load (the current ones were kept)\n"
+      "# TYPE ringside_mtls_reload_failures_total counter\nringside_mtls_reload_failures_total{app_id=\"", app_id, "\"} ",
+      w->reload_failures(), "\n",
+      "# HELP ringside_mtls_certificate_expiry_timestamp_seconds notAfter of the certificate in use\n"
+      "# TYPE ringside_mtls_certificate_expiry_timestamp_seconds gauge\n"
+      "ringside_mtls_certificate_expiry_timestamp_seconds{app_id=\"", app_id, "\"} ", w->not_after_unix(), "\n");
+}
+
 std::string render_app_health_metric(const apphealth::AppHealthMonitor* monitor, const std::string& app_id) {
   std::string out = absl::StrCat(
       "# HELP ringside_app_healthy 1 while the app is healthy (always 1 without --enable-app-health-check)\n"
@@ -277,6 +295,11 @@ int run_sidecar(config::Options o) {
   config::Configuration cfg = *std::move(loaded);
   if (auto s = config::apply_dataplane_config(cfg.dataplane, &o); !s.ok()) {
     // The error names the flag or YAML path; the file is named only when there is one.
+    log_line(o.config_path.empty() ? std::string(s.message())
+                                   : absl::StrCat("--config ", o.config_path, ": ", s.message()));
+    return 2;
+  }
+  if (auto s = config::apply_mtls_config(cfg.mtls, &o); !s.ok()) {  // issue 10
     log_line(o.config_path.empty() ? std::string(s.message())
                                    : absl::StrCat("--config ", o.config_path, ": ", s.message()));
     return 2;
@@ -373,6 +396,26 @@ int run_sidecar(config::Options o) {
   settings.max_connections = o.max_connections;
   if (cfg.access_control.present) {
     settings.access_control = access_control_list(cfg.access_control, /*app_is_http=*/o.app_protocol != "grpc");
+  }
+  // Issue 10: mTLS on the internal port. The credentials must load and name us, else peers
+  // would refuse every call: better to say so now (exit 2, naming the flag).
+  static std::unique_ptr<tls::CredentialStore> mtls_store;  // outlives the shards
+  if (o.enable_mtls) {
+    tls::CredentialFiles files{o.tls_cert_file, o.tls_key_file, o.tls_trust_anchors_file};
+    auto loaded = tls::TlsContext::load(files);
+    if (!loaded.ok()) {
+      log_line(absl::StrCat("--tls-cert-file: ", loaded.status().message()));
+      return 2;
+    }
+    const tls::SpiffeId& me = (*loaded)->identity();
+    if (me.app_id != o.app_id || me.app_namespace != o.app_namespace) {
+      log_line(absl::StrCat("--tls-cert-file: the certificate names ", (*loaded)->identity_text(), ", not app id \"",
+                            o.app_id, "\" in namespace \"", o.app_namespace, "\" (peers would refuse it)"));
+      return 2;
+    }
+    log_line(absl::StrCat("mtls: on for the internal port as ", (*loaded)->identity_text()));
+    mtls_store = std::make_unique<tls::CredentialStore>(*std::move(loaded));
+    settings.mtls = mtls_store.get();
   }
   if (o.app_port) {
     settings.has_app = true;
@@ -482,16 +525,26 @@ int run_sidecar(config::Options o) {
   self.app_port = o.app_port ? *o.app_port : 0;
   self.cluster = mc.cluster;  // registries record it (etcd records, ...)
 
+  // Issue 10: certificate rotation (a thread of its own).
+  std::unique_ptr<tls::CredentialsWatcher> mtls_watcher;
+  if (settings.mtls) {
+    mtls_watcher = std::make_unique<tls::CredentialsWatcher>(
+        tls::CredentialFiles{o.tls_cert_file, o.tls_key_file, o.tls_trust_anchors_file}, mtls_store.get(),
+        o.tls_reload_interval, [](const std::string& line) { log_line(line); });
+    mtls_watcher->start();
+  }
+
   ShardCountersArray counters;
   counters.items = std::make_unique<shard::ShardCounters[]>(n);
   counters.n = n;
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (o.enable_metrics) {
     metrics_server = std::make_unique<metrics::MetricsServer>(
-        [&counters, &subscriber, &app_health, id = o.app_id] {
+        [&counters, &subscriber, &app_health, &mtls_watcher, id = o.app_id] {
           std::string text = render_metrics(counters, id);
           if (subscriber) text += render_external_metrics(*subscriber, id);
           text += render_app_health_metric(app_health.get(), id);  // issue 10
+          text += render_mtls_metrics(mtls_watcher.get(), id);       // issue 10
           return text;
         });
     if (auto s = metrics_server->start(o.metrics_listen_address, o.metrics_port); !s.ok()) {

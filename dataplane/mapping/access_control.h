@@ -18,15 +18,12 @@
 #include <vector>
 
 #include "dataplane/http1/verb.h"
+#include "dataplane/tls/spiffe_id.h"
 
 namespace ringside::invoke {
 
-// Who is calling, from the peer's certificate (spiffe://<trust domain>/ns/<namespace>/<app id>).
-struct CallerIdentity {
-  std::string_view trust_domain;   // e.g. "public"
-  std::string_view app_namespace;  // e.g. "default"
-  std::string_view app_id;         // the calling app id
-};
+// Who is calling, from the peer's mTLS certificate (spiffe://<trust domain>/ns/<namespace>/<app id>).
+using CallerIdentity = tls::SpiffeId;
 
 class AccessControlList {
  public:

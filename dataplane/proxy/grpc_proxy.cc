@@ -93,12 +93,12 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     server.send_trailers(s.id, 2, "failed to proxy request: the call is not for this app", {});
     return nullptr;
   }
-  // Delivered to our app from a peer: the access-control list decides first (spec §10; no
-  // caller identity without mTLS, so the global default).
+  // Delivered to our app from a peer: the access-control list decides first (spec §10; the
+  // caller's identity from mTLS, none without it, so the global default).
   if (!from_api && settings.access_control &&
-      !settings.access_control->allows(/*caller=*/nullptr, s.path, http1::Verb::kNone)) {
+      !settings.access_control->allows(in->caller_identity(), s.path, http1::Verb::kNone)) {
     char text[512];
-    server.send_trailers(s.id, 7, access_denied_text(nullptr, s.path, http1::Verb::kNone, text), {});
+    server.send_trailers(s.id, 7, access_denied_text(in->caller_identity(), s.path, http1::Verb::kNone, text), {});
     return nullptr;
   }
 

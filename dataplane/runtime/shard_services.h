@@ -19,6 +19,9 @@ class Picker;
 namespace ringside::upstream {
 class PeerPool;
 }
+namespace ringside::tls {
+class ShardTls;
+}
 
 namespace ringside::invoke {
 
@@ -57,6 +60,8 @@ struct ShardServices {
   // nullptr with one shard. A connection counted there releases its count when it ends.
   shard::AcceptBalancer* internal_balancer = nullptr;
   shard::AcceptBalancer* http_balancer = nullptr;
+  // Issue 10: this shard's view of the mTLS credentials (nullptr = plaintext internal hop).
+  tls::ShardTls* tls = nullptr;
 };
 
 }  // namespace ringside::invoke

@@ -13,6 +13,9 @@ namespace ringside::invoke {
 class AccessControlList;  // dataplane/mapping/access_control.h
 class AppConcurrency;     // dataplane/callee/app_concurrency.h
 }  // namespace ringside::invoke
+namespace ringside::tls {  // issue 10, mTLS: dataplane/tls/
+class CredentialStore;
+}  // namespace ringside::tls
 namespace ringside::resiliency {  // issue 10 (res): dataplane/resiliency/
 class Policies;
 class CircuitBreakers;
@@ -76,6 +79,9 @@ struct SidecarSettings {
   // retry only) and the circuit breakers shared by all shards (nullptr = no breaker policy).
   std::shared_ptr<const resiliency::Policies> resiliency;
   resiliency::CircuitBreakers* breakers = nullptr;
+  // Issue 10, mTLS on the internal port (--enable-mtls): the credentials new connections use,
+  // replaced on rotation (dataplane/tls/credential_store.h); nullptr = plaintext (h2c).
+  const tls::CredentialStore* mtls = nullptr;
 };
 
 }  // namespace ringside::invoke

@@ -114,7 +114,9 @@ size_t broadcast_targets(ShardServices* svc, std::string_view app_id, std::strin
   for (const snapshot::Instance& inst : instances) {
     if (n == out.size()) break;
     if (!panic && (!svc->picker->healthy(inst.id, req.now_ns) || dial.backing_off(inst.addr))) continue;
-    out[n++] = BroadcastTarget{&inst, svc->peers ? svc->peers->get(inst.addr) : nullptr, table->local_instance(inst)};
+    const upstream::ExpectedPeer expect{ns, app_id};  // mTLS: the callee's certificate must name it
+    out[n++] = BroadcastTarget{&inst, svc->peers ? svc->peers->get(inst.addr, nullptr, &expect) : nullptr,
+                               table->local_instance(inst)};
   }
   return n;
 }
@@ -153,7 +155,8 @@ PeerChoice choose_peer(ShardServices* svc, std::string_view app_id, std::string_
     shard::ShardCounters::bump(local ? svc->counters->cluster_picks_local : svc->counters->cluster_picks_external);
   }
   upstream::PeerPool::Miss miss = upstream::PeerPool::Miss::kNone;
-  c.conn = svc->peers->get(inst->addr, &miss);
+  const upstream::ExpectedPeer expect{ns, app_id};  // mTLS: the callee's certificate must name it
+  c.conn = svc->peers->get(inst->addr, &miss, &expect);
   c.authority = inst->address_text;
   c.instance_id = inst->id;
   c.outcome = c.conn                                        ? PeerChoice::Outcome::kOk

@@ -6,6 +6,7 @@
 
 #include "dataplane/io/tcp_connection.h"
 #include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/tls/credential_store.h"
 #include "dataplane/mem/pool_object.h"
 #include "dataplane/upstream/peer_pool.h"
 
@@ -38,17 +39,37 @@ PeerConnection::~PeerConnection() {
   svc_->timers.cancel(&deadline_);
 }
 
-bool PeerConnection::start(const snapshot::SocketAddress& addr) {
+uint64_t expected_peer_hash(const ExpectedPeer& e) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](std::string_view s) {
+    for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+    h = (h ^ 0xffu) * 1099511628211ull;  // separator: ("ab","c") != ("a","bc")
+  };
+  mix(e.app_namespace);
+  mix(e.app_id);
+  return h;
+}
+
+bool PeerConnection::start(const snapshot::SocketAddress& addr, const ExpectedPeer* expect) {
   if (!grpc_.start()) return false;
   sockaddr_storage sa;
   socklen_t len = addr.to_sockaddr(&sa);
   if (len == 0) return false;
-  io::TcpConnection* tcp = io::TcpConnection::dial(&svc_->io, reinterpret_cast<const sockaddr*>(&sa), len, &link_);
-  if (!tcp) return false;
+  io::ByteStream* stream = nullptr;
+  if (expect && svc_->tls) {
+    // Issue 10: mTLS to the peer sidecar; on_link_connected comes after the handshake and the
+    // check that the callee's certificate names `expect`.
+    expect_hash_ = upstream::expected_peer_hash(*expect);
+    stream = tls::TlsStream::dial(&svc_->io, svc_->tls->ctx(), reinterpret_cast<const sockaddr*>(&sa), len, *expect, &link_,
+                                  {&svc_->counters->tls_handshakes, &svc_->counters->tls_handshake_failures});
+  } else {
+    stream = io::TcpConnection::dial(&svc_->io, reinterpret_cast<const sockaddr*>(&sa), len, &link_);
+  }
+  if (!stream) return false;
   shard::ShardCounters::bump(svc_->counters->connections_open);
   if (pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_dials);
   idle_since_ns_ = shard::monotonic_ns();
-  link_.attach(tcp);
+  link_.attach(stream);
   return true;
 }
 
@@ -126,9 +147,9 @@ void PeerConnection::on_stream_end(void* user, int grpc_status, std::string_view
                                    std::span<const grpc::Metadata> trailers, bool transport_error,
                                    bool not_processed) {
   if (grpc_status == 4 && !transport_error && pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_deadlines);
-  // Nothing reached the peer if the TCP connect never succeeded.
+  // Nothing reached the peer if the TCP connect never succeeded (see also never_heard()).
   static_cast<PeerStream*>(user)->on_peer_end(grpc_status, grpc_message, trailers, transport_error,
-                                              not_processed || !connected_);
+                                              not_processed || !connected_ || never_heard());
   on_call_ended();
 }
 
@@ -138,7 +159,15 @@ void PeerConnection::close() {
 }
 
 void PeerConnection::on_link_connected(int err) {
-  if (err == 0) connected_ = true;
+  if (err == 0) {
+    connected_ = true;
+  } else if (err == tls::TlsStream::kHandshakeFailed) {
+    // grpc-go's words, so a daprd-shaped caller sees the familiar text.
+    close_reason_ = "connection error: desc = \"transport: authentication handshake failed\"";
+  } else if (err == tls::TlsStream::kWrongPeer) {
+    close_reason_ = "connection error: desc = \"transport: authentication handshake failed: the peer's "
+                    "certificate does not name the app id called\"";
+  }
 }
 
 void PeerConnection::on_link_closed(int err) {
@@ -147,7 +176,8 @@ void PeerConnection::on_link_closed(int err) {
   svc_->timers.cancel(&deadline_);
   retired_ = true;
   bool never_connected = err == -ECONNREFUSED || err == -ETIMEDOUT || err == -EHOSTUNREACH ||
-                         err == -ENETUNREACH || err == -ECANCELED;
+                         err == -ENETUNREACH || err == -ECANCELED ||
+                         err == tls::TlsStream::kHandshakeFailed || err == tls::TlsStream::kWrongPeer;
   // Leave the pool first: completions below may start retries that must dial afresh.
   pool_->forget(this, never_connected && !connected_);
   grpc_.on_transport_closed(close_reason_);
@@ -156,8 +186,9 @@ void PeerConnection::on_link_closed(int err) {
 
 void PeerConnection::on_unary_complete(void* user, const grpc::UnaryResult& r) {
   if (r.grpc_status == 4 && !r.transport_error && pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_deadlines);
-  if (!connected_) {
-    // HEADERS may have been serialised into our output, but no byte reached the peer.
+  if (!connected_ || never_heard()) {
+    // HEADERS may have been serialised into our output, but no byte reached the peer (or the
+    // peer never served the connection: never_heard()).
     grpc::UnaryResult copy = r;
     copy.not_processed = true;
     static_cast<PeerCall*>(user)->on_peer_result(copy);

@@ -21,6 +21,7 @@
 #include "controlplane/snapshot/socket_address.h"
 #include "dataplane/grpc/client_connection.h"
 #include "dataplane/http2/transport_link.h"
+#include "dataplane/tls/tls_stream.h"
 #include "dataplane/upstream/legacy_peers.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/runtime/timer_list.h"
@@ -28,6 +29,11 @@
 namespace ringside::upstream {
 
 class PeerPool;
+
+// Whom a peer sidecar's mTLS certificate must name (spec: "Client peer check").
+using ExpectedPeer = tls::TlsStream::ExpectedPeer;
+// FNV-1a of (namespace, app id): which identity a connection was dialled for.
+uint64_t expected_peer_hash(const ExpectedPeer& e);
 
 // Whoever waits for a CallLocal result (an invocation).
 class PeerCall {
@@ -54,7 +60,11 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
  public:
   PeerConnection(PeerPool* pool, invoke::ShardServices* svc, uint64_t key);
   ~PeerConnection() override;
-  bool start(const snapshot::SocketAddress& addr);
+  // `expect`: with mTLS (peer pools), the callee identity the TLS handshake must verify;
+  // nullptr = plaintext.
+  bool start(const snapshot::SocketAddress& addr, const ExpectedPeer* expect = nullptr);
+  // expected_peer_hash() of what start() was given (0 = plaintext).
+  uint64_t expected_peer_hash() const { return expect_hash_; }
   // Takes new calls: connected or connecting, not GOAWAY'd, stream ids left, not retired.
   bool usable() const;
   // timeout_ns: the caller's deadline from now (sent as grpc-timeout and enforced here);
@@ -94,6 +104,12 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   uint64_t key() const { return key_; }
   // The TCP connect succeeded: bytes of a started call can have reached the peer.
   bool connected() const { return connected_; }
+  // The connection ended before the peer sent a single frame. Servers send their SETTINGS first,
+  // before reading any stream (RFC 9113 §3.4; ringside and grpc-go do so at accept), so a peer
+  // that never spoke never served a call here: such calls are "not processed" and may be retried
+  // safely. This is the case of a connection that landed in a closing listener's backlog (a
+  // draining peer's SO_REUSEPORT socket) and was reset.
+  bool never_heard() const { return grpc_.frames_received() == 0; }
   // Calls started and not yet ended (in flight or waiting for a stream).
   uint32_t active_calls() const { return static_cast<uint32_t>(grpc_.active_calls()); }
   // The stream limit the pool plans with (pool_policy.h planning_limit inputs).
@@ -120,6 +136,7 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   http2::TransportLink link_;      // grpc_ on the TCP stream
   bool connected_ = false;         // the TCP connect succeeded (else nothing reached the peer)
   bool unary_only_ = false;        // the peer does not serve CallLocalStream
+  uint64_t expect_hash_ = 0;       // mTLS: expected_peer_hash() of the identity dialled for
 
   friend class PeerPool;  // links the connection into its peer's group
   PeerConnection* prev_in_group_ = nullptr;  // PeerPool group list (older connection)

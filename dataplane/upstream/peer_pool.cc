@@ -4,6 +4,7 @@
 
 #include "dataplane/mem/pool_object.h"
 #include "dataplane/runtime/sidecar_settings.h"
+#include "dataplane/upstream/peer_connection.h"
 
 namespace ringside::upstream {
 namespace {
@@ -40,8 +41,11 @@ bool PeerPool::backing_off(const snapshot::SocketAddress& addr) const {
   return shard::monotonic_ns() < g.retry_after_ns;
 }
 
-PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss) {
+PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss, const ExpectedPeer* expect) {
   if (miss) *miss = Miss::kNone;
+  // mTLS: only connections dialled for this callee identity may carry the call (peer_connection.h).
+  if (!svc_->tls || kind_ != Kind::kPeers) expect = nullptr;
+  const uint64_t expect_hash = expect ? upstream::expected_peer_hash(*expect) : 0;
   const uint64_t key = addr.key();
   auto [it, inserted] = groups_.try_emplace(key, nullptr);
   if (inserted) {
@@ -58,8 +62,10 @@ PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss) {
   size_t n = 0;
   for (PeerConnection* c = g->head; c; c = c->next_in_group_) {
     if (c->settings_received()) g->learned_max_streams = c->peer_max_streams();
-    if (!c->usable()) {
-      c->retire();  // GOAWAY'd, out of stream ids or failing: drains, then closes when idle
+    if (!c->usable() || c->expected_peer_hash() != expect_hash) {
+      // GOAWAY'd, out of stream ids, failing, or verified for another app id (mTLS): drains,
+      // then closes when idle.
+      c->retire();
       continue;
     }
     if (n == kMaxConnectionsPerPeer) continue;
@@ -77,7 +83,7 @@ PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss) {
       shard::ShardCounters::bump(svc_->counters->peer_calls_queued);
       return conns[p.index];
     case Placement::Kind::kDial:
-      if (PeerConnection* c = dial(g, addr)) return c;
+      if (PeerConnection* c = dial(g, addr, expect)) return c;
       if (n > 0) {
         // No memory or socket for another connection: wait on the shortest queue instead.
         PoolLimits no_dial = limits_;
@@ -99,11 +105,11 @@ PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss) {
   return nullptr;
 }
 
-PeerConnection* PeerPool::dial(Group* g, const snapshot::SocketAddress& addr) {
+PeerConnection* PeerPool::dial(Group* g, const snapshot::SocketAddress& addr, const ExpectedPeer* expect) {
   auto* c = mem::pool_new<PeerConnection>(svc_->io.pool, this, svc_, addr.key());
   if (!c) return nullptr;
   link(g, c);  // owned from the first moment
-  if (!c->start(addr)) {
+  if (!c->start(addr, expect)) {
     unlink(g, c);
     mem::pool_delete(svc_->io.pool, c);
     return nullptr;

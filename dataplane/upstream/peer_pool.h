@@ -46,8 +46,11 @@ class PeerPool {
     kRefused,     // every connection is full and max_pending calls already wait for a stream
   };
   // The connection to start a call to `addr` on, dialling if needed (see the rules above).
-  // nullptr with *miss set when none can take it now.
-  PeerConnection* get(const snapshot::SocketAddress& addr, Miss* miss = nullptr);
+  // nullptr with *miss set when none can take it now. `expect` (peer pools with mTLS): whom
+  // the callee's certificate must name; a connection verified for another app id at the same
+  // address (the address was reused) is retired, never shared.
+  PeerConnection* get(const snapshot::SocketAddress& addr, Miss* miss = nullptr,
+                      const ExpectedPeer* expect = nullptr);
   // Whether a call to `addr` would find it in dial back-off right now (health-aware picking
   // skips such instances while others exist). No allocation.
   bool backing_off(const snapshot::SocketAddress& addr) const;
@@ -76,7 +79,7 @@ class PeerPool {
   };
   // The connection closed (from its on_link_closed): unlisted; dial_failed starts back-off.
   void forget(PeerConnection* c, bool dial_failed);
-  PeerConnection* dial(Group* g, const snapshot::SocketAddress& addr);
+  PeerConnection* dial(Group* g, const snapshot::SocketAddress& addr, const ExpectedPeer* expect);
   void link(Group* g, PeerConnection* c);
   void unlink(Group* g, PeerConnection* c);
   // ringside_peer_connections = connections_ (peer pools only).

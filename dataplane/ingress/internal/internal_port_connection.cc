@@ -18,7 +18,8 @@ InternalPortConnection::~InternalPortConnection() {
 }
 
 bool InternalPortConnection::accept(ShardServices* svc, int fd) {
-  return serve(svc, mem::pool_new<InternalPortConnection>(svc->io.pool, svc), fd);
+  // Issue 10: with --enable-mtls every peer connection is mutual TLS (svc->tls set).
+  return serve(svc, mem::pool_new<InternalPortConnection>(svc->io.pool, svc), fd, /*tls=*/svc->tls != nullptr);
 }
 
 grpc::CallMode InternalPortConnection::classify(std::string_view path,

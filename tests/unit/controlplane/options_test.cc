@@ -163,8 +163,20 @@ TEST_F(OptionsTest, ReadsEnvironment) {
   EXPECT_EQ(p.options.dapr_api_token, "api-secret");
 }
 
+TEST_F(OptionsTest, MtlsFlags) {
+  // Whether the three files are there is checked once the Configuration had its say
+  // (mtls_config_test.cc), so a file may give them.
+  Parsed p = parse({"--app-id", "a", "--enable-mtls", "--tls-cert-file", "c.pem", "--tls-key-file", "k.pem",
+             "--tls-trust-anchors-file", "ca.pem", "--tls-reload-interval", "250ms"});
+  ASSERT_EQ(p.outcome, FlagsOutcome::kRun) << p.error;
+  EXPECT_TRUE(p.options.enable_mtls);
+  EXPECT_EQ(p.options.tls_trust_anchors_file, "ca.pem");
+  EXPECT_EQ(p.options.tls_reload_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(parse({"--app-id", "a", "--tls-reload-interval", "0"}).outcome, FlagsOutcome::kUsageError);
+}
+
 TEST_F(OptionsTest, IgnoredDaprdFlagsAreAccepted) {
-  Parsed p = parse({"--app-id", "a", "--enable-mtls", "--sentry-address", "x:1", "--resources-path", "./c",
+  Parsed p = parse({"--app-id", "a", "--sentry-address", "x:1", "--resources-path", "./c",
                     "--enable-app-health-check", "--app-health-probe-interval", "3"});
   ASSERT_EQ(p.outcome, FlagsOutcome::kRun) << p.error;
   EXPECT_TRUE(p.options.enable_app_health_check);
