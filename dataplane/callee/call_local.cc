@@ -19,6 +19,13 @@ CallLocal* CallLocal::start(ShardServices* svc, grpc::CallHost* host,
     host->server().respond(req.id, {}, {}, 8, "out of memory", {});
     return nullptr;
   }
+  // Issue 11: daprd's req_recv/res_sent, labelled by the caller's dapr-caller-app-id metadata.
+  std::string_view src_app_id;
+  for (const grpc::Metadata& m : req.metadata) {
+    if (m.key == "dapr-caller-app-id") src_app_id = m.value;
+  }
+  call->source_row_ = &svc->counters->dapr.sources.row(src_app_id);
+  shard::bump_relaxed(call->source_row_->req_recv);
   codec::InternalInvokeRequestView& v = call->view_;
   if (!codec::decode_internal_invoke_request(req.message, &v)) {
     call->answer({}, 3, "parsing InternalInvokeRequest error: malformed message");
@@ -51,6 +58,7 @@ void CallLocal::note_app_round_trip() {
 void CallLocal::answer(std::string_view response, int grpc_status, std::string_view grpc_message) {
   app_call_ = nullptr;
   svc_->timers.cancel(&deadline_);
+  if (source_row_) shard::bump_relaxed(source_row_->res_sent[shard::grpc_status_slot(grpc_status)]);  // issue 11
   host_->server().respond(id(), {}, response, grpc_status, grpc_message, {});
   host_->flush();
   host_->release(this);
