@@ -71,6 +71,53 @@ struct ServerRow {
 inline constexpr size_t kAppIdLabelMax = 64;
 inline constexpr size_t kServerLabelMax = 192;
 
+// Writes a rendered label set (`k="v",k2="v2"`) into fixed storage; values are made safe with
+// label_safe_char. Past the capacity it stops and says so (the caller then uses the overflow row).
+struct LabelWriter {
+  char* buf;       // destination
+  size_t cap;      // its size
+  size_t len = 0;  // bytes written
+  bool ok = true;  // false once something did not fit
+
+  void raw(std::string_view s) {
+    if (!ok || s.size() > cap - len) {
+      ok = false;
+      return;
+    }
+    for (char c : s) buf[len++] = c;
+  }
+  void value(std::string_view s) {
+    if (!ok || s.size() > cap - len) {
+      ok = false;
+      return;
+    }
+    for (char c : s) buf[len++] = label_safe_char(c);
+  }
+  std::string_view view() const { return ok ? std::string_view(buf, len) : kOverflowLabel; }
+};
+
+// daprd labels dapr_http_server_* with the request path; ringside bounds it: an invocation keeps
+// `/v1.0/invoke/<app-id>/method/<first segment of the method>` (no query, no later segments:
+// an id in the path must not make a series per call); any other path keeps its first two
+// segments (`/v1.0/healthz`, `/v1.0/metadata`, or `/orders/x` for dapr-app-id header routing).
+inline std::string_view bounded_http_path(std::string_view path) {
+  constexpr std::string_view kInvoke = "/v1.0/invoke/";
+  size_t end = 0;
+  if (path.substr(0, kInvoke.size()) == kInvoke) {
+    const size_t app_end = path.find('/', kInvoke.size());
+    constexpr std::string_view kMethod = "/method/";
+    if (app_end != std::string_view::npos && path.substr(app_end, kMethod.size()) == kMethod) {
+      end = path.find('/', app_end + kMethod.size());
+    } else {
+      end = app_end;
+    }
+  } else {
+    const size_t first = path.find('/', 1);
+    end = first == std::string_view::npos ? first : path.find('/', first + 1);
+  }
+  return end == std::string_view::npos ? path : path.substr(0, end);
+}
+
 struct DaprMetrics {
   LabelTable<PeerAppRow, 16, kAppIdLabelMax> peers;       // dst_app_id → caller counters
   LabelTable<SourceAppRow, 16, kAppIdLabelMax> sources;   // src_app_id → callee counters
@@ -87,6 +134,20 @@ struct DaprMetrics {
     const size_t s = grpc_status_slot(grpc_status);
     bump_relaxed(r.res_recv[s][static_cast<size_t>(type)]);
     r.res_recv_latency[s].record_ns(ns);
+  }
+  // A gRPC server (API or internal port) completed `method` (full path) with `grpc_status`
+  // after `ns`: daprd's dapr_grpc_io_server_completed_rpcs / _server_latency.
+  void note_grpc_served(std::string_view method, int grpc_status, int64_t ns) {
+    char key[kServerLabelMax];
+    LabelWriter w{key, sizeof key};
+    w.raw("grpc_server_method=\"");
+    w.value(method);
+    w.raw("\",grpc_server_status=\"");
+    w.raw(kGrpcStatusNames[grpc_status_slot(grpc_status)]);
+    w.raw("\"");
+    ServerRow& r = grpc.row(w.view());
+    bump_relaxed(r.count);
+    r.latency.record_ns(ns);
   }
   // Callee: a CallLocal arrived from src_app_id (dapr-caller-app-id metadata).
   void note_req_recv(std::string_view src_app_id) { bump_relaxed(sources.row(src_app_id).req_recv); }

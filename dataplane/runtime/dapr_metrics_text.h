@@ -65,6 +65,13 @@ struct ServerSum {
   MsSum latency;       // their latency
 };
 
+// An app id as a label value: characters Prometheus text cannot carry raw become '_'.
+inline std::string app_id_label(std::string_view id) {
+  std::string out(id);
+  for (char& c : out) c = shard::label_safe_char(c);
+  return out;
+}
+
 // `status` label text: the numeric gRPC code, "other" past 16 (as daprd renders codes).
 inline std::string status_text(size_t slot) {
   return slot + 1 < shard::kGrpcStatusSlots ? absl::StrCat(slot) : std::string("other");
@@ -82,7 +89,7 @@ inline void append_dapr_metrics(std::string* out, const shard::ShardCounters* it
   for (int i = 0; i < n; ++i) {
     const shard::DaprMetrics& d = items[i].dapr;
     d.peers.for_each([&](std::string_view key, const shard::PeerAppRow& r) {
-      dapr_detail::PeerSum& s = peers[std::string(key)];
+      dapr_detail::PeerSum& s = peers[dapr_detail::app_id_label(key)];
       for (size_t t = 0; t < 2; ++t) s.req_sent[t] += dapr_detail::load(r.req_sent[t]);
       for (size_t st = 0; st < shard::kGrpcStatusSlots; ++st) {
         for (size_t t = 0; t < 2; ++t) s.res_recv[st][t] += dapr_detail::load(r.res_recv[st][t]);
@@ -90,7 +97,7 @@ inline void append_dapr_metrics(std::string* out, const shard::ShardCounters* it
       }
     });
     d.sources.for_each([&](std::string_view key, const shard::SourceAppRow& r) {
-      dapr_detail::SourceSum& s = sources[std::string(key)];
+      dapr_detail::SourceSum& s = sources[dapr_detail::app_id_label(key)];
       s.req_recv += dapr_detail::load(r.req_recv);
       for (size_t st = 0; st < shard::kGrpcStatusSlots; ++st) s.res_sent[st] += dapr_detail::load(r.res_sent[st]);
     });

@@ -5,7 +5,7 @@
 //
 // Why this shape: the shard must not allocate, lock or block, yet daprd labels its invocation
 // series by the peer's app id, which is open-ended. So: kCapacity slots, open addressing on a
-// hash of the key, the key text copied (sanitized) into the slot the first time it is seen, and
+// hash of the key, the key text copied into the slot the first time it is seen, and
 // one overflow row (rendered with the key "_other") once the table is full or the key too long.
 // Only the owning shard writes (relaxed load+store, no read-modify-write); the metrics thread
 // reads a slot only after its `used` flag (release/acquire) says the key text is in place.
@@ -26,7 +26,8 @@ inline uint64_t label_hash(std::string_view s) {
   return h;
 }
 
-// A character a label value may carry in Prometheus text as it is; others become '_'.
+// A character a label value may carry in Prometheus text as it is; others become '_' (callers
+// building a rendered label set, and the renderer of app ids, apply it to label values).
 inline char label_safe_char(char c) {
   return (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) ? '_' : c;
 }
@@ -42,7 +43,7 @@ struct LabelTable {
     std::atomic<bool> used{false};  // set (release) once key/len are written; never cleared
     uint64_t hash = 0;              // label_hash of the key (shard only)
     uint16_t len = 0;               // key length
-    char key[kKeyMax] = {};         // key text, sanitized (label_safe_char)
+    char key[kKeyMax] = {};         // key text as given
     Row row;                        // the counters
   };
   std::array<Slot, kCapacity> slots;  // open-addressed by hash
@@ -58,11 +59,11 @@ struct LabelTable {
       if (!s.used.load(std::memory_order_relaxed)) {
         s.hash = h;
         s.len = static_cast<uint16_t>(key.size());
-        for (size_t k = 0; k < key.size(); ++k) s.key[k] = label_safe_char(key[k]);
+        for (size_t k = 0; k < key.size(); ++k) s.key[k] = key[k];
         s.used.store(true, std::memory_order_release);
         return s.row;
       }
-      if (s.hash == h && s.len == key.size() && matches(s, key)) return s.row;
+      if (s.hash == h && std::string_view(s.key, s.len) == key) return s.row;
     }
     return overflow;
   }
@@ -75,14 +76,6 @@ struct LabelTable {
       fn(std::string_view(s.key, s.len), s.row);
     }
     fn(kOverflowLabel, overflow);
-  }
-
- private:
-  static bool matches(const Slot& s, std::string_view key) {
-    for (size_t k = 0; k < key.size(); ++k) {
-      if (s.key[k] != label_safe_char(key[k])) return false;
-    }
-    return true;
   }
 };
 
