@@ -32,14 +32,19 @@ inline constexpr std::array<const char*, kGrpcStatusSlots> kGrpcStatusNames = {
 
 // A millisecond histogram with daprd's buckets. Owning shard writes, metrics thread reads.
 struct MsHistogram {
+  // The bounds in nanoseconds, so recording compares without converting.
+  static constexpr std::array<int64_t, kDaprLatencyBoundsMs.size()> kBoundsNs = [] {
+    std::array<int64_t, kDaprLatencyBoundsMs.size()> a{};
+    for (size_t i = 0; i < a.size(); ++i) a[i] = kDaprLatencyBoundsMs[i] * 1'000'000;
+    return a;
+  }();
   std::array<std::atomic<uint64_t>, kDaprLatencyBuckets> buckets{};  // non-cumulative counts
   std::atomic<uint64_t> sum_us{0};                                    // total, microseconds
 
   void record_ns(int64_t ns) {
     if (ns < 0) ns = 0;
-    const int64_t ms_ceil_ns = ns;  // compare in ns: bound_ms * 1e6
     size_t i = 0;
-    while (i < kDaprLatencyBoundsMs.size() && ms_ceil_ns > kDaprLatencyBoundsMs[i] * 1'000'000) ++i;
+    while (i < kBoundsNs.size() && ns > kBoundsNs[i]) ++i;
     bump_relaxed(buckets[i]);
     bump_relaxed(sum_us, static_cast<uint64_t>(ns / 1000));
   }
@@ -123,6 +128,7 @@ struct DaprMetrics {
   LabelTable<SourceAppRow, 16, kAppIdLabelMax> sources;   // src_app_id → callee counters
   LabelTable<ServerRow, 32, kServerLabelMax> http;        // method,path,status → HTTP API server
   LabelTable<ServerRow, 16, kServerLabelMax> grpc;        // grpc_server_method,status → gRPC servers
+  std::array<ServerRow*, kGrpcStatusSlots> call_local_rows{};  // CallLocal's rows in `grpc`, by status (shard only)
 
   // Caller: a request went to a peer sidecar.
   void note_req_sent(std::string_view dst_app_id, InvokeType type) {
@@ -148,6 +154,21 @@ struct DaprMetrics {
     ServerRow& r = grpc.row(w.view());
     bump_relaxed(r.count);
     r.latency.record_ns(ns);
+  }
+  // The internal port's CallLocal answered: note_grpc_served with the row looked up once per
+  // status (the method is constant, so the label text need not be built and hashed per call).
+  void note_call_local_served(int grpc_status, int64_t ns) {
+    ServerRow*& cached = call_local_rows[grpc_status_slot(grpc_status)];
+    if (!cached) {
+      char key[kServerLabelMax];
+      LabelWriter w{key, sizeof key};
+      w.raw("grpc_server_method=\"/dapr.proto.internals.v1.ServiceInvocation/CallLocal\",grpc_server_status=\"");
+      w.raw(kGrpcStatusNames[grpc_status_slot(grpc_status)]);
+      w.raw("\"");
+      cached = &grpc.row(w.view());
+    }
+    bump_relaxed(cached->count);
+    cached->latency.record_ns(ns);
   }
   // Callee: a CallLocal arrived from src_app_id (dapr-caller-app-id metadata).
   void note_req_recv(std::string_view src_app_id) { bump_relaxed(sources.row(src_app_id).req_recv); }

@@ -550,10 +550,12 @@ void HttpIngressConnection::note_http_served() {
   char key[shard::kServerLabelMax];
   shard::LabelWriter w{key, sizeof key};
   w.raw(std::string_view(http_label_, http_label_len_));
-  char num[16];
-  const int n = snprintf(num, sizeof num, "%d", response_status_);
+  // The status as three digits (HTTP statuses are 100..599; anything else shows as 000).
+  const int st = response_status_ >= 100 && response_status_ <= 999 ? response_status_ : 0;
+  const char num[3] = {static_cast<char>('0' + st / 100), static_cast<char>('0' + st / 10 % 10),
+                       static_cast<char>('0' + st % 10)};
   w.raw(",status=\"");
-  w.raw(std::string_view(num, n > 0 ? static_cast<size_t>(n) : 0));
+  w.raw(std::string_view(num, 3));
   w.raw("\"");
   shard::ServerRow& row = svc_->counters->dapr.http.row(http_label_len_ ? w.view() : shard::kOverflowLabel);
   shard::bump_relaxed(row.count);
