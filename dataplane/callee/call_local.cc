@@ -65,7 +65,7 @@ void CallLocal::answer(std::string_view response, int grpc_status, std::string_v
   svc_->timers.cancel(&deadline_);
   if (source_row_) {  // issue 11: daprd's res_sent and the internal gRPC server's completed_rpcs
     shard::bump_relaxed(source_row_->res_sent[shard::grpc_status_slot(grpc_status)]);
-    svc_->counters->dapr.note_call_local_served(grpc_status, shard::monotonic_ns() - received_ns_);
+    svc_->counters->dapr.note_fixed_grpc_served(shard::GrpcServedMethod::kCallLocal, grpc_status, shard::monotonic_ns() - received_ns_);
   }
   host_->server().respond(id(), {}, response, grpc_status, grpc_message, {});
   host_->flush();

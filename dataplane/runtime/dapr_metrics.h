@@ -53,6 +53,12 @@ struct MsHistogram {
 enum class InvokeType : uint8_t { kUnary = 0, kStreaming = 1 };  // daprd's `type` label
 inline constexpr std::array<const char*, 2> kInvokeTypeNames = {"unary", "streaming"};
 
+// The gRPC methods ringside counts in dapr_grpc_io_server_* (full paths, as daprd labels them).
+enum class GrpcServedMethod : uint8_t { kCallLocal = 0, kInvokeService = 1 };
+inline constexpr size_t kGrpcServedMethods = 2;
+inline constexpr std::array<std::string_view, kGrpcServedMethods> kGrpcServedMethodPaths = {
+    "/dapr.proto.internals.v1.ServiceInvocation/CallLocal", "/dapr.proto.runtime.v1.Dapr/InvokeService"};
+
 // Caller side, one row per destination app id.
 struct PeerAppRow {
   std::array<std::atomic<uint64_t>, 2> req_sent{};                        // by InvokeType
@@ -128,7 +134,7 @@ struct DaprMetrics {
   LabelTable<SourceAppRow, 16, kAppIdLabelMax> sources;   // src_app_id → callee counters
   LabelTable<ServerRow, 32, kServerLabelMax> http;        // method,path,status → HTTP API server
   LabelTable<ServerRow, 16, kServerLabelMax> grpc;        // grpc_server_method,status → gRPC servers
-  std::array<ServerRow*, kGrpcStatusSlots> call_local_rows{};  // CallLocal's rows in `grpc`, by status (shard only)
+  std::array<std::array<ServerRow*, kGrpcStatusSlots>, kGrpcServedMethods> fixed_grpc_rows{};  // rows in `grpc` by method, status (shard only)
 
   // Caller: a request went to a peer sidecar.
   void note_req_sent(std::string_view dst_app_id, InvokeType type) {
@@ -155,14 +161,16 @@ struct DaprMetrics {
     bump_relaxed(r.count);
     r.latency.record_ns(ns);
   }
-  // The internal port's CallLocal answered: note_grpc_served with the row looked up once per
-  // status (the method is constant, so the label text need not be built and hashed per call).
-  void note_call_local_served(int grpc_status, int64_t ns) {
-    ServerRow*& cached = call_local_rows[grpc_status_slot(grpc_status)];
+  // A fixed-method gRPC call answered (see GrpcServedMethod): note_grpc_served with the row looked
+  // up once per method and status (the label text need not be built and hashed per call).
+  void note_fixed_grpc_served(GrpcServedMethod m, int grpc_status, int64_t ns) {
+    ServerRow*& cached = fixed_grpc_rows[static_cast<size_t>(m)][grpc_status_slot(grpc_status)];
     if (!cached) {
       char key[kServerLabelMax];
       LabelWriter w{key, sizeof key};
-      w.raw("grpc_server_method=\"/dapr.proto.internals.v1.ServiceInvocation/CallLocal\",grpc_server_status=\"");
+      w.raw("grpc_server_method=\"");
+      w.raw(kGrpcServedMethodPaths[static_cast<size_t>(m)]);
+      w.raw("\",grpc_server_status=\"");
       w.raw(kGrpcStatusNames[grpc_status_slot(grpc_status)]);
       w.raw("\"");
       cached = &grpc.row(w.view());

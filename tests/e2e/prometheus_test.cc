@@ -15,6 +15,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "dapr/proto/runtime/v1/dapr.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "tests/e2e/grpc_helpers.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/topology.h"
 
@@ -80,6 +83,38 @@ TEST(PrometheusTest, DaprInvocationSeriesCountEveryCallOnBothSidecars) {
   EXPECT_NE(a_text.find("dapr_http_server_request_count{app_id=\"a\",method=\"POST\",path=\"/v1.0/invoke/b/method/echo\",status=\"200\"}"),
             std::string::npos) << a_text;
   if (HasFailure()) std::cerr << t.Logs();
+}
+
+// The gRPC API port: Dapr/InvokeService calls count in dapr_grpc_io_server_completed_rpcs (and,
+// on the internal port of b, CallLocal), with OpenCensus's status names.
+TEST(PrometheusTest, GrpcServerSeriesCountInvokeServiceAndCallLocal) {
+  Topology t;
+  const absl::Status started = t.Start();
+  ASSERT_TRUE(started.ok()) << started;
+  const std::string kInvokeService =
+      "dapr_grpc_io_server_completed_rpcs{app_id=\"a\",grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/InvokeService\","
+      "grpc_server_status=\"OK\"} ";
+  auto dapr = dapr::proto::runtime::v1::Dapr::NewStub(LocalChannel(t.a.ports.grpc));
+  int ok = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    dapr::proto::runtime::v1::InvokeServiceRequest request;
+    request.set_id("b");
+    request.mutable_message()->set_method("echo");
+    request.mutable_message()->mutable_http_extension()->set_verb(dapr::proto::common::v1::HTTPExtension::POST);
+    dapr::proto::common::v1::InvokeResponse response;
+    if (dapr->InvokeService(&context, request, &response).ok()) ++ok;
+  }
+  ASSERT_EQ(ok, kCalls) << t.Logs();
+  const std::string text = MetricsText(t.a.ports.metrics);
+  const size_t at = text.find(kInvokeService);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_EQ(text.substr(at + kInvokeService.size(), text.find('\n', at) - at - kInvokeService.size()),
+            absl::StrCat(kCalls));
+  const double call_local = ReadMetric(t.b.ports.metrics, "dapr_grpc_io_server_completed_rpcs").value_or(-1);
+  EXPECT_GE(call_local, kCalls) << "b's internal port: CallLocal";
+  EXPECT_EQ(call_local, ReadMetric(t.b.ports.metrics, "dapr_runtime_service_invocation_req_recv_total").value_or(-2));
 }
 
 // The HTTP `path` label is bounded: only the first segment of the method is kept, so a method

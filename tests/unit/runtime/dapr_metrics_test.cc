@@ -60,7 +60,7 @@ TEST(DaprMetricsTextTest, SumsShardsUnderDaprdsNamesAndMakesLabelValuesSafe) {
   shards[1].dapr.note_req_sent("b", InvokeType::kStreaming);
   shards[0].dapr.note_res_recv("b", InvokeType::kUnary, 14, 2'000'000);
   shards[0].dapr.note_req_recv("we\"ird");
-  shards[0].dapr.note_call_local_served(0, 1'000);
+  shards[0].dapr.note_fixed_grpc_served(GrpcServedMethod::kCallLocal, 0, 1'000);
   std::string out;
   metrics_text::append_dapr_metrics(&out, shards.get(), 2, "a");
   EXPECT_NE(out.find("dapr_runtime_service_invocation_req_sent_total{app_id=\"a\",dst_app_id=\"b\",type=\"unary\"} 2\n"),
