@@ -50,6 +50,7 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
   retries_ = 0;
   failed_count_ = 0;
   replayable_ = replayable;
+  self_call_ = self_call;
   no_more_retries_ = false;
   park_deadline_ = 0;
   broadcast_used_ = false;
@@ -60,35 +61,38 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
     return;
   }
   app_id_len_ = app_id.size();
-  // Issue 10 (res): the target's Resiliency policy (calls to other sidecars; not self-calls).
+  // Issue 10 (res): the target's Resiliency policy. It wraps self-invocations too, as daprd's
+  // policy runner wraps directMessaging.Invoke whether the target is remote or our own app.
   policy_ = nullptr;
   builtin_plan_ = nullptr;
   breaker_key_ = 0;
   admitted_ = false;
   policy_retries_ = 0;
-  if (!self_call && svc_->settings->resiliency) {
+  started_ns_ = shard::monotonic_ns();  // exponential retries stop 15 min after this (daprd)
+  if (svc_->settings->resiliency) {
     policy_ = svc_->settings->resiliency->find(app_id);
-    // The built-in retry (and its override) applies when no spec.targets.apps entry does.
-    if (!policy_ || !policy_->from_target) builtin_plan_ = svc_->settings->resiliency->builtin_retry();
+    // The built-in retry (and its override) applies when no spec.targets.apps entry does, and
+    // never to our own app (daprd's invokeLocal has none).
+    if (!self_call && (!policy_ || !policy_->from_target)) builtin_plan_ = svc_->settings->resiliency->builtin_retry();
     if (policy_ && policy_->has_breaker && svc_->settings->breakers &&
         codec::decode_internal_invoke_request(request_.view(), &self_view_)) {
       breaker_key_ = resiliency::breaker_key(app_id, self_view_.message.method);
     }
   }
-  if (self_call) {
-    if (!svc_->app) {
-      fail(13, "app channel is not initialized", false);
-      return;
-    }
-    if (svc_->settings->app_unhealthy()) {  // issue 10: as daprd's app channel, our app never sees it
-      fail(13, "app is not in a healthy state", false);
-      return;
-    }
-    codec::decode_internal_invoke_request(request_.view(), &self_view_);
-    app_call_ = svc_->app->invoke(self_view_, this);
+  begin_attempt();
+}
+
+void Invocation::attempt_self() {
+  if (!svc_->app) {
+    fail(13, "app channel is not initialized", false);
     return;
   }
-  begin_attempt();
+  if (svc_->settings->app_unhealthy()) {  // issue 10: as daprd's app channel, our app never sees it
+    fail(13, "app is not in a healthy state", false);
+    return;
+  }
+  codec::decode_internal_invoke_request(request_.view(), &self_view_);
+  app_call_ = svc_->app->invoke(self_view_, this);
 }
 
 void Invocation::begin_attempt() {
@@ -115,6 +119,10 @@ void Invocation::on_attempt_timeout(void* self) {
     inv->broadcast_call_ = nullptr;
   }
   if (inv->parked()) inv->svc_->parked->unpark(inv);
+  if (inv->app_call_ && inv->svc_->app) {  // a self-invocation: the app call is given up
+    inv->svc_->app->cancel(inv->app_call_);
+    inv->app_call_ = nullptr;
+  }
   inv->end_noted_call(lb::CallOutcome::kAbandoned);
   upstream::PeerConnection* peer = inv->peer_;
   const int32_t stream = inv->stream_;
@@ -134,9 +142,24 @@ void Invocation::note_breaker(bool success) {
   svc_->settings->breakers->report(breaker_key_, admission_, success, policy_->breaker, shard::monotonic_ns());
 }
 
-bool Invocation::policy_retry_left() const {
-  const int64_t max = policy_->retry.max_retries;
-  return (max < 0 || policy_retries_ < max) && replayable_ && !no_more_retries_ && !svc_->draining;
+bool Invocation::policy_retry_left() {
+  const resiliency::RetryPlan& plan = policy_->retry;
+  const int64_t max = plan.max_retries;
+  if (!((max < 0 || policy_retries_ < max) && replayable_ && !no_more_retries_ && !svc_->draining)) return false;
+  // The next wait, drawn now: daprd gives up when it would end past the elapsed-time cap.
+  next_delay_ns_ = plan.jittered_delay_ns(static_cast<int>(std::min<int64_t>(policy_retries_ + 1, 64)), next_random());
+  return !plan.exponential ||
+         shard::monotonic_ns() - started_ns_ + next_delay_ns_ <= resiliency::RetryPlan::kMaxElapsedNs;
+}
+
+uint64_t Invocation::next_random() {
+  // xorshift64* per shard thread, seeded once from the clock and the thread's own address.
+  thread_local uint64_t state = static_cast<uint64_t>(shard::monotonic_ns()) ^
+                                reinterpret_cast<uintptr_t>(&state) ^ 0x9E3779B97F4A7C15ull;
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return state * 0x2545F4914F6CDD1Dull;
 }
 
 void Invocation::schedule_policy_retry() {
@@ -144,7 +167,7 @@ void Invocation::schedule_policy_retry() {
   // The next attempt avoids the instances that failed while another one is usable.
   if (failed_count_ < std::size(failed_)) failed_[failed_count_++] = instance_;
   shard::ShardCounters::bump(svc_->counters->peer_retries);
-  svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + policy_->retry.delay_ns(static_cast<int>(std::min<int64_t>(policy_retries_, 64))));
+  svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + next_delay_ns_);  // drawn by policy_retry_left()
 }
 
 void Invocation::deliver_error(int grpc_code, std::string_view text) {
@@ -157,6 +180,10 @@ void Invocation::deliver_error(int grpc_code, std::string_view text) {
 }
 
 void Invocation::attempt() {
+  if (self_call_) {
+    attempt_self();
+    return;
+  }
   std::string_view ns = target_.view().substr(app_id_len_);
   PeerChoice peer = choose_peer(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_), hash_key_);
   instance_ = peer.instance_id;
@@ -291,20 +318,7 @@ void Invocation::on_peer_result(const grpc::UnaryResult& r) {
   stream_ = 0;
   end_noted_call(upstream::outcome_of_grpc_status(r.grpc_status));
   if (r.grpc_status == 0) {
-    if (policy_) {
-      // Issue 10 (res): with a policy, an HTTP app's status <200 or >399 is a failure: it counts
-      // for the breaker and is retried when the retry policy matches it; otherwise (or when the
-      // retries are spent) the client gets the app's answer as it is. gRPC apps' codes (<100)
-      // are not failures here (spec §6.2).
-      codec::InternalInvokeResponseView resp;
-      const int code = codec::decode_internal_invoke_response(r.message, &resp) && resp.status.present ? resp.status.code : 0;
-      const bool app_failed = code >= 100 && (code < 200 || code > 399);
-      note_breaker(!app_failed);
-      if (app_failed && policy_->has_retry && policy_retry_left() && policy_->retry.retries_http(code)) {
-        schedule_policy_retry();
-        return;
-      }
-    }
+    if (policy_ && app_response_failed(r.message)) return;  // retried
     if (InvocationOwner* o = finish()) o->on_invocation_response(r.message);
     return;
   }
@@ -321,8 +335,29 @@ void Invocation::on_peer_result(const grpc::UnaryResult& r) {
 
 void Invocation::on_app_response(std::string_view internal_invoke_response) {
   app_call_ = nullptr;
-  svc_->counters->stages.record(shard::Stage::kAppRoundTrip, shard::monotonic_ns() - stage_start_ns_);
+  svc_->timers.cancel(&attempt_timer_);
+  const int64_t done_ns = shard::monotonic_ns();
+  svc_->counters->stages.record(shard::Stage::kAppRoundTrip, done_ns - stage_start_ns_);
+  stage_start_ns_ = done_ns;
+  if (policy_ && app_response_failed(internal_invoke_response)) return;  // retried
   if (InvocationOwner* o = finish()) o->on_invocation_response(internal_invoke_response);
+}
+
+bool Invocation::app_response_failed(std::string_view internal_invoke_response) {
+  // Issue 10 (res): with a policy, an HTTP app's status <200 or >399 is a failure: it counts for
+  // the breaker and is retried when the retry policy matches it; otherwise (or when the retries
+  // are spent) the client gets the app's answer as it is. gRPC apps' codes (<100) are not
+  // failures here (spec §6.2). True when a retry was scheduled.
+  codec::InternalInvokeResponseView resp;
+  const int code = codec::decode_internal_invoke_response(internal_invoke_response, &resp) && resp.status.present
+                       ? resp.status.code : 0;
+  const bool app_failed = code >= 100 && (code < 200 || code > 399);
+  note_breaker(!app_failed);
+  if (app_failed && policy_->has_retry && policy_retry_left() && policy_->retry.retries_http(code)) {
+    schedule_policy_retry();
+    return true;
+  }
+  return false;
 }
 
 void Invocation::on_app_error(int grpc_code, std::string_view message) {
@@ -363,7 +398,7 @@ void Invocation::fail(int grpc_code, std::string_view message, bool retryable, b
     std::string_view ns = target_.view().substr(app_id_len_);
     const bool elsewhere = upstream::another_instance_usable(svc_, app_id(), ns, std::span<const uint64_t>(failed_, failed_count_));
     if (elsewhere) shard::ShardCounters::bump(svc_->counters->lb_fast_retries);
-    const int64_t backoff = builtin_plan_ ? builtin_plan_->delay_ns(retries_) : kRetryBackoffNs;
+    const int64_t backoff = builtin_plan_ ? builtin_plan_->jittered_delay_ns(retries_, next_random()) : kRetryBackoffNs;
     svc_->timers.arm(&retry_timer_, shard::monotonic_ns() + (elsewhere ? 0 : backoff));
     return;
   }

@@ -101,7 +101,15 @@ class Invocation final : public upstream::PeerCall,
   // The attempt's outcome for the circuit breaker (once per admission).
   void note_breaker(bool success);
   // The user retry policy allows another attempt now (count, body, shutdown).
-  bool policy_retry_left() const;
+  // One attempt of a self-invocation: straight to our app over the app channel.
+  void attempt_self();
+  // The policy's view of an app answer (an HTTP status <200 or >399 fails); true when it
+  // scheduled a retry.
+  bool app_response_failed(std::string_view internal_invoke_response);
+  // Whether the user policy allows another retry; draws its wait into next_delay_ns_.
+  bool policy_retry_left();
+  // A uniform 64-bit value (retry jitter); per-thread state, no allocation.
+  static uint64_t next_random();
   void schedule_policy_retry();
   void deliver_error(int grpc_code, std::string_view text);
   InvocationOwner* finish();
@@ -123,6 +131,7 @@ class Invocation final : public upstream::PeerCall,
   uint64_t hash_key_ = 0;                // consistent-hash key (set_hash_key)
   bool call_noted_ = false;              // the picker counts a call to instance_ in flight
   bool replayable_ = true;               // the body may be sent again
+  bool self_call_ = false;               // the target is our own app id: attempts go to our app
   bool no_more_retries_ = false;         // shutdown: do not schedule retries
   shard::Timer retry_timer_;             // 1 s between attempts
   int64_t deadline_ns_ = 0;              // the caller's deadline (0 = none given)
@@ -139,6 +148,8 @@ class Invocation final : public upstream::PeerCall,
   bool admitted_ = false;                // admission_ awaits its outcome
   bool abandoning_ = false;              // the timed-out stream is being reset: ignore its result
   int64_t policy_retries_ = 0;           // user-policy retries done
+  int64_t next_delay_ns_ = 0;            // wait before the next policy retry (policy_retry_left())
+  int64_t started_ns_ = 0;               // when the invocation began (exponential elapsed-time cap)
   shard::Timer attempt_timer_;           // the policy's per-attempt timeout
 };
 

@@ -38,7 +38,8 @@ bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd
   io::ByteStream* stream = nullptr;
   if (tls) {
     // Issue 10: the handshake runs on this loop; our SETTINGS wait for it in the TLS stream.
-    c->tls_ = tls::TlsStream::accept(&svc->io, svc->tls->ctx(), fd, &c->link_);
+    c->tls_ = tls::TlsStream::accept(&svc->io, svc->tls->ctx(), fd, &c->link_,
+                                    {&svc->counters->tls_handshakes, &svc->counters->tls_handshake_failures});
     stream = c->tls_;
   } else {
     stream = io::TcpConnection::adopt(&svc->io, fd, &c->link_);

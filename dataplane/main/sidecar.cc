@@ -152,6 +152,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_http_read_timeouts_total", "HTTP API requests whose head or body came too slowly (408, closed)", "counter", &shard::ShardCounters::http_read_timeouts},
       {"ringside_http_idle_closed_total", "HTTP API keep-alive connections closed after --http-idle-timeout", "counter", &shard::ShardCounters::http_idle_closed},
       {"ringside_connections_refused_total", "Connections refused at once because the shard had --max-connections", "counter", &shard::ShardCounters::connections_refused},
+      {"ringside_tls_handshakes_total", "mTLS handshakes completed with the peer verified (internal port and calls to peers)", "counter", &shard::ShardCounters::tls_handshakes},
+      {"ringside_tls_handshake_failures_total", "mTLS handshakes refused or failed (untrusted, expired or missing certificate, wrong app id, plaintext peer)", "counter", &shard::ShardCounters::tls_handshake_failures},
       {"ringside_peer_connections", "Open HTTP/2 connections to peer sidecars (each owned by its shard's pool)", "gauge", &shard::ShardCounters::peer_connections},
       {"ringside_peer_dials_total", "HTTP/2 connections dialled to peer sidecars", "counter", &shard::ShardCounters::peer_dials},
       {"ringside_peer_calls_queued_total", "Peer calls that waited for a free stream (every connection full)", "counter", &shard::ShardCounters::peer_calls_queued},

@@ -16,6 +16,12 @@ struct RetryPlan {
   int64_t duration_ns = 5'000'000'000;       // constant interval
   int64_t initial_interval_ns = 500'000'000; // exponential: first wait (daprd: 500 ms)
   int64_t max_interval_ns = 60'000'000'000;  // exponential cap
+  // daprd's exponential back-off (dapr/kit retry over cenkalti/backoff defaults): each wait is
+  // 1.5x the last (capped at maxInterval), randomized +-50%, and retrying stops once the next
+  // wait would end more than 15 minutes after the call began.
+  static constexpr double kMultiplier = 1.5;
+  static constexpr double kRandomization = 0.5;
+  static constexpr int64_t kMaxElapsedNs = int64_t{15} * 60 * 1'000'000'000;
   int64_t max_retries = -1;                  // -1 = unlimited, 0 = none
   bool match_http = false;                   // matching.httpStatusCodes given
   bool match_grpc = false;                   // matching.gRPCStatusCodes given
@@ -32,12 +38,23 @@ struct RetryPlan {
     if (!match_grpc) return true;
     return code >= 0 && code <= 16 && ((grpc_codes >> code) & 1);
   }
-  // The wait before retry number `retry` (1-based).
+  // The wait before retry number `retry` (1-based), before randomization: constant, or
+  // initial x 1.5^(retry-1) capped at maxInterval.
   int64_t delay_ns(int retry) const {
     if (!exponential) return duration_ns;
-    int64_t d = initial_interval_ns;
-    for (int i = 1; i < retry && d < max_interval_ns; ++i) d *= 2;
-    return d < max_interval_ns ? d : max_interval_ns;
+    double d = static_cast<double>(initial_interval_ns);
+    const double cap = static_cast<double>(max_interval_ns);
+    for (int i = 1; i < retry && d < cap; ++i) d *= kMultiplier;
+    return static_cast<int64_t>(d < cap ? d : cap);
+  }
+  // The wait actually used: exponential waits are drawn uniformly from [d/2, 3d/2] for the
+  // delay_ns() above (so retries of many callers do not fire in step); constant ones are exact.
+  // `random`: a uniform 64-bit value.
+  int64_t jittered_delay_ns(int retry, uint64_t random) const {
+    const int64_t d = delay_ns(retry);
+    if (!exponential) return d;
+    const double unit = static_cast<double>(random >> 11) * 0x1.0p-53;  // [0, 1)
+    return static_cast<int64_t>(static_cast<double>(d) * (1.0 - kRandomization + 2 * kRandomization * unit));
   }
 };
 

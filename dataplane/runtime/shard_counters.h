@@ -28,6 +28,8 @@ struct alignas(64) ShardCounters {
   std::atomic<uint64_t> http_read_timeouts{0};   // heads/bodies too slow: 408 and closed
   std::atomic<uint64_t> http_idle_closed{0};     // keep-alive connections idle past --http-idle-timeout
   std::atomic<uint64_t> connections_refused{0};  // accepted past --max-connections: refused at once
+  std::atomic<uint64_t> tls_handshakes{0};         // issue 10: mTLS handshakes completed (both roles)
+  std::atomic<uint64_t> tls_handshake_failures{0}; // issue 10: mTLS handshakes refused or failed
   std::atomic<uint64_t> peer_connections{0};  // open HTTP/2 connections to peer sidecars (owned by the pool)
   std::atomic<uint64_t> peer_dials{0};        // connections to peer sidecars dialled
   std::atomic<uint64_t> peer_calls_queued{0}; // calls that waited for a free stream (all connections full)

@@ -103,12 +103,14 @@ void TlsStream::destroy(TlsStream* s) {
   pool->deallocate(s);
 }
 
-TlsStream* TlsStream::accept(io::IoContext* io, SSL_CTX* ctx, int fd, io::ByteStream::Handler* handler) {
+TlsStream* TlsStream::accept(io::IoContext* io, SSL_CTX* ctx, int fd, io::ByteStream::Handler* handler,
+                             TlsStats stats) {
   TlsStream* s = make(io, ctx, /*server=*/true, handler);
   if (!s) {
     ::close(fd);
     return nullptr;
   }
+  s->stats_ = stats;
   s->tcp_ = io::TcpConnection::adopt(io, fd, s);
   if (!s->tcp_) {  // adopt closed fd
     destroy(s);
@@ -118,10 +120,11 @@ TlsStream* TlsStream::accept(io::IoContext* io, SSL_CTX* ctx, int fd, io::ByteSt
 }
 
 TlsStream* TlsStream::dial(io::IoContext* io, SSL_CTX* ctx, const sockaddr* peer, socklen_t len,
-                           ExpectedPeer expect, io::ByteStream::Handler* handler) {
+                           ExpectedPeer expect, io::ByteStream::Handler* handler, TlsStats stats) {
   if (expect.app_namespace.size() + expect.app_id.size() > kMaxExpected) return nullptr;
   TlsStream* s = make(io, ctx, /*server=*/false, handler);
   if (!s) return nullptr;
+  s->stats_ = stats;
   std::memcpy(s->expect_, expect.app_namespace.data(), expect.app_namespace.size());
   std::memcpy(s->expect_ + expect.app_namespace.size(), expect.app_id.data(), expect.app_id.size());
   s->expect_ns_len_ = static_cast<uint16_t>(expect.app_namespace.size());
@@ -166,6 +169,7 @@ bool TlsStream::advance_handshake() {
   }
   peer_id_ = id;
   handshaken_ = true;
+  TlsStats::bump(stats_.handshakes);
   if (!server_) {
     connect_reported_ = true;
     handler_->on_connected(*this, 0);
@@ -257,6 +261,7 @@ void TlsStream::close() {
 
 void TlsStream::fail(int err, bool send_alert) {
   if (closing_) return;
+  if (!handshaken_) TlsStats::bump(stats_.failures);
   if (!close_err_) close_err_ = err;
   closing_ = true;
   if (io_->flushes) io_->flushes->remove(&flush_node_);
@@ -282,6 +287,8 @@ void TlsStream::on_closed(io::ByteStream&, int err) {
   } else if (!handshaken_ && reported == 0) {
     reported = kHandshakeFailed;
   }
+  // A socket that ended mid-handshake without fail() (the peer hung up) failed it too.
+  if (!handshaken_ && !close_err_) TlsStats::bump(stats_.failures);
   handler_->on_closed(*this, reported);  // last callback
   destroy(this);
 }

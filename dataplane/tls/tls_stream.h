@@ -33,6 +33,7 @@
 #include "dataplane/io/tcp_connection.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/tls/spiffe_id.h"
+#include "dataplane/tls/tls_stats.h"
 
 namespace ringside::tls {
 
@@ -49,10 +50,12 @@ class TlsStream final : public io::ByteStream, private io::ByteStream::Handler {
   static constexpr size_t kMaxExpected = 256;
 
   // Server side: takes ownership of an accepted socket. nullptr (fd closed) on failure.
-  static TlsStream* accept(io::IoContext* io, SSL_CTX* ctx, int fd, io::ByteStream::Handler* handler);
+  // `stats`: where to count handshakes (default: nowhere).
+  static TlsStream* accept(io::IoContext* io, SSL_CTX* ctx, int fd, io::ByteStream::Handler* handler,
+                           TlsStats stats = {});
   // Client side: connects to `peer`, then handshakes. nullptr on failure (nothing to close).
   static TlsStream* dial(io::IoContext* io, SSL_CTX* ctx, const sockaddr* peer, socklen_t len,
-                         ExpectedPeer expect, io::ByteStream::Handler* handler);
+                         ExpectedPeer expect, io::ByteStream::Handler* handler, TlsStats stats = {});
 
   // After the handshake: the peer's identity; nullptr before (and never null after: a peer
   // without a SPIFFE ID fails the handshake).
@@ -100,6 +103,7 @@ class TlsStream final : public io::ByteStream, private io::ByteStream::Handler {
   SSL* ssl_;                        // owned; owns its BIO
   io::ByteStream::Handler* handler_;                // the protocol layer above
   io::TcpConnection* tcp_ = nullptr;  // the socket below; nullptr once it closed
+  TlsStats stats_;                  // the shard's handshake counters (null pointers: none)
   mem::Buffer out_;                 // plaintext appended by the handler, not yet encrypted
   io::FlushList::Node flush_node_;  // on io_->flushes while out_ waits for the turn's end
   const uint8_t* in_ = nullptr;     // received ciphertext not yet read by OpenSSL (during on_data)

@@ -60,7 +60,8 @@ bool PeerConnection::start(const snapshot::SocketAddress& addr, const ExpectedPe
     // Issue 10: mTLS to the peer sidecar; on_link_connected comes after the handshake and the
     // check that the callee's certificate names `expect`.
     expect_hash_ = upstream::expected_peer_hash(*expect);
-    stream = tls::TlsStream::dial(&svc_->io, svc_->tls->ctx(), reinterpret_cast<const sockaddr*>(&sa), len, *expect, &link_);
+    stream = tls::TlsStream::dial(&svc_->io, svc_->tls->ctx(), reinterpret_cast<const sockaddr*>(&sa), len, *expect, &link_,
+                                  {&svc_->counters->tls_handshakes, &svc_->counters->tls_handshake_failures});
   } else {
     stream = io::TcpConnection::dial(&svc_->io, reinterpret_cast<const sockaddr*>(&sa), len, &link_);
   }
@@ -146,9 +147,9 @@ void PeerConnection::on_stream_end(void* user, int grpc_status, std::string_view
                                    std::span<const grpc::Metadata> trailers, bool transport_error,
                                    bool not_processed) {
   if (grpc_status == 4 && !transport_error && pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_deadlines);
-  // Nothing reached the peer if the TCP connect never succeeded.
+  // Nothing reached the peer if the TCP connect never succeeded (see also never_heard()).
   static_cast<PeerStream*>(user)->on_peer_end(grpc_status, grpc_message, trailers, transport_error,
-                                              not_processed || !connected_);
+                                              not_processed || !connected_ || never_heard());
   on_call_ended();
 }
 
@@ -185,8 +186,9 @@ void PeerConnection::on_link_closed(int err) {
 
 void PeerConnection::on_unary_complete(void* user, const grpc::UnaryResult& r) {
   if (r.grpc_status == 4 && !r.transport_error && pool_->counts_peers()) shard::ShardCounters::bump(svc_->counters->peer_deadlines);
-  if (!connected_) {
-    // HEADERS may have been serialised into our output, but no byte reached the peer.
+  if (!connected_ || never_heard()) {
+    // HEADERS may have been serialised into our output, but no byte reached the peer (or the
+    // peer never served the connection: never_heard()).
     grpc::UnaryResult copy = r;
     copy.not_processed = true;
     static_cast<PeerCall*>(user)->on_peer_result(copy);

@@ -104,6 +104,12 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   uint64_t key() const { return key_; }
   // The TCP connect succeeded: bytes of a started call can have reached the peer.
   bool connected() const { return connected_; }
+  // The connection ended before the peer sent a single frame. Servers send their SETTINGS first,
+  // before reading any stream (RFC 9113 §3.4; ringside and grpc-go do so at accept), so a peer
+  // that never spoke never served a call here: such calls are "not processed" and may be retried
+  // safely. This is the case of a connection that landed in a closing listener's backlog (a
+  // draining peer's SO_REUSEPORT socket) and was reset.
+  bool never_heard() const { return grpc_.frames_received() == 0; }
   // Calls started and not yet ended (in flight or waiting for a stream).
   uint32_t active_calls() const { return static_cast<uint32_t>(grpc_.active_calls()); }
   // The stream limit the pool plans with (pool_policy.h planning_limit inputs).

@@ -216,6 +216,8 @@ TEST_F(MtlsTest, MutualTlsCallsPassAndAccessControlSeesTheCallersSpiffeId) {
             std::string::npos) << denied->body;
   EXPECT_EQ(app.received(), delivered) << "a denied call reached the app";
 
+  EXPECT_GE(ReadMetric(b.ports.metrics, "ringside_tls_handshakes_total").value_or(0), 2);  // from a and c
+  EXPECT_GE(ReadMetric(a.ports.metrics, "ringside_tls_handshakes_total").value_or(0), 1);  // a's dial to b
   // The certificate's expiry is exported for alerting.
   auto expiry = ReadMetric(b.ports.metrics, "ringside_mtls_certificate_expiry_timestamp_seconds");
   ASSERT_TRUE(expiry.has_value());
@@ -250,6 +252,8 @@ TEST_F(MtlsTest, PlaintextForeignExpiredAndCertificatelessCallersAreRefusedAndTh
     EXPECT_EQ(stub->CallLocal(&ctx, EchoRequest("plain"), &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
   }
   EXPECT_EQ(app.received(), 0) << "a refused caller's call reached the app";
+  // Each refusal is counted: the foreign sidecar, no certificate, expired, plaintext.
+  EXPECT_GE(ReadMetric(b.ports.metrics, "ringside_tls_handshake_failures_total").value_or(0), 4);
   // ... and a valid SVID passes: another TLS stack (grpc++ with its own TLS) agrees with ours.
   grpc::Status ok = TlsCallLocal(b.ports.internal, pki_, "a");
   EXPECT_TRUE(ok.ok()) << ok.error_message();

@@ -114,6 +114,7 @@ spec:
       rmulti: {retry: threeConstant}
       rgrpc: {timeout: short}
       rgrpccb: {circuitBreaker: tripAt3}
+      rself: {retry: threeConstant, timeout: short}
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Resiliency
@@ -174,6 +175,11 @@ class ResiliencyTest : public ::testing::Test {
     auto gcb = StartSidecar({.app_id = "rgrpccb", .app_port = grpc_port, .nr_db = nr_db, .extra_args = {"--app-protocol", "grpc"}}, *dir_);
     if (!gcb.ok()) return gcb.status();
     sidecars_->push_back(std::move(*gcb));
+    // rself loads the policies too and calls its own app id (self-invocation).
+    auto self = StartSidecar({.app_id = "rself", .app_port = app_->port(), .nr_db = nr_db,
+                              .extra_args = {"--resources-path", res_dir}}, *dir_);
+    if (!self.ok()) return self.status();
+    sidecars_->push_back(std::move(*self));
     auto a = StartSidecar({.app_id = "a", .nr_db = nr_db, .extra_args = {"--resources-path", res_dir}}, *dir_);
     if (!a.ok()) return a.status();
     a_ = new Sidecar(std::move(*a));
@@ -222,6 +228,36 @@ TEST_F(ResiliencyTest, ConstantRetryMakesExactlyMaxRetriesPlusOneAttemptsAndTheC
   EXPECT_EQ(r->body, "app answered 503");
   EXPECT_EQ(app_->Count("/fail/503") - before, 4) << "maxRetries 3: the app sees 4 attempts";
   std::printf("constant retry (3 x 50ms): answered in %lld ms\n", static_cast<long long>(ms));
+}
+
+// daprd's policy runner wraps the invocation whether the target is remote or our own app: a
+// self-invocation gets the retries and the timeout of its target entry.
+TEST_F(ResiliencyTest, PoliciesApplyToSelfInvocation) {
+  const Sidecar* self = nullptr;
+  for (const Sidecar& s : *sidecars_) {
+    if (s.app_id == "rself") self = &s;
+  }
+  ASSERT_NE(self, nullptr);
+  const int before = app_->Count("/fail/502");
+  auto r = Invoke(self->ports.http, "POST", "rself", "fail/502", "x", {}, 20s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status(), 502) << r->body;
+  EXPECT_EQ(app_->Count("/fail/502") - before, 4) << "maxRetries 3 on a self-invocation: 4 attempts";
+
+  const int hangs = app_->Count("/hang");
+  const int released = app_->hangs_released();
+  const auto t0 = Clock::now();
+  auto hung = Invoke(self->ports.http, "POST", "rself", "hang", "x", {}, 20s);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  ASSERT_TRUE(hung.ok()) << hung.status();
+  EXPECT_EQ(hung->status(), 500) << hung->body;
+  EXPECT_NE(hung->body.find("context deadline exceeded"), std::string::npos) << hung->body;
+  EXPECT_EQ(app_->Count("/hang") - hangs, 4) << "each timed-out attempt is retried (no gRPC code list)";
+  // Each abandoned attempt gives its app connection back.
+  const auto deadline = Clock::now() + 10s;
+  while (app_->hangs_released() - released < 4 && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(app_->hangs_released() - released, 4);
+  std::printf("self-invocation: 4 attempts of 500 ms timeout answered in %lld ms\n", static_cast<long long>(ms));
 }
 
 TEST_F(ResiliencyTest, EachRetryGoesToAnotherInstance) {
@@ -287,7 +323,7 @@ TEST_F(ResiliencyTest, ExponentialRetriesAreCountedAndEverySuccessStopsThem) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status(), 500) << r->body;
   EXPECT_EQ(app_->Count("/fail/500") - before, 3) << "maxRetries 2, no matching: every failing code retried";
-  std::printf("exponential retry (500ms, 1s): answered in %lld ms\n", static_cast<long long>(ms));
+  std::printf("exponential retry (500 ms, 750 ms, each +-50%%): answered in %lld ms\n", static_cast<long long>(ms));
   const int ok_before = app_->Count("/ok");
   auto ok = Call("rexp", "ok");
   ASSERT_TRUE(ok.ok()) << ok.status();

@@ -187,11 +187,30 @@ spec:
   EXPECT_TRUE(all.retries_http(404));
   EXPECT_EQ(all.delay_ns(1), 5'000'000'000) << "constant, daprd's default duration";
   const resiliency::RetryPlan& exp = p.find("exp")->retry;
+  // daprd's exponential back-off: 500 ms, x1.5 per retry, capped at maxInterval (3 s here) ...
   EXPECT_EQ(exp.delay_ns(1), 500'000'000);
-  EXPECT_EQ(exp.delay_ns(2), 1'000'000'000);
-  EXPECT_EQ(exp.delay_ns(3), 2'000'000'000);
-  EXPECT_EQ(exp.delay_ns(4), 3'000'000'000);
+  EXPECT_EQ(exp.delay_ns(2), 750'000'000);
+  EXPECT_EQ(exp.delay_ns(3), 1'125'000'000);
+  EXPECT_EQ(exp.delay_ns(4), 1'687'500'000);
+  EXPECT_EQ(exp.delay_ns(5), 2'531'250'000);
+  EXPECT_EQ(exp.delay_ns(6), 3'000'000'000);
   EXPECT_EQ(exp.delay_ns(60), 3'000'000'000);
+  // ... randomized +-50%: the extremes of the random range, and a spread of draws inside it.
+  EXPECT_EQ(exp.jittered_delay_ns(2, 0), 375'000'000);
+  EXPECT_NEAR(static_cast<double>(exp.jittered_delay_ns(2, ~uint64_t{0})), 1'125'000'000.0, 1000.0);
+  int64_t lo = INT64_MAX, hi = 0;
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 1000; ++i) {
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    const int64_t d = exp.jittered_delay_ns(1, x);
+    ASSERT_GE(d, 250'000'000);
+    ASSERT_LE(d, 750'000'000);
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+  }
+  EXPECT_LT(lo, 300'000'000) << "draws cover the range";
+  EXPECT_GT(hi, 700'000'000);
+  EXPECT_EQ(all.jittered_delay_ns(3, 12345), 5'000'000'000) << "constant waits are exact";
   EXPECT_EQ(p.find("none"), nullptr) << "a target naming no policy: the built-in behaviour";
   EXPECT_EQ(p.find("other"), nullptr);
 }

@@ -19,7 +19,11 @@ def histograms(samples):
             continue
         if name == METRIC + '_bucket':
             le = labels.get('le', '+Inf')
-            out[stage]['buckets'][math.inf if le == '+Inf' else float(le)] += value
+            try:
+                bound = math.inf if le == '+Inf' else float(le)
+            except ValueError:
+                continue  # not a bucket bound: not ours to read
+            out[stage]['buckets'][bound] += value
         elif name == METRIC + '_sum':
             out[stage]['sum'] += value
         elif name == METRIC + '_count':

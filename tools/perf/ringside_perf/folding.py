@@ -18,7 +18,7 @@ def _frame_name(line):
     name = _OFFSET.sub('', rest.strip())
     if name in ('', '[unknown]'):
         base = dso.rsplit('/', 1)[-1]
-        return f'[{base}]' if base and base != 'unknown' else '[unknown]'
+        return f'[{base}]' if base and base not in ('unknown', '[unknown]') else '[unknown]'
     return name
 
 
