@@ -14,6 +14,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   avahi-daemon avahi-utils dbus iproute2 python3-dbus python3-gi
   linux-perf valgrind  # build/bin/ringside-perf (tools/perf, issue 11)
+  prometheus  # tests/e2e/prometheus_test.cc scrapes the sidecars with a real Prometheus (issue 11)
 )
 
 missing=()

@@ -20,7 +20,19 @@ CallLocal* CallLocal::start(ShardServices* svc, grpc::CallHost* host,
     return nullptr;
   }
   codec::InternalInvokeRequestView& v = call->view_;
-  if (!codec::decode_internal_invoke_request(req.message, &v)) {
+  const bool decoded = codec::decode_internal_invoke_request(req.message, &v);
+  // Issue 11: daprd's req_recv/res_sent, labelled by the caller's dapr-caller-app-id (in the
+  // InternalInvokeRequest's metadata, where the calling sidecar puts it; "" when absent).
+  std::string_view src_app_id;
+  if (decoded) {
+    v.for_each_metadata([&](std::string_view key, std::string_view value) {
+      if (key == "dapr-caller-app-id") src_app_id = value;
+    });
+  }
+  call->source_row_ = &svc->counters->dapr.sources.row(src_app_id);
+  call->received_ns_ = shard::monotonic_ns();
+  shard::bump_relaxed(call->source_row_->req_recv);
+  if (!decoded) {
     call->answer({}, 3, "parsing InternalInvokeRequest error: malformed message");
     return nullptr;
   }
@@ -51,6 +63,10 @@ void CallLocal::note_app_round_trip() {
 void CallLocal::answer(std::string_view response, int grpc_status, std::string_view grpc_message) {
   app_call_ = nullptr;
   svc_->timers.cancel(&deadline_);
+  if (source_row_) {  // issue 11: daprd's res_sent and the internal gRPC server's completed_rpcs
+    shard::bump_relaxed(source_row_->res_sent[shard::grpc_status_slot(grpc_status)]);
+    svc_->counters->dapr.note_fixed_grpc_served(shard::GrpcServedMethod::kCallLocal, grpc_status, shard::monotonic_ns() - received_ns_);
+  }
   host_->server().respond(id(), {}, response, grpc_status, grpc_message, {});
   host_->flush();
   host_->release(this);

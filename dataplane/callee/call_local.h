@@ -52,6 +52,8 @@ class CallLocal final : public grpc::ServedCall, public AppCallCompletion {
   AppCall* app_call_ = nullptr;           // in flight on the app channel
   shard::Timer deadline_;                 // grpc-timeout of the caller, when it sent one
   int64_t app_sent_ns_ = 0;               // when the request went to the app (app_round_trip stage)
+  int64_t received_ns_ = 0;               // issue 11: when the call arrived (dapr_grpc_io_server_server_latency)
+  shard::SourceAppRow* source_row_ = nullptr;  // issue 11: daprd counters of the calling app id (res_sent)
 };
 
 }  // namespace ringside::invoke

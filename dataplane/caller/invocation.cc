@@ -225,6 +225,7 @@ void Invocation::attempt() {
   }
   if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, timeout_ns, request_.view(), this);
   if (peer_ && stream_) {
+    svc_->counters->dapr.note_req_sent(app_id(), shard::InvokeType::kUnary);  // issue 11: daprd's req_sent
     stage_start_ns_ = shard::monotonic_ns();
     svc_->counters->stages.record(shard::Stage::kPoolWait, stage_start_ns_ - picked_ns);
   }
@@ -310,6 +311,8 @@ void Invocation::on_peer_result(const grpc::UnaryResult& r) {
   svc_->timers.cancel(&attempt_timer_);
   const int64_t done_ns = shard::monotonic_ns();
   svc_->counters->stages.record(shard::Stage::kPeerRoundTrip, done_ns - stage_start_ns_);
+  // Issue 11: daprd's res_recv and res_recv_latency_ms (status: the CallLocal's gRPC code).
+  svc_->counters->dapr.note_res_recv(app_id(), shard::InvokeType::kUnary, r.grpc_status, done_ns - stage_start_ns_);
   stage_start_ns_ = done_ns;  // a retry's resolve_pick starts here
   peer_ = nullptr;
   stream_ = 0;

@@ -118,6 +118,10 @@ StreamingInvocation::Start StreamingInvocation::start(std::string_view app_id, s
     return Start::kFailed;
   }
   peer_ = choice.conn;
+  // Issue 11: daprd's req_sent{type="streaming"}; res_recv is counted when the peer's stream ends.
+  dapr_row_ = &svc_->counters->dapr.peers.row(app_id);
+  shard::bump_relaxed(dapr_row_->req_sent[static_cast<size_t>(shard::InvokeType::kStreaming)]);
+  dapr_sent_ns_ = shard::monotonic_ns();
   codec::InternalInvokeRequestStreamFields first;
   first.request = &head;
   if (!send_message(first)) {
@@ -245,6 +249,12 @@ void StreamingInvocation::on_peer_end(int grpc_status, std::string_view grpc_mes
                                       std::span<const grpc::Metadata>, bool, bool) {
   stream_ = 0;  // the peer's stream is over: nothing to cancel or acknowledge any more
   svc_->timers.cancel(&timeout_timer_);
+  if (dapr_row_) {  // issue 11: daprd's res_recv{type="streaming"} and its latency
+    const size_t slot = shard::grpc_status_slot(grpc_status);
+    shard::bump_relaxed(dapr_row_->res_recv[slot][static_cast<size_t>(shard::InvokeType::kStreaming)]);
+    dapr_row_->res_recv_latency[slot].record_ns(shard::monotonic_ns() - dapr_sent_ns_);
+    dapr_row_ = nullptr;
+  }
   if (!owner_) return;
   if (grpc_status == 4 && policy_ && policy_->timeout_ns > 0) {
     // The peer (or our connection) enforced the policy's grpc-timeout: the same timeout.

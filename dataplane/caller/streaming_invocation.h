@@ -118,6 +118,8 @@ class StreamingInvocation final : public upstream::PeerStream {
   grpc::MessageStreamReader reader_;           // splits response DATA into messages
   mem::Buffer out_;                            // one encoded outbound message
   uint64_t hash_key_ = 0;                      // consistent-hash key (set_hash_key)
+  shard::PeerAppRow* dapr_row_ = nullptr;      // issue 11: daprd counters of the target app id, while the stream runs
+  int64_t dapr_sent_ns_ = 0;                   // issue 11: when the stream opened (res_recv_latency_ms)
   uint64_t send_seq_ = 0;                      // seq of the next request payload
   uint64_t recv_seq_ = 0;                      // seq the next response payload must carry
   size_t unconsumed_ = 0;                      // received while paused, not yet acknowledged

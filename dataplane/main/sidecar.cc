@@ -1,5 +1,6 @@
 #include "dataplane/main/sidecar.h"
 #include "dataplane/main/stage_metrics_text.h"  // issue 11 metrics
+#include "dataplane/runtime/dapr_metrics_text.h"  // issue 11: daprd's dapr_* series
 
 #include <signal.h>
 #include <unistd.h>
@@ -185,6 +186,7 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
   // Issue 11: per-stage histograms and snapshot age (dataplane/main/stage_metrics_text.h).
   metrics_text::append_stage_histograms(&out, c.items.get(), c.n, app_id);
   metrics_text::append_snapshot_age(&out, c.items.get(), c.n, app_id, shard::monotonic_ns());
+  metrics_text::append_dapr_metrics(&out, c.items.get(), c.n, app_id);  // issue 11: daprd's names
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/runtime/dapr_metrics.h"  // issue 11: daprd's series
 #include "dataplane/runtime/stage_histograms.h"
 
 namespace ringside::shard {
@@ -51,6 +52,7 @@ struct alignas(64) ShardCounters {
   std::atomic<uint64_t> table_version{0};     // version of the InstanceTable snapshot this shard last saw
   std::atomic<int64_t> table_seen_ns{0};      // monotonic time the shard first saw that version
   StageHistograms stages;                     // per-stage latency histograms (issue 11 contract)
+  DaprMetrics dapr;                           // issue 11: daprd's invocation series (spec §9a), per peer app id
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

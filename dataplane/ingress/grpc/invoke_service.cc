@@ -219,6 +219,7 @@ InvokeServiceCall::~InvokeServiceCall() {
 
 void InvokeServiceCall::start(const grpc::UnaryRequest& req) {
   shard::ShardCounters::bump(svc_->counters->invoke_requests);
+  received_ns_ = shard::monotonic_ns();  // issue 11
   codec::InvokeServiceRequestView v;
   if (!codec::decode_invoke_service_request(req.message, &v)) {
     answer_.set_error(13, "grpc: error unmarshalling request: malformed InvokeServiceRequest");
@@ -359,6 +360,9 @@ void InvokeServiceCall::deliver() {
   // A failure to materialize (no memory) leaves a list empty rather than the call unanswered.
   if (!answer_.headers.materialize(&headers)) headers = {};
   if (!answer_.trailers.materialize(&trailers)) trailers = {};
+  // Issue 11: daprd's dapr_grpc_io_server_completed_rpcs / _server_latency for the API port.
+  svc_->counters->dapr.note_fixed_grpc_served(shard::GrpcServedMethod::kInvokeService, answer_.code,
+                                              shard::monotonic_ns() - received_ns_);
   host_->server().respond(id(), headers, answer_.code == 0 ? answer_.message.view()
                                                            : std::string_view(),
                           answer_.code, answer_.status_message, trailers);

@@ -99,6 +99,7 @@ class InvokeServiceCall final : public grpc::ServedCall, public InvocationOwner 
   GrpcAnswer answer_;            // what goes back
   shard::Timer deadline_;        // the client's grpc-timeout
   bool answered_ = false;        // answer delivered
+  int64_t received_ns_ = 0;      // issue 11: when the call arrived (dapr_grpc_io_server_server_latency)
   int64_t broadcast_trailer_ = -1;  // instances a broadcast reached, sent as the
                                     // ringside-broadcast-instances trailer (-1: not a broadcast)
 };

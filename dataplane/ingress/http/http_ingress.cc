@@ -147,9 +147,11 @@ void HttpIngressConnection::process() {
   while (tcp_ && !tcp_->closing() && (state_ == State::kHead || state_ == State::kBody)) {
     if (state_ == State::kHead) {
       if (in_.empty()) return;
+      // Issue 11: ingress_parse and dapr_http_server_latency start at the request's first byte.
+      if (request_start_ns_ == 0) request_start_ns_ = shard::monotonic_ns();
       auto st = http1::parse_request_head(in_.view(), svc_->settings->max_header_bytes, &head_);
       if (st == http1::ParseStatus::kIncomplete) {
-        if (!head_timed_) arm_head_deadline(shard::monotonic_ns());  // from its first byte
+        if (!head_timed_) arm_head_deadline(request_start_ns_);  // from its first byte
         return;
       }
       head_timed_ = false;
@@ -158,6 +160,15 @@ void HttpIngressConnection::process() {
         return;
       }
       parsed_at_ = in_.data();
+      {  // Issue 11: daprd's method and (bounded) path labels, while the head's views are valid.
+        shard::LabelWriter w{http_label_, sizeof http_label_};
+        w.raw("method=\"");
+        w.value(head_.method);
+        w.raw("\",path=\"");
+        w.value(shard::bounded_http_path(head_.path));
+        w.raw("\"");
+        http_label_len_ = w.ok ? static_cast<uint16_t>(w.len) : 0;
+      }
       keep_alive_ = head_.keep_alive && !draining_;
       head_minor_version_ = head_.minor_version;
       head_method_ = head_.method == "HEAD";
@@ -201,6 +212,7 @@ void HttpIngressConnection::process() {
       http1::parse_request_head(in_.view(), svc_->settings->max_header_bytes, &head_);
       parsed_at_ = in_.data();
     }
+    svc_->counters->stages.record(shard::Stage::kIngressParse, shard::monotonic_ns() - request_start_ns_);  // issue 11
     dispatch();
   }
 }
@@ -379,12 +391,14 @@ void HttpIngressConnection::invoke() {
 }
 
 void HttpIngressConnection::on_invocation_response(std::string_view internal_invoke_response) {
+  response_ready_ns_ = shard::monotonic_ns();  // issue 11: response_write starts
   broadcast_header_ = invocation_.broadcast() ? static_cast<int64_t>(invocation_.broadcast_instances()) : -1;
   respond_invoke(internal_invoke_response);
   finish_request();
 }
 
 void HttpIngressConnection::on_invocation_error(int grpc_code, std::string_view error_text) {
+  response_ready_ns_ = shard::monotonic_ns();  // issue 11: response_write starts
   broadcast_header_ = invocation_.broadcast() ? static_cast<int64_t>(invocation_.broadcast_instances()) : -1;
   respond_invoke_error(grpc_code == 7 ? 403 : 500, error_text);
   finish_request();
@@ -418,6 +432,7 @@ bool HttpIngressConnection::write_invoke_head(const codec::InternalInvokeRespons
   } else {
     status = grpc::http_status_from_grpc(code);
   }
+  response_status_ = status;  // issue 11: dapr_http_server_* status label
   bool ok = http1::append_status_line(out, status);
   // Response headers (§5.3), canonical keys as Go's HTTP server writes them.
   ok = ok && append_metadata_as_http_headers(out, [&](auto&& f) { r.for_each_header(f); });
@@ -474,6 +489,7 @@ bool HttpIngressConnection::append_broadcast_header(mem::Buffer& out) const {
 void HttpIngressConnection::respond_simple(int status, std::string_view content_type,
                                            std::string_view body) {
   mem::Buffer& out = tcp_->out();
+  response_status_ = status;  // issue 11: dapr_http_server_* status label
   bool ok = http1::append_status_line(out, status);
   if (!content_type.empty()) {
     ok = ok && http1::append_header(out, "Content-Type", content_type) == http1::AppendHeader::kOk;
@@ -531,8 +547,32 @@ void HttpIngressConnection::fail_protocol(int status) {
   tcp_->close_after_flush();
 }
 
+void HttpIngressConnection::note_http_served() {
+  // Issue 11: one clock read when the answer is handed to the socket: response_write (for an
+  // invocation's answer) and daprd's dapr_http_server_request_count / _latency.
+  const int64_t now = shard::monotonic_ns();
+  if (response_ready_ns_ != 0) svc_->counters->stages.record(shard::Stage::kResponseWrite, now - response_ready_ns_);
+  char key[shard::kServerLabelMax];
+  shard::LabelWriter w{key, sizeof key};
+  w.raw(std::string_view(http_label_, http_label_len_));
+  // The status as three digits (HTTP statuses are 100..599; anything else shows as 000).
+  const int st = response_status_ >= 100 && response_status_ <= 999 ? response_status_ : 0;
+  const char num[3] = {static_cast<char>('0' + st / 100), static_cast<char>('0' + st / 10 % 10),
+                       static_cast<char>('0' + st % 10)};
+  w.raw(",status=\"");
+  w.raw(std::string_view(num, 3));
+  w.raw("\"");
+  shard::ServerRow& row = svc_->counters->dapr.http.row(http_label_len_ ? w.view() : shard::kOverflowLabel);
+  shard::bump_relaxed(row.count);
+  if (request_start_ns_ != 0) row.latency.record_ns(now - request_start_ns_);
+  request_start_ns_ = response_ready_ns_ = 0;
+  http_label_len_ = 0;
+  response_status_ = 0;
+}
+
 void HttpIngressConnection::finish_request() {
   shard::ShardCounters::bump(svc_->counters->http_requests);
+  note_http_served();  // issue 11
   in_.consume(request_size_);
   request_size_ = 0;
   state_ = State::kHead;

@@ -157,6 +157,14 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   bool response_chunked_ = false;       // ... with chunked framing
   bool response_paused_ = false;        // the client reads slowly: the peer stream is paused
   bool in_pump_ = false;                // pump_request_body() on the stack
+
+  // Issue 11 metrics: stage stamps and daprd's dapr_http_server_* (docs/metrics.md).
+  void note_http_served();              // counts the request answered (finish_request)
+  int64_t request_start_ns_ = 0;        // first processing of the request's bytes (0 = none yet)
+  int64_t response_ready_ns_ = 0;       // the invocation's answer arrived (0 = not an invocation's)
+  int response_status_ = 0;             // HTTP status of the answer written
+  char http_label_[shard::kServerLabelMax];  // `method="..",path=".."` of the current request
+  uint16_t http_label_len_ = 0;         // its length (0 = head not parsed)
 };
 
 }  // namespace ringside::invoke
