@@ -25,6 +25,7 @@
 #include "dapr/proto/runtime/v1/dapr.grpc.pb.h"
 #include "tests/e2e/grpc_helpers.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/raw_socket.h"
 
 namespace ringside::e2e {
 namespace {
@@ -35,39 +36,6 @@ namespace runtime = dapr::proto::runtime::v1;
 constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 // An empty SETTINGS frame: length 0, type 4, flags 0, stream 0.
 const std::string kEmptySettings("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);
-
-// A plain TCP connection to 127.0.0.1:port (blocking), or -1.
-int ConnectRaw(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool SendRaw(int fd, std::string_view bytes) {
-  return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-}
-
-// Reads until the peer closes (true, with everything it sent in *got) or the deadline (false).
-bool ReadUntilClosed(int fd, Clock::time_point deadline, std::string* got) {
-  char buf[4096];
-  while (Clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0) continue;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
-    if (n < 0) return false;
-    got->append(buf, static_cast<size_t>(n));
-  }
-  return false;
-}
 
 // The error code of the first GOAWAY frame in HTTP/2 server output `bytes`, or -1 if none.
 int64_t FirstGoawayError(const std::string& bytes) {

@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/raw_socket.h"
 
 namespace ringside::e2e {
 namespace {
@@ -32,21 +33,6 @@ namespace {
 int ShardCount() {
   int n = 1;
   return absl::SimpleAtoi(E2eShards(), &n) && n > 0 ? n : 1;
-}
-
-// A plain TCP connection to 127.0.0.1:port (blocking), or -1.
-int ConnectRaw(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // Reads what arrives on fd until `want` bytes, the peer closes, or the deadline.
@@ -218,7 +204,6 @@ TEST_F(LimitsTest, GrpcConnectionsPastTheCapGetGoawayEnhanceYourCalm) {
   constexpr int kCap = 4;
   ASSERT_NO_FATAL_FAILURE(Start({"--max-connections", absl::StrCat(kCap)}));
   const int shards = ShardCount();
-  const auto deadline = Clock::now() + 30s;
   // The gRPC API port is spread by the kernel's hash: keep connecting until one is refused.
   // After kCap * shards accepted connections every shard is full, so that bounds the loop.
   const std::string preface = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") +

@@ -16,12 +16,14 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "dapr/proto/internals/v1/service_invocation.grpc.pb.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/raw_socket.h"
 #include "tests/e2e/threaded_http_app.h"
 
 namespace ringside::e2e {
@@ -281,6 +283,40 @@ TEST_F(MtlsTest, StartUpRefusesCredentialsThatDoNotNameTheAppOrDoNotLoad) {
   ASSERT_TRUE(p.ok());
   EXPECT_NE((*p)->WaitExit(10s), 0);
   EXPECT_NE((*p)->Log().find("--enable-mtls: needs --tls-cert-file"), std::string::npos) << (*p)->Log();
+}
+
+// Slowloris against the handshake: the TLS handshake runs inside the connection's header
+// deadline (--http-header-timeout, counted from the accept), so a client that connects and says
+// nothing, or stops in the middle of its ClientHello, is closed, while a real peer is served.
+TEST_F(MtlsTest, StalledHandshakesAreClosedAfterTheHeaderTimeoutWhileCallsGoOn) {
+  CountingApp app;
+  std::vector<std::string> b_args = MtlsArgs(pki_, "b");
+  b_args.insert(b_args.end(), {"--http-header-timeout", "1s"});
+  Sidecar b = Start("b", b_args, app.port());
+  ASSERT_TRUE(b.process);
+  const auto started = Clock::now();
+  const int silent = ConnectRaw(b.ports.internal);
+  const int half_hello = ConnectRaw(b.ports.internal);
+  ASSERT_GE(silent, 0);
+  ASSERT_GE(half_hello, 0);
+  // A TLS record header announcing a 512-byte handshake record, then 4 bytes of it.
+  ASSERT_TRUE(SendRaw(half_hello, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc", 9)));
+
+  grpc::Status meanwhile = TlsCallLocal(b.ports.internal, pki_, "a");
+  EXPECT_TRUE(meanwhile.ok()) << meanwhile.error_message();
+
+  const auto deadline = Clock::now() + 15s;
+  for (int fd : {silent, half_hello}) {
+    std::string got;
+    EXPECT_TRUE(ReadUntilClosed(fd, deadline, &got)) << "a stalled handshake is still open";
+    ::close(fd);
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  std::cout << "two stalled TLS handshakes closed after " << took.count() << " ms (header timeout 1000 ms)\n";
+  EXPECT_GE(ReadMetric(b.ports.metrics, "ringside_grpc_read_timeouts_total").value_or(0), 2);
+  grpc::Status after = TlsCallLocal(b.ports.internal, pki_, "a");
+  EXPECT_TRUE(after.ok()) << after.error_message();
+  EXPECT_EQ(app.received(), 2);
 }
 
 TEST_F(MtlsTest, CallerRefusesACalleeWhoseCertificateNamesAnotherApp) {
