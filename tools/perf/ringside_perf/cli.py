@@ -61,10 +61,22 @@ def parser(bin_dir):
     p.add_argument('--startup-timeout', type=_positive(float), default=120.0, help='seconds to wait for the first 200 (default 120)')
 
     p = sub.add_parser('tune-host', help='show (and with --apply set) IRQ affinity, governor, limits, --cpus advice')
-    p.add_argument('--apply', action='store_true', help='change the settings (default: only show them)')
+    p.add_argument('--apply', nargs='?', const='all', type=_apply_parts, metavar='WHAT',
+                   help='change the settings: all (default), or a comma list of irqs, governor, limits')
     p.add_argument('--pid', type=_positive(int), help='a running ringsided whose limits to show (and raise with --apply)')
     p.add_argument('--top', type=_positive(int), default=10, help='IRQs to list (default 10)')
     return top
+
+
+_APPLY_PARTS = ('irqs', 'governor', 'limits')
+
+
+def _apply_parts(text):
+    parts = set(_APPLY_PARTS) if text == 'all' else set(filter(None, text.split(',')))
+    unknown = parts - set(_APPLY_PARTS)
+    if not parts or unknown:
+        raise argparse.ArgumentTypeError(f"'{text}': want all or a comma list of {', '.join(_APPLY_PARTS)}")
+    return parts
 
 
 def main(argv=None, bin_dir=None):

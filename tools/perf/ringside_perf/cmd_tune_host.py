@@ -36,6 +36,34 @@ def _fmt_cpus(cpus):
     return ','.join(str(c) for c in sorted(cpus)) or '-'
 
 
+def _raise_limit(pid, rlimit, name, want, changes):
+    """Raises pid's soft and hard limit to `want`; where the hard limit may not be raised
+    (no CAP_SYS_RESOURCE, or above fs.nr_open), raises the soft limit to the hard one."""
+    show = lambda v: 'unlimited' if v == resource.RLIM_INFINITY else str(v)
+    try:
+        soft, hard = resource.prlimit(pid, rlimit)
+    except OSError as e:
+        changes.append(f'pid {pid}: could not read its {name} limit: {e.strerror}')
+        return
+    if soft == want and hard == want:
+        return
+    try:
+        resource.prlimit(pid, rlimit, (want, want))
+        changes.append(f'pid {pid}: {name} {show(want)} (was {show(soft)}, hard {show(hard)})')
+        return
+    except (OSError, ValueError) as e:
+        why = getattr(e, 'strerror', None) or str(e)
+    if soft == hard:
+        changes.append(f'pid {pid}: {name} stays {show(soft)}: raising the hard limit failed ({why}; '
+                       'it needs CAP_SYS_RESOURCE, or set it in the unit: see docs/deploy.md)')
+        return
+    try:
+        resource.prlimit(pid, rlimit, (hard, hard))
+        changes.append(f'pid {pid}: {name} soft {show(soft)} -> {show(hard)} (the hard limit; raising it failed: {why})')
+    except (OSError, ValueError) as e:
+        changes.append(f'pid {pid}: could not raise its {name} limit: {getattr(e, "strerror", None) or e}')
+
+
 def _limit(rlimit):
     soft, hard = resource.getrlimit(rlimit)
     show = lambda v: 'unlimited' if v == resource.RLIM_INFINITY else str(v)
@@ -80,19 +108,18 @@ def run(args):
     if not args.apply:
         print('\n(nothing changed; --apply sets IRQ affinity, the governor and the limits of --pid)')
         return 0
-    for irq, aff, actions in on_shard_cpus:
-        _write(f'/proc/irq/{irq}/smp_affinity_list', _fmt_cpus(housekeeping), changes)
-    for c, g in governors.items():
-        if g not in ('-', _WANT_GOVERNOR):
-            _write(f'/sys/devices/system/cpu/cpu{c}/cpufreq/scaling_governor', _WANT_GOVERNOR, changes)
-    if args.pid:
-        try:
-            resource.prlimit(args.pid, resource.RLIMIT_MEMLOCK, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-            changes.append(f'pid {args.pid}: memlock unlimited')
-            resource.prlimit(args.pid, resource.RLIMIT_NOFILE, (_WANT_NOFILE, _WANT_NOFILE))
-            changes.append(f'pid {args.pid}: open files {_WANT_NOFILE}')
-        except (OSError, ValueError) as e:
-            changes.append(f'pid {args.pid}: could not raise limits: {e}')
+    if 'irqs' in args.apply:
+        for irq, aff, actions in on_shard_cpus:
+            _write(f'/proc/irq/{irq}/smp_affinity_list', _fmt_cpus(housekeeping), changes)
+    if 'governor' in args.apply:
+        for c, g in governors.items():
+            if g not in ('-', _WANT_GOVERNOR):
+                _write(f'/sys/devices/system/cpu/cpu{c}/cpufreq/scaling_governor', _WANT_GOVERNOR, changes)
+    if 'limits' in args.apply and not args.pid:
+        changes.append('limits: no --pid given, so no process limits to raise')
+    if 'limits' in args.apply and args.pid:
+        _raise_limit(args.pid, resource.RLIMIT_MEMLOCK, 'memlock', resource.RLIM_INFINITY, changes)
+        _raise_limit(args.pid, resource.RLIMIT_NOFILE, 'open files', _WANT_NOFILE, changes)
     print('\napplied:' if changes else '\napplied: nothing needed changing')
     for c in changes:
         print(f'  {c}')

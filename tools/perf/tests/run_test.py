@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -118,6 +119,18 @@ def main():
         p = perf_tool(bin_dir, 'tune-host', '--pid', str(a.pid))
         check(p.returncode == 0 and '--cpus' in p.stdout and 'nothing changed' in p.stdout, 'tune-host prints --cpus advice and changes nothing')
         check(before == (open(gov).read() if os.path.exists(gov) else None), 'tune-host without --apply left the governor alone')
+
+        # tune-host --apply limits: a sidecar whose soft memlock limit is low gets it raised (to
+        # unlimited with CAP_SYS_RESOURCE, else to its hard limit); IRQs and governor untouched
+        soft, hard = resource.prlimit(a.pid, resource.RLIMIT_MEMLOCK)
+        resource.prlimit(a.pid, resource.RLIMIT_MEMLOCK, (min(65536, hard), hard))
+        p = perf_tool(bin_dir, 'tune-host', '--apply', 'limits', '--pid', str(a.pid))
+        soft_after, hard_after = resource.prlimit(a.pid, resource.RLIMIT_MEMLOCK)
+        check(p.returncode == 0 and f'pid {a.pid}: memlock' in p.stdout and 'irq_affinity' not in p.stdout
+              and 'smp_affinity' not in p.stdout, 'tune-host --apply limits reports the memlock change and nothing else')
+        check(soft_after == hard_after and soft_after >= hard, f'--apply limits raised the soft memlock limit ({soft_after}, hard {hard_after})')
+        p = perf_tool(bin_dir, 'tune-host', '--apply', 'irqs,bogus')
+        check(p.returncode == 2 and '--apply' in p.stderr, 'tune-host --apply irqs,bogus exits 2 naming --apply')
 
         # bad flags: exit 2 naming the problem
         p = perf_tool(bin_dir, 'stat', '--seconds', '2')
