@@ -24,6 +24,7 @@
 
 #include "dapr/proto/runtime/v1/dapr.grpc.pb.h"
 #include "tests/e2e/grpc_helpers.h"
+#include "tests/e2e/echo_sidecar_test.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/raw_socket.h"
 
@@ -52,22 +53,8 @@ int64_t FirstGoawayError(const std::string& bytes) {
   return -1;
 }
 
-class GrpcLimitsTest : public ::testing::Test {
+class GrpcLimitsTest : public EchoSidecarTest {
  protected:
-  void Start(std::vector<std::string> flags) {
-    auto app = StartEchoApp(dir_, &app_port_);
-    ASSERT_TRUE(app.ok()) << app.status();
-    app_ = std::move(*app);
-    auto a = StartSidecar({.app_id = "a", .app_port = app_port_, .nr_db = dir_.File("nr.db"),
-                           .extra_args = std::move(flags)},
-                          dir_);
-    ASSERT_TRUE(a.ok()) << a.status();
-    a_ = std::move(*a);
-    ASSERT_TRUE(WaitUntilInvocable(a_.ports.http, "a", 15s)) << a_.process->LogTail();
-  }
-  void TearDown() override {
-    if (HasFailure() && a_.process) std::cerr << "--- sidecar log:\n" << a_.process->LogTail();
-  }
   // InvokeService(a, echo) over `channel`: what a user's gRPC client sees.
   grpc::Status EchoOver(const std::shared_ptr<grpc::Channel>& channel, const std::string& body,
                         std::string* answer) {
@@ -85,10 +72,6 @@ class GrpcLimitsTest : public ::testing::Test {
   }
   double Metric(std::string_view name) { return ReadMetric(a_.ports.metrics, name).value_or(-1); }
 
-  TempDir dir_;
-  uint16_t app_port_ = 0;
-  std::unique_ptr<ChildProcess> app_;
-  Sidecar a_;
 };
 
 TEST_F(GrpcLimitsTest, SlowlorisConnectionsAreClosedAfterTheHeaderTimeoutWhileCallsGoOn) {

@@ -24,6 +24,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tests/e2e/echo_sidecar_test.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/raw_socket.h"
 
@@ -50,22 +51,8 @@ std::string ReadUpTo(int fd, size_t want, Clock::time_point deadline) {
   return out;
 }
 
-class LimitsTest : public ::testing::Test {
+class LimitsTest : public EchoSidecarTest {
  protected:
-  void Start(std::vector<std::string> flags) {
-    auto app = StartEchoApp(dir_, &app_port_);
-    ASSERT_TRUE(app.ok()) << app.status();
-    app_ = std::move(*app);
-    auto a = StartSidecar({.app_id = "a", .app_port = app_port_, .nr_db = dir_.File("nr.db"),
-                           .extra_args = std::move(flags)},
-                          dir_);
-    ASSERT_TRUE(a.ok()) << a.status();
-    a_ = std::move(*a);
-    ASSERT_TRUE(WaitUntilInvocable(a_.ports.http, "a", 15s)) << a_.process->LogTail();
-  }
-  void TearDown() override {
-    if (HasFailure() && a_.process) std::cerr << "--- sidecar log:\n" << a_.process->LogTail();
-  }
   // A normal call still goes through (a few bounded retries: connections the test just closed
   // may still count against --max-connections until the sidecar reads their FIN).
   void ExpectServing() {
@@ -83,10 +70,6 @@ class LimitsTest : public ::testing::Test {
     return ReadMetric(a_.ports.metrics, name).value_or(-1);
   }
 
-  TempDir dir_;
-  uint16_t app_port_ = 0;
-  std::unique_ptr<ChildProcess> app_;
-  Sidecar a_;
 };
 
 TEST_F(LimitsTest, AHeadTrickledByteByByteGets408AfterTheHeaderTimeout) {
