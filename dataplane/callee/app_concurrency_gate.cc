@@ -185,6 +185,7 @@ void AppConcurrencyGate::enqueue(Gated* g) {
   }
   tail_ = g;
   ++waiting_;
+  shard::ShardCounters::set(svc_->counters->app_calls_waiting, waiting_);
   svc_->timers.arm(&g->timeout, shard::monotonic_ns() + wait_timeout_ns_);
   if (!poll_.armed) svc_->timers.arm(&poll_, shard::monotonic_ns() + kPollNs);
 }
@@ -200,6 +201,7 @@ void AppConcurrencyGate::unlink(Gated* g) {
     *p = g->next;
     if (tail_ == g) tail_ = prev;
     --waiting_;
+    shard::ShardCounters::set(svc_->counters->app_calls_waiting, waiting_);
   }
   g->waiting = false;
   g->next = nullptr;

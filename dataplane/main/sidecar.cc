@@ -147,6 +147,8 @@ std::string render_metrics(const ShardCountersArray& c, const std::string& app_i
       {"ringside_calllocal_served_total", "CallLocal calls served on the internal port", "counter", &shard::ShardCounters::calllocal_served},
       {"ringside_app_calls_total", "Requests sent to the app", "counter", &shard::ShardCounters::app_calls},
       {"ringside_app_errors_total", "App calls that failed in transport", "counter", &shard::ShardCounters::app_errors},
+      {"ringside_app_connections", "Open (or dialling) connections to the app, per shard's pool", "gauge", &shard::ShardCounters::app_connections},
+      {"ringside_app_calls_waiting", "Calls waiting in the shard's --app-max-concurrency queue", "gauge", &shard::ShardCounters::app_calls_waiting},
       {"ringside_connections_open", "Open TCP connections", "gauge", &shard::ShardCounters::connections_open},
       // Issue 10: limits (docs/security.md).
       {"ringside_http_read_timeouts_total", "HTTP API requests whose head or body came too slowly (408, closed)", "counter", &shard::ShardCounters::http_read_timeouts},

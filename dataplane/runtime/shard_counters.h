@@ -23,6 +23,8 @@ struct alignas(64) ShardCounters {
   std::atomic<uint64_t> calllocal_served{0};  // CallLocal calls served on the internal port
   std::atomic<uint64_t> app_calls{0};         // requests sent to our app
   std::atomic<uint64_t> app_errors{0};        // app calls that failed in transport
+  std::atomic<uint64_t> app_connections{0};   // issue 11: open (or dialling) connections to our app
+  std::atomic<uint64_t> app_calls_waiting{0}; // issue 11: calls in this shard's --app-max-concurrency queue
   std::atomic<uint64_t> connections_open{0};  // open TCP connections (all kinds)
   // Issue 10, limits: what the HTTP API port refused or timed out.
   std::atomic<uint64_t> http_read_timeouts{0};   // heads/bodies too slow: 408 and closed

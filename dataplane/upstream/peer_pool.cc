@@ -144,6 +144,7 @@ void PeerPool::publish_count() {
   // The gauge is what the pool lists, not a count the connections keep themselves: a socket
   // the pool lost track of would show up as a difference from the process's open sockets.
   if (kind_ == Kind::kPeers) svc_->counters->peer_connections.store(connections_, std::memory_order_relaxed);
+  if (kind_ == Kind::kApp) shard::ShardCounters::set(svc_->counters->app_connections, connections_);
 }
 
 void PeerPool::forget(PeerConnection* c, bool dial_failed) {

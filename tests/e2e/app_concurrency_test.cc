@@ -5,7 +5,10 @@
 // reaching the app.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -62,7 +65,23 @@ class AppConcurrencyTest : public ::testing::Test {
 TEST_F(AppConcurrencyTest, TheAppNeverSeesMoreThanTheLimitAndWaitingCallsAllGoThrough) {
   ASSERT_NO_FATAL_FAILURE(Start({"--app-max-concurrency", "2"}));
   const int64_t served = AppNumber("/served");
+  // While the burst runs, c's gauges show the calls waiting for a permit (bounded polling).
+  std::atomic<bool> burst_done{false};
+  double most_waiting = 0;
+  std::thread watcher([&] {
+    for (int i = 0; i < 400 && !burst_done.load(); ++i) {
+      most_waiting = std::max(most_waiting, ReadMetric(c_.ports.metrics, "ringside_app_calls_waiting").value_or(0));
+      std::this_thread::sleep_for(10ms);
+    }
+  });
   const auto results = Burst(8, 300);
+  burst_done = true;
+  watcher.join();
+  EXPECT_GE(most_waiting, 1) << "ringside_app_calls_waiting never showed a waiting call";
+  EXPECT_EQ(ReadMetric(c_.ports.metrics, "ringside_app_calls_waiting").value_or(-1), 0);
+  const double app_connections = ReadMetric(c_.ports.metrics, "ringside_app_connections").value_or(-1);
+  EXPECT_GE(app_connections, 1);
+  EXPECT_LE(app_connections, 8);
   int ok = 0;
   for (const auto& r : results) {
     ASSERT_TRUE(r.ok()) << r.status();

@@ -104,6 +104,7 @@ void HttpAppChannel::assign(AppCall* call) {
     }
     ++open_;
     shard::ShardCounters::bump(svc_->counters->connections_open);
+    shard::ShardCounters::set(svc_->counters->app_connections, open_);
     start_on(c, call);  // the request waits in the connection's output until it connects
     return;
   }
@@ -351,6 +352,7 @@ void HttpAppChannel::unlink_waiting(AppCall* call) {
 void HttpAppChannel::conn_closed(Conn* conn, int err) {
   --open_;
   shard::ShardCounters::drop(svc_->counters->connections_open);
+  shard::ShardCounters::set(svc_->counters->app_connections, open_);
   if (conn->idle) {
     for (Conn** p = &idle_; *p; p = &(*p)->next_idle) {
       if (*p == conn) {
