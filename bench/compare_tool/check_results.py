@@ -1,6 +1,7 @@
 """Checks a bench/compare --json file is complete (the CI smoke run's assertion): every
 contender of every protocol answered requests in both modes, the proxies' CPU and RSS were read,
-and ringside's io_uring tracepoints counted work. Never checks timing. Exit 1 names what is
+every chain echoed the large HTTP body (when asked for), and ringside's io_uring tracepoints
+counted work. Never checks timing. Exit 1 names what is
 missing."""
 
 import json
@@ -29,6 +30,12 @@ def problems(results: dict) -> list:
                     for key in ("cpu_us_per_request", "rss_mib"):
                         if key not in m or not m[key] >= 0 or (key == "rss_mib" and m[key] == 0):
                             out.append(f"{p} {name} {mode}: {key} = {m.get(key)}")
+        bulk_mib = results.get("settings", {}).get("bulk_mib", 0)
+        if p == "http" and bulk_mib:
+            rates = results[p].get("bulk", {}).get("mib_per_s", {})
+            for name in CONTENDERS:
+                if not rates.get(name, 0) > 0:
+                    out.append(f"http {name} {bulk_mib} MiB echo: MiB/s = {rates.get(name)}")
         io = results[p].get("ringside_io_uring", {})
         if "unavailable" in io:
             out.append(f"{p} ringside io_uring counters: {io['unavailable']}")

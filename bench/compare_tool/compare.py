@@ -29,6 +29,8 @@ def parse_args(argv):
     p.add_argument("--body-size", type=int, default=64, help="request body / gRPC payload bytes (64)")
     p.add_argument("--connections", type=int, default=32, help="connections at saturation (32)")
     p.add_argument("--threads", type=int, default=2, help="load generator threads at saturation (2)")
+    p.add_argument("--bulk-mib", type=int, default=64,
+                   help="HTTP: also echo one body of this many MiB through every chain, per round (64; 0: skip)")
     p.add_argument("--shards", type=int, default=1, help="shards per ringside sidecar (1)")
     p.add_argument("--protocols", default="http,grpc", help="comma-separated: http,grpc")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
@@ -39,8 +41,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.quick:
         args.rounds, args.duration = 1, 1
-    for name in ("rounds", "duration", "body_size", "connections", "threads", "shards"):
-        if getattr(args, name) < (0 if name == "body_size" else 1):
+    for name in ("rounds", "duration", "body_size", "bulk_mib", "connections", "threads", "shards"):
+        if getattr(args, name) < (0 if name in ("body_size", "bulk_mib") else 1):
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     args.protocols = [x for x in args.protocols.split(",") if x]
     for proto in args.protocols:
@@ -114,13 +116,31 @@ def io_uring_pass(runner: Runner, c, seconds: int, work: str) -> dict:
     return out
 
 
+def bulk_pass(topo: Topology, args) -> dict:
+    """Issue 11's 64 MiB target: one large body echoed through every chain, alternating, once per
+    round (plus one unmeasured warm-up call each); MiB/s medians and each chain's ratio to direct."""
+    body = os.urandom(args.bulk_mib << 20)
+    runs = {name: [] for name in CONTENDERS}
+    for name in CONTENDERS:
+        c = topo.contenders[name]
+        load_drivers.run_bulk_echo(c.port, c.path, body, 1)
+    for r in range(args.rounds):
+        for name in CONTENDERS:
+            c = topo.contenders[name]
+            runs[name].append(load_drivers.run_bulk_echo(c.port, c.path, body, 1)["mib_per_s"])
+    out = {"mib": args.bulk_mib,
+           "mib_per_s": {name: statistics.median(v) for name, v in runs.items()}, "runs": runs}
+    print(f"  http: {args.bulk_mib} MiB echo done", file=sys.stderr, flush=True)
+    return out
+
+
 def medians(rounds: list) -> dict:
     keys = rounds[0].keys()
     return {k: statistics.median(r[k] for r in rounds) for k in keys}
 
 
 def run_protocol(protocol: str, args, work: str) -> dict:
-    topo = Topology(protocol, args.bin, work, args.shards)
+    topo = Topology(protocol, args.bin, work, args.shards, max_body_mib=2 * args.bulk_mib)
     try:
         topo.start()
         runner = Runner(protocol, args, work)
@@ -141,6 +161,8 @@ def run_protocol(protocol: str, args, work: str) -> dict:
                     mine["added_p99_us"] = mine["p99_us"] - direct["p99_us"]
         result = {name: {mode: medians(rounds[name][mode]) for mode in MODES} for name in CONTENDERS}
         result["rounds"] = rounds
+        if protocol == "http" and args.bulk_mib:
+            result["bulk"] = bulk_pass(topo, args)
         why_not = proc_stats.ensure_tracefs()
         if why_not:
             result["ringside_io_uring"] = {"unavailable": why_not}
@@ -169,7 +191,7 @@ def main(argv) -> int:
     ok = False
     try:
         results = {"settings": {k: getattr(args, k) for k in (
-            "rounds", "duration", "body_size", "connections", "threads", "shards", "quick")}}
+            "rounds", "duration", "body_size", "bulk_mib", "connections", "threads", "shards", "quick")}}
         # Other work on the host skews every figure (most the latencies): say how busy it was.
         results["settings"]["loadavg_start"] = os.getloadavg()[0]
         for protocol in args.protocols:

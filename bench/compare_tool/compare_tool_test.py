@@ -24,9 +24,12 @@ def complete_results() -> dict:
              for name in ("floor", "ringside", "haproxy", "nginx")}
     proto["direct"] = {"one": dict(direct), "saturation": dict(direct)}
     proto["ringside_io_uring"] = {m: {"a": dict(side), "b": dict(side)} for m in ("one", "saturation")}
-    return {"settings": {"rounds": 3, "duration": 3, "body_size": 64, "connections": 32,
+    http = copy.deepcopy(proto)
+    http["bulk"] = {"mib": 64, "mib_per_s": {"direct": 1000.0, "floor": 800.0, "ringside": 950.0,
+                                             "haproxy": 700.0, "nginx": 400.0}}
+    return {"settings": {"rounds": 3, "duration": 3, "body_size": 64, "bulk_mib": 64, "connections": 32,
                          "threads": 2, "shards": 1, "quick": False},
-            "http": proto, "grpc": copy.deepcopy(proto)}
+            "http": http, "grpc": copy.deepcopy(proto)}
 
 
 class GrpcBodyTest(unittest.TestCase):
@@ -83,6 +86,11 @@ class CheckResultsTest(unittest.TestCase):
         r["grpc"]["nginx"]["saturation"]["requests"] = 0
         self.assertEqual(check_results.problems(r), ["grpc nginx saturation: requests = 0"])
 
+    def test_a_chain_that_did_not_echo_the_large_body_is_named(self):
+        r = complete_results()
+        del r["http"]["bulk"]["mib_per_s"]["nginx"]
+        self.assertEqual(check_results.problems(r), ["http nginx 64 MiB echo: MiB/s = None"])
+
     def test_missing_io_uring_counts_are_named(self):
         r = complete_results()
         r["http"]["ringside_io_uring"] = {"unavailable": "perf is not installed"}
@@ -102,6 +110,8 @@ class TableTest(unittest.TestCase):
         self.assertIn("| +40 / +100 µs |", row)
         self.assertIn("| 0.50× / 0.50× | 2.00× / 2.00× |", row)
         self.assertIn("a: 2.00 SQEs, 4.00 io_uring_enter", table)
+        bulk = next(line for line in table.splitlines() if line.startswith("| HTTP 64 MiB echo"))
+        self.assertIn("| 1000 | 950 (0.95×) | 700 (0.70×) |", bulk)
 
     def test_no_ratio_of_latencies_at_or_below_direct(self):
         r = complete_results()
@@ -127,6 +137,7 @@ class TargetsTest(unittest.TestCase):
         self.assertEqual(met, {
             "HTTP added latency p50 / p99": True,
             "HTTP requests/s at saturation": True,
+            "64 MiB echo through both sidecars": True,  # 950 / 1000
             "HTTP CPU per forwarded request A+B": False,  # 30 / 30
             "gRPC CPU per forwarded request A+B": False,
             "gRPC proxied added latency p50 / p99": False,
@@ -137,7 +148,7 @@ class TargetsTest(unittest.TestCase):
         r = complete_results()
         r["settings"]["loadavg_start"] = 1000.0
         verdicts = [m for t, _, m in target_checks(r)]
-        self.assertEqual(verdicts, [None, False, False, False, None])
+        self.assertEqual(verdicts, [None, False, False, False, True, None])
 
 
 if __name__ == "__main__":

@@ -91,8 +91,9 @@ class Contender:
 
 
 class Topology:
-    def __init__(self, protocol: str, bin_dir: str, work_dir: str, shards: int):
+    def __init__(self, protocol: str, bin_dir: str, work_dir: str, shards: int, max_body_mib: int = 0):
         self.protocol, self.bin, self.work, self.shards = protocol, bin_dir, work_dir, shards
+        self.max_body_mib = max_body_mib  # ringside's --max-body-size (0: its default, 4 MiB)
         self.procs = []  # every process we started, stopped in reverse order
         self.contenders = {}
 
@@ -151,15 +152,18 @@ class Topology:
         env = dict(os.environ, RINGSIDE_NR_SQLITE=os.path.join(self.work, f"{self.protocol}-nr.db"))
         ports = {k: free_port() for k in ("ah", "ag", "bh", "bg")}
         sidecar = os.path.join(self.bin, "ringsided")
+        # The large-body pass needs room (daprd's default limit is 4 MiB); haproxy and nginx are
+        # configured without a limit.
+        limit = ["--max-body-size", f"{self.max_body_mib}Mi"] if self.max_body_mib > 4 else []
         b_argv = [sidecar, "--app-id", "b", "--app-port", str(app), "--dapr-http-port",
                   str(ports["bh"]), "--dapr-grpc-port", str(ports["bg"]), "--enable-metrics=false",
-                  "--shards", str(self.shards)]
+                  "--shards", str(self.shards)] + limit
         if grpc:
             b_argv += ["--app-protocol", "grpc"]
         b = self._spawn("ringside-b", b_argv, env)
         a = self._spawn("ringside-a", [sidecar, "--app-id", "a", "--dapr-http-port", str(ports["ah"]),
                                        "--dapr-grpc-port", str(ports["ag"]), "--enable-metrics=false",
-                                       "--shards", str(self.shards)], env)
+                                       "--shards", str(self.shards)] + limit, env)
         if grpc:  # transparent gRPC proxying: the app's own method, routed by dapr-app-id
             self.contenders["ringside"] = Contender("ringside", ports["ag"], [a, b],
                                                     ["dapr-app-id: b"], path)
