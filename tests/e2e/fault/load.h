@@ -21,6 +21,7 @@ struct Outcome {
   bool answered = false;  // an HTTP response arrived (else `kind` is the transport error)
   int status = 0;         // its status code
   std::string kind;       // "ok", or "<status> <errorCode>" / "no answer: ..." for failures
+  Clock::time_point at;   // when the answer (or the error) came
 };
 
 // Totals over a run, printable as one line.
@@ -40,7 +41,7 @@ class InvocationLoad {
  public:
   // Starts `threads` client threads against caller HTTP port `port`, invoking `app_id`; each
   // sends at most `max_per_thread` calls (a bound: the test stops them much earlier).
-  InvocationLoad(uint16_t port, std::string app_id, int threads, int max_per_thread = 20000)
+  InvocationLoad(uint16_t port, std::string app_id, int threads, int max_per_thread = 200000)
       : port_(port), app_id_(std::move(app_id)) {
     for (int t = 0; t < threads; ++t) {
       threads_.emplace_back([this, t, max_per_thread] {
@@ -99,6 +100,7 @@ class InvocationLoad {
       // Back off a little after an error so a failing sidecar is not spun on.
       if (o.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    o.at = Clock::now();
     std::lock_guard<std::mutex> lock(mu_);
     outcomes_[id] = std::move(o);
   }
