@@ -1,6 +1,6 @@
-// Failures seen from the caller: the callee's app is down, the peer sidecar dies mid-run, the
-// peer restarts on a new internal port (spec §5.7, §6.1, §7.3; BRIEF §7 "every accepted request
-// gets exactly one answer").
+// Failures seen from the caller: the callee's app is down, the peer sidecar dies mid-run (alone,
+// and with a second instance, counted on both ends), the peer restarts on a new internal port
+// (spec §5.7, §6.1, §7.3; BRIEF §7 "every accepted request gets exactly one answer").
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/e2e/fault/counting_app.h"
+#include "tests/e2e/fault/load.h"
 #include "tests/e2e/harness.h"
 
 namespace ringside::e2e {
@@ -123,6 +125,61 @@ TEST_F(FailureTest, PeerSigkilledMidRunEveryRequestIsAnsweredWithin10s) {
   EXPECT_GT(error_answers, 0) << "requests after the kill should fail";
   EXPECT_TRUE(a_.process->Alive()) << "caller sidecar died";
   std::cerr << "answered " << answered << " (" << ok_answers << " ok, " << error_answers << " errors)\n";
+}
+
+// The same kill with a second instance of b, counted on both ends (issue 10's fault injection):
+// both apps log every call id they receive. Every call gets exactly one answer; the calls that
+// fail are only those b had in flight when it died (a retries a call only when the peer cannot
+// have seen it, so none reaches an app twice); every other call succeeds on b2.
+TEST_F(FailureTest, PeerSigkilledUnderLoadWithASecondInstanceLosesAndDuplicatesNothing) {
+  fault::DeliveryLog log;
+  fault::CountingApp app1(&log);
+  fault::CountingApp app2(&log);
+  auto b = StartCallee("b", app1.port());
+  ASSERT_TRUE(b.ok()) << b.status();
+  b_ = std::move(*b);
+  auto b2 = StartCallee("b", app2.port());
+  ASSERT_TRUE(b2.ok()) << b2.status();
+  b2_ = std::move(*b2);
+  // Both instances take calls before the kill (bounded).
+  for (int i = 0; i < 400 && (app1.delivered() == 0 || app2.delivered() == 0); ++i) {
+    (void)Invoke(a_.ports.http, "POST", "b", "echo", absl::StrCat("warm/", i), {}, 5s);
+  }
+  ASSERT_GT(app1.delivered(), 0);
+  ASSERT_GT(app2.delivered(), 0);
+
+  constexpr int kThreads = 4;
+  fault::InvocationLoad load(a_.ports.http, "b", kThreads);
+  std::this_thread::sleep_for(1500ms);
+  b_.process->Signal(SIGKILL);
+  ASSERT_TRUE(b_.process->WaitExit(5s).has_value());
+  const int sent_at_kill = load.sent();
+  std::this_thread::sleep_for(3s);
+  load.Stop();
+  const fault::LoadFigures f = load.Figures();
+
+  int ok_not_delivered = 0, failed = 0;
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    for (const auto& [id, o] : load.outcomes()) {
+      if (o.kind == "ok" && !log.deliveries.contains(id)) ++ok_not_delivered;
+    }
+  }
+  for (const auto& [kind, n] : f.failed) {
+    failed += n;
+    EXPECT_EQ(kind, "500 ERR_DIRECT_INVOKE") << n << " calls: " << f.Line();
+  }
+  std::cerr << "FAULT PeerSigkilled (b killed after " << sent_at_kill << " calls, b2 kept): " << f.Line()
+            << " duplicates=" << log.Duplicates() << " peak_rss a=" << (PeakRssBytes(a_.process->pid()) >> 20)
+            << "MiB b2=" << (PeakRssBytes(b2_.process->pid()) >> 20) << "MiB\n";
+  EXPECT_EQ(f.answered, f.sent) << "calls without an answer: " << f.Line();
+  EXPECT_EQ(log.Duplicates(), 0) << "calls delivered twice to the apps";
+  EXPECT_EQ(ok_not_delivered, 0) << "successes the apps never saw";
+  // Only calls in flight on b at the kill may fail: one per client thread (each has one call
+  // outstanding), and each of them on a's side only once.
+  EXPECT_LE(failed, kThreads) << f.Line();
+  EXPECT_GT(f.succeeded, sent_at_kill) << "calls after the kill did not reach b2";
+  EXPECT_TRUE(a_.process->Alive()) << "caller sidecar died";
 }
 
 // Restarts b on new ports and measures how long until a reaches it again.
