@@ -6,7 +6,6 @@
 // SIGKILLed, app down), etcd_resolver_e2e_test.cc (etcd restart), graceful_drain_test.cc
 // (drain), resiliency_test.cc (hung app).
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/fault/counting_app.h"
 #include "tests/e2e/fault/load.h"
+#include "tests/e2e/fault/registry_rows.h"
 #include "tests/e2e/fault/tcp_relay.h"
 #include "tests/e2e/harness.h"
 
@@ -28,51 +28,12 @@ using fault::CountingApp;
 using fault::DeliveryLog;
 using fault::InvocationLoad;
 using fault::LoadFigures;
+using fault::ExecSql;
+using fault::RegisterPeer;
 
 constexpr int kClientThreads = 4;  // concurrent callers driving the constant load
 
 std::string Mib(pid_t pid) { return absl::StrCat(PeakRssBytes(pid) >> 20, "MiB"); }
-
-// Registers app_id at 127.0.0.1:port in the SQLite registry `db_path`, fresh for an hour (a
-// future last_update keeps the row without a heartbeat).
-bool RegisterPeer(const std::string& db_path, std::string_view app_id, uint16_t port,
-                  std::string_view registration_id = "") {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
-    sqlite3_close(db);
-    return false;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  const std::string id(app_id);
-  const std::string registration(registration_id.empty() ? app_id : registration_id);
-  const std::string sql = absl::StrCat(
-      "INSERT INTO hosts (registration_id, address, app_id, namespace, last_update) VALUES ('test-", registration,
-      "', '127.0.0.1:", port, "', '", id, "', '', ", static_cast<int64_t>(std::time(nullptr)) + 3600, ")");
-  const bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
-  sqlite3_close(db);
-  return ok;
-}
-
-// Runs `sql` on the SQLite database `db_path`; false (with the error in *error) if it failed.
-bool ExecSql(const std::string& db_path, const std::string& sql, std::string* error = nullptr,
-             std::vector<std::string>* rows = nullptr) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
-    sqlite3_close(db);
-    return false;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  char* message = nullptr;
-  auto collect = [](void* out, int, char** values, char**) {
-    if (values[0] != nullptr) static_cast<std::vector<std::string>*>(out)->push_back(values[0]);
-    return 0;
-  };
-  const bool ok = sqlite3_exec(db, sql.c_str(), rows ? +collect : nullptr, rows, &message) == SQLITE_OK;
-  if (!ok && error) *error = message ? message : "?";
-  sqlite3_free(message);
-  sqlite3_close(db);
-  return ok;
-}
 
 class FaultInjectionTest : public ::testing::Test {
  protected:
