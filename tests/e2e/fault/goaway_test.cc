@@ -5,7 +5,8 @@
 // took finish, refuses the rest, and stops listening. Its registry row is withdrawn at the same
 // moment, as a draining sidecar's would be. Calls it had taken complete; calls it refused (not
 // processed) and calls dialled before a saw the row go are retried on the other instance, a
-// real sidecar b: every call succeeds, none is delivered twice.
+// real sidecar b: every call succeeds, none is delivered twice, except calls grpc++ itself
+// cancels at shutdown (see below), which get a clear 500 and are not replayed.
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
 
@@ -51,6 +52,8 @@ class SlowPeer final : public internals::ServiceInvocation::Service {
   fault::DeliveryLog* log_;  // shared with the real instance's app
 };
 
+constexpr int kCallers = 8;  // client threads: with the peer's 20 ms per call, several streams are open on it
+
 TEST(FaultInjectionGoawayTest, PeerGoawayMidLoadRefusedCallsRetriedElsewhere) {
   TempDir dir;
   fault::DeliveryLog log;
@@ -74,8 +77,7 @@ TEST(FaultInjectionGoawayTest, PeerGoawayMidLoadRefusedCallsRetriedElsewhere) {
   ASSERT_TRUE(fault::RegisterPeer(db, "b", static_cast<uint16_t>(peer_port), "b-fake"));
   ASSERT_TRUE(WaitUntilInvocable(a->ports.http, "b", 15s));
 
-  // 8 callers: with the peer's 20 ms per call, several streams are always open on it.
-  fault::InvocationLoad load(a->ports.http, "b", 8);
+  fault::InvocationLoad load(a->ports.http, "b", kCallers);
   for (int i = 0; i < 100 && peer.calls.load() < 50; ++i) std::this_thread::sleep_for(20ms);
   // GOAWAY while the peer is answering calls.
   for (int i = 0; i < 2000 && peer.in_flight.load() == 0; ++i) std::this_thread::sleep_for(1ms);
@@ -92,13 +94,26 @@ TEST(FaultInjectionGoawayTest, PeerGoawayMidLoadRefusedCallsRetriedElsewhere) {
   const fault::LoadFigures f = load.Figures();
 
   EXPECT_EQ(f.answered, f.sent) << f.Line();
-  EXPECT_TRUE(f.failed.empty()) << f.Line();
+  // The one failure allowed: grpc++'s Shutdown cancels (grpc-status CANCELLED, not
+  // REFUSED_STREAM) a call whose HEADERS reached it after the shutdown began but below the
+  // final GOAWAY's last-stream-id. A client cannot tell such a call was not run (daprd's
+  // grpc-go client fails it too), so a must not replay it: it answers 500 with the peer's
+  // status. Each client thread has at most one such call (one call outstanding at a time).
+  int peer_cancelled = 0;
+  for (const auto& [id, o] : load.outcomes()) {
+    if (o.kind == "ok") continue;
+    const bool cancelled_by_peer = o.kind == "500 ERR_DIRECT_INVOKE" &&
+                                   o.detail.find("code = Canceled desc = CANCELLED") != std::string::npos;
+    EXPECT_TRUE(cancelled_by_peer) << "call " << id << ": " << o.kind << " " << o.detail;
+    peer_cancelled += cancelled_by_peer ? 1 : 0;
+  }
+  EXPECT_LE(peer_cancelled, kCallers) << f.Line();
   EXPECT_EQ(log.Duplicates(), 0);
   EXPECT_GT(in_flight_at_goaway, 0) << "no call was in flight on the peer at its GOAWAY";
   EXPECT_GT(app.delivered(), 0);
   std::cerr << "FAULT PeerGoawayMidLoadRefusedCallsRetriedElsewhere: " << f.Line()
             << " duplicates=" << log.Duplicates() << " in_flight_at_goaway=" << in_flight_at_goaway
-            << " fake_peer_calls=" << peer_calls_total
+            << " cancelled_by_peer=" << peer_cancelled << " fake_peer_calls=" << peer_calls_total
             << " (before the GOAWAY " << peer_calls_before << ") real_b_app_calls=" << app.delivered()
             << " peak_rss a=" << (PeakRssBytes(a->process->pid()) >> 20)
             << "MiB b=" << (PeakRssBytes(b->process->pid()) >> 20) << "MiB\n";
