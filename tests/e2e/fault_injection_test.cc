@@ -12,6 +12,7 @@
 
 #include <ctime>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -71,6 +72,13 @@ class FaultInjectionTest : public ::testing::Test {
               << " peak_rss a=" << Mib(a_.process->pid()) << " b=" << Mib(b_.process->pid())
               << (b2_.process ? " b2=" + Mib(b2_.process->pid()) : "") << "\n";
   }
+  // The first answer of each failure kind, so the summary shows what a user gets.
+  static void PrintFailureExamples(const InvocationLoad& load) {
+    std::set<std::string> shown;
+    for (const auto& [id, o] : load.outcomes()) {
+      if (o.kind != "ok" && shown.insert(o.kind).second) std::cerr << "  e.g. " << o.kind << ": " << o.detail << "\n";
+    }
+  }
   // A few more calls after the fault is over: all must succeed.
   void ExpectServingAfter(uint16_t port, const std::string& app_id) {
     for (int i = 0; i < 20; ++i) {
@@ -125,6 +133,7 @@ TEST_F(FaultInjectionTest, AppResetsConnectionMidResponse) {
     EXPECT_EQ(reset_ok, 0) << "a call whose response was cut was answered 200";
     EXPECT_EQ(failed_not_reset, 0) << "a call the app answered fully failed";
   }
+  PrintFailureExamples(load);
   Summary("AppResetsConnectionMidResponse", f, absl::StrCat("app_resets=", log_.reset.size()));
   ExpectServingAfter(a_.ports.http, "b");
   EXPECT_TRUE(a_.process->Alive());
@@ -159,6 +168,7 @@ TEST_F(FaultInjectionTest, SidecarLinkResetMidResponse) {
   ExpectAccounting(load, f, "500 ERR_DIRECT_INVOKE");
   EXPECT_GT(f.succeeded, 0) << f.Line();
   EXPECT_GT(relay.resets(), 0) << f.Line();
+  PrintFailureExamples(load);
   Summary("SidecarLinkResetMidResponse", f,
           absl::StrCat("relay_resets=", relay.resets(), " relay_connections=", relay.connections()));
   ExpectServingAfter(a_.ports.http, "b");
@@ -253,6 +263,7 @@ TEST_F(FaultInjectionTest, RegistryUnreachableUnderLoadKeepsLastTable) {
   EXPECT_TRUE(f.failed.empty()) << f.Line();
   EXPECT_GT(app2.delivered(), 0) << "the new instance of b was never called";
   EXPECT_LT(f.sent, kClientThreads * 200000) << "the load ran out before the end";
+  PrintFailureExamples(load);
   Summary("RegistryUnreachableUnderLoadKeepsLastTable", f,
           absl::StrCat("sent_by_end_of_outage=", sent_by_end_of_outage, " new_instance_delivered=",
                        app2.delivered(), " a_logged_registry_error=", a_logged_error));
