@@ -6,18 +6,19 @@
 // SIGKILLed, app down), etcd_resolver_e2e_test.cc (etcd restart), graceful_drain_test.cc
 // (drain), resiliency_test.cc (hung app).
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <ctime>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/fault/counting_app.h"
 #include "tests/e2e/fault/load.h"
+#include "tests/e2e/fault/registry_rows.h"
 #include "tests/e2e/fault/tcp_relay.h"
 #include "tests/e2e/harness.h"
 
@@ -28,51 +29,12 @@ using fault::CountingApp;
 using fault::DeliveryLog;
 using fault::InvocationLoad;
 using fault::LoadFigures;
+using fault::ExecSql;
+using fault::RegisterPeer;
 
 constexpr int kClientThreads = 4;  // concurrent callers driving the constant load
 
 std::string Mib(pid_t pid) { return absl::StrCat(PeakRssBytes(pid) >> 20, "MiB"); }
-
-// Registers app_id at 127.0.0.1:port in the SQLite registry `db_path`, fresh for an hour (a
-// future last_update keeps the row without a heartbeat).
-bool RegisterPeer(const std::string& db_path, std::string_view app_id, uint16_t port,
-                  std::string_view registration_id = "") {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
-    sqlite3_close(db);
-    return false;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  const std::string id(app_id);
-  const std::string registration(registration_id.empty() ? app_id : registration_id);
-  const std::string sql = absl::StrCat(
-      "INSERT INTO hosts (registration_id, address, app_id, namespace, last_update) VALUES ('test-", registration,
-      "', '127.0.0.1:", port, "', '", id, "', '', ", static_cast<int64_t>(std::time(nullptr)) + 3600, ")");
-  const bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
-  sqlite3_close(db);
-  return ok;
-}
-
-// Runs `sql` on the SQLite database `db_path`; false (with the error in *error) if it failed.
-bool ExecSql(const std::string& db_path, const std::string& sql, std::string* error = nullptr,
-             std::vector<std::string>* rows = nullptr) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
-    sqlite3_close(db);
-    return false;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  char* message = nullptr;
-  auto collect = [](void* out, int, char** values, char**) {
-    if (values[0] != nullptr) static_cast<std::vector<std::string>*>(out)->push_back(values[0]);
-    return 0;
-  };
-  const bool ok = sqlite3_exec(db, sql.c_str(), rows ? +collect : nullptr, rows, &message) == SQLITE_OK;
-  if (!ok && error) *error = message ? message : "?";
-  sqlite3_free(message);
-  sqlite3_close(db);
-  return ok;
-}
 
 class FaultInjectionTest : public ::testing::Test {
  protected:
@@ -109,6 +71,13 @@ class FaultInjectionTest : public ::testing::Test {
     std::cerr << "FAULT " << test << ": " << f.Line() << " duplicates=" << log_.Duplicates() << " " << extra
               << " peak_rss a=" << Mib(a_.process->pid()) << " b=" << Mib(b_.process->pid())
               << (b2_.process ? " b2=" + Mib(b2_.process->pid()) : "") << "\n";
+  }
+  // The first answer of each failure kind, so the summary shows what a user gets.
+  static void PrintFailureExamples(const InvocationLoad& load) {
+    std::set<std::string> shown;
+    for (const auto& [id, o] : load.outcomes()) {
+      if (o.kind != "ok" && shown.insert(o.kind).second) std::cerr << "  e.g. " << o.kind << ": " << o.detail << "\n";
+    }
   }
   // A few more calls after the fault is over: all must succeed.
   void ExpectServingAfter(uint16_t port, const std::string& app_id) {
@@ -164,6 +133,7 @@ TEST_F(FaultInjectionTest, AppResetsConnectionMidResponse) {
     EXPECT_EQ(reset_ok, 0) << "a call whose response was cut was answered 200";
     EXPECT_EQ(failed_not_reset, 0) << "a call the app answered fully failed";
   }
+  PrintFailureExamples(load);
   Summary("AppResetsConnectionMidResponse", f, absl::StrCat("app_resets=", log_.reset.size()));
   ExpectServingAfter(a_.ports.http, "b");
   EXPECT_TRUE(a_.process->Alive());
@@ -198,6 +168,7 @@ TEST_F(FaultInjectionTest, SidecarLinkResetMidResponse) {
   ExpectAccounting(load, f, "500 ERR_DIRECT_INVOKE");
   EXPECT_GT(f.succeeded, 0) << f.Line();
   EXPECT_GT(relay.resets(), 0) << f.Line();
+  PrintFailureExamples(load);
   Summary("SidecarLinkResetMidResponse", f,
           absl::StrCat("relay_resets=", relay.resets(), " relay_connections=", relay.connections()));
   ExpectServingAfter(a_.ports.http, "b");
@@ -292,6 +263,7 @@ TEST_F(FaultInjectionTest, RegistryUnreachableUnderLoadKeepsLastTable) {
   EXPECT_TRUE(f.failed.empty()) << f.Line();
   EXPECT_GT(app2.delivered(), 0) << "the new instance of b was never called";
   EXPECT_LT(f.sent, kClientThreads * 200000) << "the load ran out before the end";
+  PrintFailureExamples(load);
   Summary("RegistryUnreachableUnderLoadKeepsLastTable", f,
           absl::StrCat("sent_by_end_of_outage=", sent_by_end_of_outage, " new_instance_delivered=",
                        app2.delivered(), " a_logged_registry_error=", a_logged_error));

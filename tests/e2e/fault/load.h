@@ -22,6 +22,7 @@ struct Outcome {
   int status = 0;         // its status code
   std::string kind;       // "ok", or "<status> <errorCode>" / "no answer: ..." for failures
   Clock::time_point at;   // when the answer (or the error) came
+  std::string detail;     // a failure's answer body (its Dapr error message)
 };
 
 // Totals over a run, printable as one line.
@@ -96,6 +97,7 @@ class InvocationLoad {
         o.kind = "200 with a wrong body";
       } else {
         o.kind = absl::StrCat(o.status, " ", JsonStringField(r->body, "errorCode"));
+        o.detail = r->body.substr(0, 300);
       }
       // Back off a little after an error so a failing sidecar is not spun on.
       if (o.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
