@@ -10,6 +10,9 @@
 
 namespace ringside::e2e {
 
+// A listening socket on 127.0.0.1 with a port the kernel picks (written to *port), or -1.
+int ListenLoopback(int backlog, uint16_t* port);
+
 // A plain TCP connection to 127.0.0.1:port (blocking), or -1.
 int ConnectRaw(uint16_t port);
 

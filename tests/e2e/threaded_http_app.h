@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/raw_socket.h"
 
 namespace ringside::e2e {
 
@@ -29,16 +30,7 @@ class ThreadedHttpApp {
  protected:
   // backlog: the listen() queue (tests that open many connections at once want more).
   explicit ThreadedHttpApp(int backlog = 128) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::listen(listen_fd_, backlog) == 0 &&
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port_ = ntohs(addr.sin_port);
-    }
+    listen_fd_ = ListenLoopback(backlog, &port_);
     acceptor_ = std::thread([this] { Accept(); });
   }
   // One complete request (head and body read) on `conn`: answer it. False closes the

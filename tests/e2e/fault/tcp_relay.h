@@ -17,22 +17,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/e2e/raw_socket.h"
+
 namespace ringside::e2e::fault {
 
 class TcpRelay {
  public:
   TcpRelay(uint16_t target_port, std::function<size_t(int)> reset_after)
       : target_port_(target_port), reset_after_(std::move(reset_after)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::listen(listen_fd_, 128) == 0 &&
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port_ = ntohs(addr.sin_port);
-    }
+    listen_fd_ = ListenLoopback(128, &port_);
     acceptor_ = std::thread([this] { Accept(); });
   }
   ~TcpRelay() {
