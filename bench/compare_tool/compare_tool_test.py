@@ -150,6 +150,13 @@ class TargetsTest(unittest.TestCase):
         verdicts = [m for t, _, m in target_checks(r)]
         self.assertEqual(verdicts, [None, False, False, False, True, None])
 
+    def test_the_runs_own_load_at_the_end_does_not_withhold_the_latency_verdict(self):
+        r = complete_results()
+        r["settings"]["loadavg_start"] = 0.3
+        r["settings"]["loadavg_end"] = 1000.0  # the saturation rounds' own load
+        verdicts = [m for t, _, m in target_checks(r)]
+        self.assertNotIn(None, verdicts)
+
 
 if __name__ == "__main__":
     unittest.main()
