@@ -33,7 +33,10 @@ def problems(results: dict) -> list:
         bulk_mib = results.get("settings", {}).get("bulk_mib", 0)
         if p == "http" and bulk_mib:
             rates = results[p].get("bulk", {}).get("mib_per_s", {})
+            failed = results[p].get("bulk", {}).get("failed", {})
             for name in CONTENDERS:
+                if name in failed and name not in ("direct", "ringside"):
+                    continue  # a proxy that cannot relay a full-duplex echo: shown in the table
                 if not rates.get(name, 0) > 0:
                     out.append(f"http {name} {bulk_mib} MiB echo: MiB/s = {rates.get(name)}")
         io = results[p].get("ringside_io_uring", {})

@@ -120,16 +120,29 @@ def bulk_pass(topo: Topology, args) -> dict:
     """Issue 11's 64 MiB target: one large body echoed through every chain, alternating, once per
     round (plus one unmeasured warm-up call each); MiB/s medians and each chain's ratio to direct."""
     body = os.urandom(args.bulk_mib << 20)
-    runs = {name: [] for name in CONTENDERS}
+    # The echo app answers as it reads (full duplex, as a Go handler copying the body would).
+    # A proxy that cannot relay that (nginx stops reading the answer until it has sent the
+    # whole request, and both ends stall) is reported as failing, not waited on: a 64 MiB echo
+    # takes seconds, so the warm-up gets 30 s. Direct and ringside must pass.
+    failed = {}
     for name in CONTENDERS:
         c = topo.contenders[name]
-        load_drivers.run_bulk_echo(c.port, c.path, body, 1)
+        try:
+            load_drivers.run_bulk_echo(c.port, c.path, body, 1, timeout=30)
+        except load_drivers.LoadError as e:
+            if name in ("direct", "ringside"):
+                raise
+            failed[name] = str(e).splitlines()[0]
+            print(f"  http: {args.bulk_mib} MiB echo through {name} failed: {failed[name]}", file=sys.stderr, flush=True)
+    passing = [name for name in CONTENDERS if name not in failed]
+    runs = {name: [] for name in passing}
     for r in range(args.rounds):
-        for name in CONTENDERS:
+        for name in passing:
             c = topo.contenders[name]
             runs[name].append(load_drivers.run_bulk_echo(c.port, c.path, body, 1)["mib_per_s"])
     out = {"mib": args.bulk_mib,
-           "mib_per_s": {name: statistics.median(v) for name, v in runs.items()}, "runs": runs}
+           "mib_per_s": {name: statistics.median(v) for name, v in runs.items()}, "runs": runs,
+           "failed": failed}
     print(f"  http: {args.bulk_mib} MiB echo done", file=sys.stderr, flush=True)
     return out
 

@@ -91,6 +91,20 @@ class CheckResultsTest(unittest.TestCase):
         del r["http"]["bulk"]["mib_per_s"]["nginx"]
         self.assertEqual(check_results.problems(r), ["http nginx 64 MiB echo: MiB/s = None"])
 
+    def test_a_proxy_that_cannot_relay_a_full_duplex_echo_is_shown_failing(self):
+        r = complete_results()
+        del r["http"]["bulk"]["mib_per_s"]["nginx"]
+        r["http"]["bulk"]["failed"] = {"nginx": "IncompleteRead(5631745 bytes read)"}
+        self.assertEqual(check_results.problems(r), [])
+        bulk = next(line for line in render_table(r, ["http"]).splitlines() if line.startswith("| HTTP 64 MiB echo"))
+        self.assertIn("| fails (full-duplex echo stalls) |", bulk)
+
+    def test_ringside_failing_the_echo_is_a_problem(self):
+        r = complete_results()
+        del r["http"]["bulk"]["mib_per_s"]["ringside"]
+        r["http"]["bulk"]["failed"] = {"ringside": "timed out"}
+        self.assertEqual(check_results.problems(r), ["http ringside 64 MiB echo: MiB/s = None"])
+
     def test_missing_io_uring_counts_are_named(self):
         r = complete_results()
         r["http"]["ringside_io_uring"] = {"unavailable": "perf is not installed"}

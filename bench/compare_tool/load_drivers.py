@@ -116,13 +116,13 @@ def run_h2load(url: str, body_file: str, connections: int, threads: int, seconds
             "p50_us": _percentile(latencies, 0.50), "p99_us": _percentile(latencies, 0.99)}
 
 
-def run_bulk_echo(port: int, path: str, body: bytes, calls: int) -> dict:
+def run_bulk_echo(port: int, path: str, body: bytes, calls: int, timeout: float = 120) -> dict:
     """`calls` POSTs of `body` over one keep-alive HTTP/1.1 connection, each answer checked to be
     the same bytes; returns MiB of body echoed per second (the body's size over the call's time,
     median of the calls) and the calls' seconds. The body is sent from a thread while the answer
     is read: an echo answers as it reads, and a client that reads only after sending everything
     would stall every chain on full socket buffers (measuring the client, not the chain)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     seconds = []
     try:
         for _ in range(calls):
@@ -138,7 +138,7 @@ def run_bulk_echo(port: int, path: str, body: bytes, calls: int) -> dict:
                 resp = conn.getresponse()
                 answer = resp.read()
             finally:
-                sender.join(timeout=120)
+                sender.join(timeout=timeout)
             took = time.perf_counter() - start
             if sent != [None]:
                 raise LoadError(f"POST {path} on port {port}: sending {len(body)} bytes failed: {sent}")

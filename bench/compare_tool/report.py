@@ -66,8 +66,9 @@ def _rows(protocol: str, res: dict, settings: dict) -> list:
     if "bulk" in res:
         bulk = res["bulk"]["mib_per_s"]
         row(f"{res['bulk']['mib']} MiB echo, MiB/s (÷ direct)",
-            lambda n: f"{bulk[n]:.0f}" + ("" if n == "direct" else f" ({bulk[n] / bulk['direct']:.2f}×)"),
-            lambda n: bulk[n])
+            lambda n: "fails (full-duplex echo stalls)" if n not in bulk else
+            f"{bulk[n]:.0f}" + ("" if n == "direct" else f" ({bulk[n] / bulk['direct']:.2f}×)"),
+            lambda n: bulk.get(n))
     return rows
 
 

@@ -44,11 +44,36 @@ std::string_view ReasonFor(int status) {
 }
 
 void AddRequestEcho(const blocking_http::HttpMessage& req, absl::string_view path,
-                    absl::string_view query, EchoResponse* r) {
+                    absl::string_view query, uint64_t body_length, EchoResponse* r) {
   r->headers.emplace_back("X-Echo-Method", req.token1);
   r->headers.emplace_back("X-Echo-Path", std::string(path));
   r->headers.emplace_back("X-Echo-Query", std::string(query));
-  r->headers.emplace_back("X-Echo-Body-Length", absl::StrCat(req.body.size()));
+  r->headers.emplace_back("X-Echo-Body-Length", absl::StrCat(body_length));
+}
+
+// The request target's path and query ("" when there is none).
+std::pair<absl::string_view, absl::string_view> SplitTarget(const blocking_http::HttpMessage& req) {
+  const absl::string_view target = req.token2;
+  const size_t q = target.find('?');
+  return {target.substr(0, q), q == absl::string_view::npos ? "" : target.substr(q + 1)};
+}
+
+bool IsSpecialPath(absl::string_view path) {
+  return absl::StartsWith(path, "/status/") || absl::StartsWith(path, "/sleep/") || path == "/peak" ||
+         path == "/served" || path == "/whoami" || path == "/inspect";
+}
+
+// The echo route's answer without its body: the request's Content-Type, the request echo
+// headers for a body of `body_length` bytes, the app's name. Counts the request as served.
+EchoResponse EchoHead(const blocking_http::HttpMessage& req, uint64_t body_length, std::string_view name) {
+  const auto [path, query] = SplitTarget(req);
+  EchoResponse r;
+  const std::string_view type = req.header("Content-Type");
+  if (!type.empty()) r.headers.emplace_back("Content-Type", std::string(type));
+  g_served.fetch_add(1, std::memory_order_relaxed);
+  AddRequestEcho(req, path, query, body_length, &r);
+  if (!name.empty()) r.headers.emplace_back("X-Echo-Name", std::string(name));
+  return r;
 }
 
 std::string InspectJson(const blocking_http::HttpMessage& req, absl::string_view path,
@@ -84,11 +109,32 @@ std::string JsonQuote(std::string_view s) {
   return out;
 }
 
+bool StreamsEcho(const blocking_http::HttpMessage& head, uint64_t* length) {
+  if (head.token1 == "HEAD" || !head.header("Transfer-Encoding").empty()) return false;
+  const std::string_view cl = head.header("Content-Length");
+  uint64_t n = 0;
+  if (cl.empty() || !absl::SimpleAtoi(absl::string_view(cl.data(), cl.size()), &n) || n < kStreamedEchoFrom) return false;
+  if (IsSpecialPath(SplitTarget(head).first)) return false;
+  *length = n;
+  return true;
+}
+
+absl::Status StreamEcho(blocking_http::BlockingHttpConnection& conn, const blocking_http::HttpMessage& head,
+                        uint64_t length, std::string_view name, bool close_after) {
+  ActiveRequest active;
+  EchoResponse r = EchoHead(head, length, name);
+  std::string bytes = Serialize(r, /*head_request=*/true, close_after);
+  // Serialize wrote the (empty) body's length: this answer carries the request's.
+  const std::string_view empty_length = "Content-Length: 0\r\n";
+  const size_t at = bytes.rfind(empty_length);
+  bytes.replace(at, empty_length.size(), absl::StrCat("Content-Length: ", length, "\r\n"));
+  if (absl::Status s = conn.SendAll(bytes, blocking_http::kNoDeadline); !s.ok()) return s;
+  return conn.StreamBody(length, blocking_http::kNoDeadline,
+                         [&](std::string_view piece) { return conn.SendAll(piece, blocking_http::kNoDeadline); });
+}
+
 EchoResponse Route(const blocking_http::HttpMessage& req, std::string_view name) {
-  const absl::string_view target = req.token2;
-  const size_t q = target.find('?');
-  const absl::string_view path = target.substr(0, q);
-  const absl::string_view query = q == absl::string_view::npos ? "" : target.substr(q + 1);
+  const auto [path, query] = SplitTarget(req);
   EchoResponse r;
   int number = 0;
   std::optional<ActiveRequest> active;
@@ -112,7 +158,7 @@ EchoResponse Route(const blocking_http::HttpMessage& req, std::string_view name)
   } else if (path == "/served") {
     r.headers.emplace_back("Content-Type", "text/plain");
     r.body = absl::StrCat(g_served.load(std::memory_order_relaxed));
-    AddRequestEcho(req, path, query, &r);
+    AddRequestEcho(req, path, query, req.body.size(), &r);
     return r;
   } else if (path == "/whoami") {
     r.headers.emplace_back("Content-Type", "text/plain");
@@ -121,12 +167,12 @@ EchoResponse Route(const blocking_http::HttpMessage& req, std::string_view name)
     r.headers.emplace_back("Content-Type", "application/json");
     r.body = InspectJson(req, path, query);
   } else {
-    const std::string_view type = req.header("Content-Type");
-    if (!type.empty()) r.headers.emplace_back("Content-Type", std::string(type));
+    r = EchoHead(req, req.body.size(), name);
     r.body = req.body;
+    return r;
   }
   g_served.fetch_add(1, std::memory_order_relaxed);
-  AddRequestEcho(req, path, query, &r);
+  AddRequestEcho(req, path, query, req.body.size(), &r);
   if (!name.empty()) r.headers.emplace_back("X-Echo-Name", std::string(name));
   return r;
 }

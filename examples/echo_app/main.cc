@@ -47,9 +47,13 @@ void ServeConnection(int fd) {
     if (has_body && HasToken(request->header("Expect"), "100-continue") && conn.buffered() == 0) {
       if (!conn.SendAll("HTTP/1.1 100 Continue\r\n\r\n", kNoDeadline).ok()) return;
     }
-    if (!conn.ReadRequestBody(&*request, kNoDeadline).ok()) return;
     const bool close_after = HasToken(request->header("Connection"), "close") ||
                              request->token3 == "HTTP/1.0";
+    if (uint64_t length = 0; ringside::echo_app::StreamsEcho(*request, &length)) {
+      if (!ringside::echo_app::StreamEcho(conn, *request, length, g_name, close_after).ok() || close_after) return;
+      continue;
+    }
+    if (!conn.ReadRequestBody(&*request, kNoDeadline).ok()) return;
     const auto response = ringside::echo_app::Route(*request, g_name);
     const std::string bytes =
         ringside::echo_app::Serialize(response, request->token1 == "HEAD", close_after);

@@ -161,6 +161,36 @@ absl::Status BlockingHttpConnection::Fill(Clock::time_point deadline) {
   }
 }
 
+absl::Status BlockingHttpConnection::StreamBody(uint64_t length, Clock::time_point deadline,
+                                                absl::FunctionRef<absl::Status(std::string_view)> sink) {
+  const size_t first = static_cast<size_t>(std::min<uint64_t>(length, buffer_.size()));
+  if (first > 0) {
+    if (absl::Status s = sink(std::string_view(buffer_).substr(0, first)); !s.ok()) return s;
+    buffer_.erase(0, first);
+    length -= first;
+  }
+  // One piece buffer per call, reused: the body is never held whole.
+  std::string piece(std::min<uint64_t>(length, 256 * 1024), '\0');
+  while (length > 0) {
+    if (deadline != kNoDeadline && Clock::now() >= deadline) {
+      return absl::DeadlineExceededError("deadline passed while reading the body");
+    }
+    const ssize_t n = ::recv(fd_, piece.data(), std::min<uint64_t>(length, piece.size()), MSG_DONTWAIT);
+    if (n > 0) {
+      length -= static_cast<uint64_t>(n);
+      if (absl::Status s = sink(std::string_view(piece.data(), static_cast<size_t>(n))); !s.ok()) return s;
+      continue;
+    }
+    if (n == 0) return absl::OutOfRangeError("connection closed by peer inside the body");
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return absl::AbortedError(absl::StrCat("recv: ", std::strerror(errno)));
+    }
+    if (absl::Status s = WaitFor(fd_, POLLIN, deadline); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 bool BlockingHttpConnection::WaitForPeerClose(Clock::time_point deadline) {
   if (!buffer_.empty()) return false;
   const absl::Status s = Fill(deadline);

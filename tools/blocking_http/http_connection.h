@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -72,6 +73,12 @@ class BlockingHttpConnection {
   // "Expect: 100-continue" in between).
   absl::StatusOr<HttpMessage> ReadRequestHead(Clock::time_point deadline);
   absl::Status ReadRequestBody(HttpMessage* request, Clock::time_point deadline);
+  // Reads the next `length` bytes of a body and hands them to `sink` piece by piece (the bytes
+  // already buffered first, then each recv of up to 256 KiB) without holding the body: an app
+  // that echoes gigabytes answers as it reads, as Go's io.Copy(w, r.Body) does. Stops at the
+  // first error of the connection or of the sink.
+  absl::Status StreamBody(uint64_t length, Clock::time_point deadline,
+                          absl::FunctionRef<absl::Status(std::string_view)> sink);
   // Bytes already received beyond what has been parsed.
   size_t buffered() const { return buffer_.size(); }
 
