@@ -3,12 +3,12 @@ h2c), so no contender is measured with a client of its own. Each run returns req
 number of requests completed and the p50/p99 latency in microseconds; any failed request makes the
 run raise, so a broken chain stops the comparison instead of producing a fast wrong figure."""
 
-import http.client
 import os
 import re
 import subprocess
-import threading
 import time
+
+import bulk_echo
 
 GRPC_PATH = "/ringside.test.v1.Echo/Unary"  # proto/ringside/test/v1/echo.proto
 
@@ -117,48 +117,15 @@ def run_h2load(url: str, body_file: str, connections: int, threads: int, seconds
 
 
 def run_bulk_echo(port: int, path: str, body: bytes, calls: int, timeout: float = 120) -> dict:
-    """`calls` POSTs of `body` over one keep-alive HTTP/1.1 connection, each answer checked to be
+    """`calls` POSTs of `body` (a connection each, see bulk_echo.py), each answer checked to be
     the same bytes; returns MiB of body echoed per second (the body's size over the call's time,
-    median of the calls) and the calls' seconds. The body is sent from a thread while the answer
-    is read: an echo answers as it reads, and a client that reads only after sending everything
-    would stall every chain on full socket buffers (measuring the client, not the chain)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    median of the calls) and the calls' seconds."""
     seconds = []
-    try:
-        for _ in range(calls):
-            start = time.perf_counter()
-            conn.putrequest("POST", path, skip_accept_encoding=True)
-            conn.putheader("Content-Type", "application/octet-stream")
-            conn.putheader("Content-Length", str(len(body)))
-            conn.endheaders()
-            sent = []
-            sender = threading.Thread(target=lambda: sent.append(_send_all(conn.sock, body)))
-            sender.start()
-            try:
-                resp = conn.getresponse()
-                answer = resp.read()
-            finally:
-                sender.join(timeout=timeout)
-            took = time.perf_counter() - start
-            if sent != [None]:
-                raise LoadError(f"POST {path} on port {port}: sending {len(body)} bytes failed: {sent}")
-            if resp.status != 200 or answer != body:
-                raise LoadError(f"POST {path} on port {port} with {len(body)} bytes: status {resp.status}, "
-                                f"{len(answer)} bytes back{'' if len(answer) != len(body) else ' (different bytes)'}")
-            seconds.append(took)
-    except (OSError, http.client.HTTPException) as e:
-        raise LoadError(f"POST {path} on port {port} with {len(body)} bytes: {e}") from e
-    finally:
-        conn.close()
+    for _ in range(calls):
+        try:
+            seconds.append(bulk_echo.echo_once(port, path, body, timeout))
+        except bulk_echo.EchoError as e:
+            raise LoadError(str(e)) from e
     seconds.sort()
     median = seconds[len(seconds) // 2]
     return {"mib_per_s": len(body) / (1 << 20) / median, "seconds": seconds}
-
-
-def _send_all(sock, data: bytes):
-    """None when every byte went out, else the error (the reader sees the connection fail)."""
-    try:
-        sock.sendall(data)
-        return None
-    except OSError as e:
-        return e
