@@ -49,12 +49,18 @@ class Buffer {
     // No block is larger than the pool's largest class: refuse here, before `live + n` or the
     // doubling below can wrap around (a wrapped size "succeeds" or loops forever).
     if (n > ShardPool::kMaxBlock - live) return false;
-    if (begin_ > 0 && cap_ - live >= n) {
+    // Compact only when the live bytes are no more than the consumed space they reclaim, so
+    // each byte is moved at most once per byte consumed before it. A queue that hovers near a
+    // watermark (a stream's outbound queue: 64 KiB in, 16 KiB out at a time, ~256 KiB live)
+    // otherwise memmoved its whole live part on every append, several times the body's bytes;
+    // it grows once instead (at most to twice its largest live size plus one append).
+    if (begin_ >= live && cap_ - live >= n) {
       std::memmove(base_, base_ + begin_, live);
       begin_ = 0; end_ = live;
       return true;
     }
-    size_t want = live + n;
+    // More than the current block: a block of the same size would cost the same move.
+    size_t want = live + n > cap_ ? live + n : cap_ + 1;
     size_t newcap = cap_ ? cap_ : 256;
     while (newcap < want) newcap *= 2;
     auto* nb = static_cast<uint8_t*>(pool_->allocate(newcap));

@@ -80,6 +80,50 @@ TEST(Buffer, ReserveCompactsInPlaceWhenConsumedSpaceSuffices) {
   EXPECT_GE(b.tail_room(), cap - 10);
 }
 
+TEST(Buffer, ReserveGrowsInsteadOfMovingMoreLiveBytesThanItReclaims) {
+  ShardPool pool;
+  Buffer b(&pool);
+  ASSERT_TRUE(b.reserve(1024));
+  const size_t cap = b.capacity();
+  std::string data = pattern(cap, 2);
+  ASSERT_TRUE(b.append(data));
+  b.consume(100);  // cap - 100 live bytes, 100 reclaimable: moving them would not pay
+  const uint8_t* before = b.data();
+  ASSERT_TRUE(b.reserve(50));
+  EXPECT_GT(b.capacity(), cap);
+  EXPECT_NE(b.data(), before);
+  EXPECT_EQ(b.view(), data.substr(100));
+}
+
+TEST(Buffer, AQueueHoveringNearAWatermarkKeepsItsCapacityBounded) {
+  // The outbound queue of a streamed call: 64 KiB appended, drained 16 KiB at a time while it
+  // holds more than 256 KiB. Its storage must settle, not creep.
+  ShardPool pool;
+  Buffer b(&pool);
+  const std::string piece = pattern(64 << 10, 3);
+  size_t appended = 0, consumed = 0;
+  size_t peak = 0;  // the most bytes queued at once (right after an append)
+  size_t capacity_at_round_100 = 0;
+  for (int round = 0; round < 20000; ++round) {
+    ASSERT_TRUE(b.append(piece));
+    appended += piece.size();
+    peak = std::max(peak, b.size());
+    while (b.size() > (256u << 10)) {
+      b.consume(16 << 10);
+      consumed += 16 << 10;
+    }
+    if (round == 100) capacity_at_round_100 = b.capacity();
+  }
+  EXPECT_EQ(b.size(), appended - consumed);
+  // It grows only while the consumed front is smaller than the live part and the tail is
+  // short of an append: below 2 * peak + one append, so the block settles under twice that.
+  EXPECT_LT(b.capacity(), 2 * (2 * peak + piece.size()));
+  EXPECT_EQ(b.capacity(), capacity_at_round_100) << "the block kept growing";
+  // The bytes still queued are the stream's, in order: the last ones appended.
+  const size_t offset = (appended - b.size()) % piece.size();
+  EXPECT_EQ(b.view().substr(0, piece.size() - offset), std::string_view(piece).substr(offset));
+}
+
 TEST(Buffer, GrowthKeepsUnconsumedContent) {
   ShardPool pool;
   Buffer b(&pool);
