@@ -315,20 +315,16 @@ void CallLocalStream::on_app_response_body(std::span<const uint8_t> bytes) {
 }
 
 bool CallLocalStream::send_payload(std::span<const uint8_t> data) {
-  codec::InternalInvokeResponseStreamFields chunk;
-  chunk.has_payload = true;
-  chunk.payload.data = std::string_view(reinterpret_cast<const char*>(data.data()), data.size());
-  chunk.payload.seq = resp_seq_;
-  const size_t size = codec::encoded_size(chunk);
-  out_.clear();
-  if (!out_.reserve(grpc::kMessagePrefixSize + size)) {
-    reset_call();
-    return false;
-  }
-  grpc::write_message_prefix(static_cast<uint32_t>(size), out_.tail());
-  uint8_t* end = codec::encode(chunk, out_.tail() + grpc::kMessagePrefixSize);
-  out_.commit(static_cast<size_t>(end - out_.tail()));
-  if (!in_->server().send_data(id(), out_.span())) {
+  // The body bytes are queued from where they are (one copy fewer than encoding the message
+  // first); the queue is only appended to here, so the four pieces stay together.
+  const codec::PayloadMessageSplit m = codec::split_payload_message(resp_seq_, data.size());
+  uint8_t prefix[grpc::kMessagePrefixSize];
+  grpc::write_message_prefix(static_cast<uint32_t>(m.message_size), prefix);
+  grpc::GrpcServerConnection& server = in_->server();
+  const bool ok = server.send_data(id(), prefix) && server.send_data(id(), {m.head, m.head_size}) &&
+                  (data.empty() || server.send_data(id(), data)) &&
+                  (m.tail_size == 0 || server.send_data(id(), {m.tail, m.tail_size}));
+  if (!ok) {
     reset_call();
     return false;
   }

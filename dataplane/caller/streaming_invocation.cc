@@ -146,13 +146,15 @@ bool StreamingInvocation::send_body(std::string_view bytes) {
   // Bounded by bytes.size() / kPayloadBytes rounds.
   while (!bytes.empty()) {
     const size_t n = std::min(kPayloadBytes, bytes.size());
-    codec::InternalInvokeRequestStreamFields m;
-    m.has_payload = true;
-    m.payload.data = bytes.substr(0, n);
     // Numbered before it is queued: queueing may run on_peer_writable() and the owner may
-    // send again from there.
-    m.payload.seq = send_seq_++;
-    if (!send_message(m)) {
+    // send again from there. The body bytes are queued from where they are (one copy fewer
+    // than encoding the message first); head and tail go in the same run.
+    const codec::PayloadMessageSplit m = codec::split_payload_message(send_seq_++, n);
+    uint8_t prefix[grpc::kMessagePrefixSize];
+    grpc::write_message_prefix(static_cast<uint32_t>(m.message_size), prefix);
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    if (!peer_->send_data(stream_, {std::span<const uint8_t>(prefix), std::span<const uint8_t>(m.head, m.head_size),
+                                    std::span<const uint8_t>(data, n), std::span<const uint8_t>(m.tail, m.tail_size)})) {
       fail(kInternal, "the request could not be queued toward the peer sidecar");
       return false;
     }

@@ -147,4 +147,19 @@ uint8_t* encode(const InvokeServiceRequestFields& m, uint8_t* out) {
   return encode(m.message, wire::write_len_header(3, encoded_size(m.message), out));
 }
 
+PayloadMessageSplit split_payload_message(uint64_t seq, size_t data_size) {
+  PayloadMessageSplit out;
+  // encoded_size(StreamPayloadFields) for data of data_size bytes (data itself is not here).
+  const size_t payload_size =
+      (data_size == 0 ? 0 : wire::len_field_size(1, data_size)) + (seq == 0 ? 0 : wire::varint_field_size(2, seq));
+  uint8_t* h = wire::write_len_header(2, payload_size, out.head);
+  if (data_size > 0) h = wire::write_len_header(1, data_size, h);
+  out.head_size = static_cast<uint8_t>(h - out.head);
+  uint8_t* t = out.tail;
+  if (seq != 0) t = wire::write_varint_field(2, seq, t);
+  out.tail_size = static_cast<uint8_t>(t - out.tail);
+  out.message_size = out.head_size + data_size + out.tail_size;
+  return out;
+}
+
 }  // namespace ringside::codec

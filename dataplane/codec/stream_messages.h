@@ -81,4 +81,17 @@ uint8_t* encode(const InternalInvokeResponseStreamFields& m, uint8_t* out);
 size_t encoded_size(const InvokeServiceRequestFields& m);
 uint8_t* encode(const InvokeServiceRequestFields& m, uint8_t* out);
 
+// A stream message that carries only a payload (InternalInvokeRequestStream or
+// InternalInvokeResponseStream: both hold it in field 2), split around its data bytes so a
+// sender queues them from where they already are instead of encoding a copy first.
+// head + data + tail are exactly the bytes encode() writes for the same fields.
+struct PayloadMessageSplit {
+  uint8_t head[24];           // payload's tag and length, then data's tag and length
+  uint8_t head_size = 0;
+  uint8_t tail[12];           // seq's field (empty when seq is 0)
+  uint8_t tail_size = 0;
+  size_t message_size = 0;    // head + data + tail: the gRPC message's length
+};
+PayloadMessageSplit split_payload_message(uint64_t seq, size_t data_size);
+
 }  // namespace ringside::codec

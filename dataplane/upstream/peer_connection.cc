@@ -120,6 +120,15 @@ bool PeerConnection::send_data(int32_t stream_id, std::span<const uint8_t> bytes
   return ok;
 }
 
+bool PeerConnection::send_data(int32_t stream_id, std::initializer_list<std::span<const uint8_t>> pieces) {
+  bool ok = true;
+  for (std::span<const uint8_t> piece : pieces) {
+    if (!piece.empty()) ok = ok && grpc_.send_data(stream_id, piece);
+  }
+  link_.pump();
+  return ok;
+}
+
 bool PeerConnection::close_send(int32_t stream_id) {
   bool ok = grpc_.close_send(stream_id);
   link_.pump();

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string_view>
 
@@ -85,6 +86,10 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
                        std::span<const grpc::Metadata> metadata, int64_t timeout_ns,
                        PeerStream* stream, bool default_deadline = false);
   bool send_data(int32_t stream_id, std::span<const uint8_t> bytes);
+  // Queues the pieces in order as one run of bytes, then pumps once: nothing (no writable
+  // callback, no other sender) can come between them, so a message split around its body
+  // (codec::split_payload_message) stays whole on the stream.
+  bool send_data(int32_t stream_id, std::initializer_list<std::span<const uint8_t>> pieces);
   size_t queued_bytes(int32_t stream_id) const { return grpc_.queued_bytes(stream_id); }
   bool close_send(int32_t stream_id);
   void consume(int32_t stream_id, size_t n);

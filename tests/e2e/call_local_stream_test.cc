@@ -445,6 +445,10 @@ struct BigOptions {
   bool declare_length = false;               // send a content-length metadata entry
   std::function<void()> after_half_close;    // runs before the first Read (a slow reader sleeps)
   size_t slow_messages = 0;                  // this many Reads each wait 2 ms first
+  // Read the answer while writing (another thread), as a client of an app that answers as it
+  // reads must: the echo app streams bodies of 1 MiB and more back as they arrive, so a client
+  // that writes 64 MiB before its first Read stalls the whole path once the windows fill.
+  bool full_duplex = false;
 };
 
 // Streams 64 MiB of Pattern() in kPayloadBytes payloads to `port`, half-closes, reads the answer.
@@ -459,30 +463,39 @@ BigExchange StreamBig(uint16_t port, const BigOptions& o) {
   auto stream = stub->CallLocalStream(&ctx);
   BigExchange ex;
   auto first = o.declare_length ? LeadingWithLength(o.method, k64MiB) : Leading(o.method);
+  auto read_answer = [&] {
+    internals::InternalInvokeResponseStream m;
+    uint64_t seq = 0;
+    for (size_t i = 0; i < 200000; ++i) {
+    if (i < o.slow_messages) std::this_thread::sleep_for(2ms);
+      if (!stream->Read(&m)) break;
+      if (i == 0) {
+        ex.head_first = m.has_response();
+        ex.http_status = m.response().status().code();
+      } else if (m.has_response()) {
+        ex.later_heads = true;
+      }
+      if (!m.has_payload()) continue;
+      if (m.payload().seq() != seq++) ex.seq_ok = false;
+      const std::string& data = m.payload().data();
+      if (ex.body_is_pattern && data != Pattern(ex.body_bytes, data.size())) ex.body_is_pattern = false;
+      if (ex.body_prefix.size() < (1u << 20)) ex.body_prefix += data.substr(0, (1u << 20) - ex.body_prefix.size());
+      ex.body_bytes += data.size();
+    }
+  };
   bool wrote = stream->Write(first);
+  std::thread reader;
+  if (o.full_duplex) reader = std::thread(read_answer);
   for (uint64_t off = 0, seq = 0; wrote && off < k64MiB; off += kPayloadBytes, ++seq) {
     wrote = stream->Write(Payload(Pattern(off, kPayloadBytes), seq));
   }
   ex.all_written = wrote;
   stream->WritesDone();
-  if (o.after_half_close) o.after_half_close();
-  internals::InternalInvokeResponseStream m;
-  uint64_t seq = 0;
-  for (size_t i = 0; i < 200000; ++i) {
-    if (i < o.slow_messages) std::this_thread::sleep_for(2ms);
-    if (!stream->Read(&m)) break;
-    if (i == 0) {
-      ex.head_first = m.has_response();
-      ex.http_status = m.response().status().code();
-    } else if (m.has_response()) {
-      ex.later_heads = true;
-    }
-    if (!m.has_payload()) continue;
-    if (m.payload().seq() != seq++) ex.seq_ok = false;
-    const std::string& data = m.payload().data();
-    if (ex.body_is_pattern && data != Pattern(ex.body_bytes, data.size())) ex.body_is_pattern = false;
-    if (ex.body_prefix.size() < (1u << 20)) ex.body_prefix += data.substr(0, (1u << 20) - ex.body_prefix.size());
-    ex.body_bytes += data.size();
+  if (o.full_duplex) {
+    reader.join();
+  } else {
+    if (o.after_half_close) o.after_half_close();
+    read_answer();
   }
   ex.status = stream->Finish();
   return ex;
@@ -550,7 +563,7 @@ TEST_F(LargeBodyTest, SixtyFourMiBOfUnknownLengthReachesTheAppChunked) {
 }
 
 TEST_F(LargeBodyTest, SixtyFourMiBEchoRoundTripsWithBoundedMemory) {
-  BigExchange ex = StreamBig(port(), {.method = "echo", .declare_length = true});
+  BigExchange ex = StreamBig(port(), {.method = "echo", .declare_length = true, .full_duplex = true});
   ASSERT_TRUE(ex.status.ok()) << ex.status.error_code() << ": " << ex.status.error_message();
   EXPECT_TRUE(ex.head_first);
   EXPECT_EQ(ex.http_status, 200);

@@ -190,7 +190,10 @@ void HttpIngressConnection::fail_request_body(int status) {
 void HttpIngressConnection::on_stream_response_head(const codec::InternalInvokeResponseView& r) {
   response_started_ = true;
   bool body_follows = false;
-  if (state_ == State::kStream) keep_alive_ = false;  // the rest of the request body is not read
+  // The answer may begin while the request body still streams in (an app that echoes as it
+  // reads). The connection is kept if the body is all in by the time the answer ends; if it
+  // is not, on_stream_response_end closes it after the answer (a complete chunked answer then
+  // a close is valid HTTP/1.1), so no "Connection: close" is promised here.
   if (!write_invoke_head(r, /*stream_body=*/true, {}, &body_follows)) {
     stream_call_.cancel();
     tcp_->close();

@@ -40,6 +40,13 @@ class RandomMessages {
     return s;
   }
 
+  // Exactly n random bytes.
+  std::string bytes(size_t n) {
+    std::string s(n, '\0');
+    for (auto& c : s) c = static_cast<char>(rng_());
+    return s;
+  }
+
   int32_t int32() {
     switch (below(4)) {
       case 0: return 0;
