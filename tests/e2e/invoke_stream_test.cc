@@ -116,6 +116,34 @@ TEST_F(InvokeStreamTest, ChunkedBodyOfUnknownLengthArrivesWhole) {
   EXPECT_EQ(next->body, "next");
 }
 
+// The echo app answers bodies of 1 MiB and more as it reads them, so the answer begins while
+// the request still streams in. The body completes before the answer ends: the connection is
+// not closed and carries the next request.
+TEST_F(InvokeStreamTest, AnAnswerThatBeginsBeforeTheBodyEndsKeepsTheConnection) {
+  const std::string body = RandomBytes(4 << 20, 9);
+  BlockingHttpConnection c;
+  const auto deadline = Clock::now() + 60s;
+  ASSERT_TRUE(c.Connect(a_port(), deadline).ok());
+  std::thread reader;  // the answer comes while the body is still being sent
+  absl::StatusOr<HttpMessage> r = absl::UnknownError("not read");
+  ASSERT_TRUE(c.SendAll(absl::StrCat("POST /v1.0/invoke/b/method/echo HTTP/1.1\r\nHost: x\r\nContent-Length: ",
+                                     body.size(), "\r\n\r\n"), deadline).ok());
+  reader = std::thread([&] { r = c.ReadResponse(deadline); });
+  const bool sent = c.SendAll(body, deadline).ok();
+  reader.join();
+  ASSERT_TRUE(sent);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status(), 200);
+  EXPECT_EQ(r->header("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(r->header("Connection"), "");
+  EXPECT_TRUE(r->body == body);
+  ASSERT_TRUE(c.SendAll("POST /v1.0/invoke/b/method/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nnext",
+                        deadline).ok());
+  auto next = c.ReadResponse(deadline);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->body, "next");
+}
+
 TEST_F(InvokeStreamTest, ExpectContinueIsAnsweredBeforeALargeBody) {
   BlockingHttpConnection c;
   const auto deadline = Clock::now() + 30s;
@@ -226,10 +254,16 @@ TEST_F(InvokeStreamTest, SixtyFourMebibytesCrossBothSidecarsInBoundedMemory) {
   ASSERT_TRUE(c.Connect(a_port(), deadline).ok());
   ASSERT_TRUE(c.SendAll(absl::StrCat("POST /v1.0/invoke/b/method/echo HTTP/1.1\r\nHost: x\r\n"
                                      "Content-Length: ", kBody, "\r\n\r\n"), deadline).ok());
-  ASSERT_TRUE(c.SendAll(body, deadline).ok());
-  // A slow reader first: the answer backs up through a, b and into the app's socket.
+  // The body goes out from another thread: the echo app answers as it reads, so a client that
+  // sent 64 MiB before reading would wait on itself once every window on the way is full.
+  bool sent = false;
+  std::thread sender([&] { sent = c.SendAll(body, deadline).ok(); });
+  // A slow reader first: the answer backs up through a, b and into the app's socket, and the
+  // back-pressure reaches the sender.
   std::this_thread::sleep_for(500ms);
   auto r = c.ReadResponse(deadline);
+  sender.join();
+  ASSERT_TRUE(sent);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status(), 200) << r->body.substr(0, 300);
   ASSERT_EQ(r->body.size(), body.size());
