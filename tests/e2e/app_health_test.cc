@@ -8,7 +8,7 @@
 // - a gRPC app answering AppCallbackHealthCheck/HealthCheck (flipped by the test), and one that
 //   does not implement it (UNIMPLEMENTED = never healthy, as daprd);
 // - bad flag combinations exit 2 naming the flag.
-// Probes run every 200 ms here; every wait is bounded and no assertion is about timing.
+// Probes run every 500 ms here; every wait is bounded and no assertion is about timing.
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -39,10 +39,15 @@ namespace runtime = dapr::proto::runtime::v1;
 
 constexpr const char* kUnhealthyText = "app is not in a healthy state";
 
-// Health flags every test sidecar uses: probes every 200 ms, 2 failures make it unhealthy.
+// Health flags every test sidecar uses: probes every 500 ms, 2 failures make it unhealthy.
+// The probe timeout is the whole interval: with the former 150 ms, two probes in a row of an app
+// in this (sanitized, possibly starved) test process taking over 150 ms, as can happen on a
+// loaded 2-vCPU CI machine running two sanitized e2e tests at once, would flap a healthy app to
+// unhealthy and back (one transition too many in the logged counts, calls refused mid-test).
+// Every wait on a transition below is bounded at 10 s or more, far above the ~1 s it takes.
 std::vector<std::string> HealthFlags() {
-  return {"--enable-app-health-check",    "--app-health-probe-interval", "200ms",
-          "--app-health-probe-timeout",   "150ms",
+  return {"--enable-app-health-check",    "--app-health-probe-interval", "500ms",
+          "--app-health-probe-timeout",   "500ms",
           "--app-health-threshold",       "2"};
 }
 

@@ -24,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -156,7 +157,7 @@ class BroadcastTest : public ::testing::Test {
     }
     ASSERT_TRUE(up) << "b is not invocable through a within 15 s: " << last;
     // Every leg of the warm-up calls has landed before a test starts counting.
-    WaitForCounts(Counts(), 0);
+    WaitForCounts(Counts());
   }
   void TearDown() override {
     if (!HasFailure()) return;
@@ -171,10 +172,19 @@ class BroadcastTest : public ::testing::Test {
     for (int i = 0; i < kInstances; ++i) out[i] = apps_[i]->requests();
     return out;
   }
-  // Waits (bounded) until the counts stop changing for 200 ms: legs whose answers were
-  // discarded may still be arriving when the caller already has its answer.
-  std::array<int, kInstances> WaitForCounts(std::array<int, kInstances> last, int) const {
-    const auto deadline = Clock::now() + 5s;
+  // Waits (bounded) until every count has reached `at_least` (legs whose answers were
+  // discarded may still be arriving when the caller already has its answer, and on a loaded
+  // machine one can lag well behind the others), then until the counts stop changing for 200 ms
+  // (so a leg too many shows too). Returns the counts then; the caller asserts on them.
+  std::array<int, kInstances> WaitForCounts(std::array<int, kInstances> last,
+                                            std::optional<std::array<int, kInstances>> at_least = std::nullopt) const {
+    auto reached = [&](const std::array<int, kInstances>& now) {
+      if (!at_least) return true;
+      for (int i = 0; i < kInstances; ++i)
+        if (now[i] < (*at_least)[i]) return false;
+      return true;
+    };
+    const auto deadline = Clock::now() + 15s;
     auto stable_since = Clock::now();
     while (Clock::now() < deadline) {
       std::this_thread::sleep_for(20ms);
@@ -182,11 +192,16 @@ class BroadcastTest : public ::testing::Test {
       if (now != last) {
         last = now;
         stable_since = Clock::now();
-      } else if (Clock::now() - stable_since >= 200ms) {
+      } else if (reached(now) && Clock::now() - stable_since >= 200ms) {
         break;
       }
     }
     return last;
+  }
+  // `counts` plus `n` for each instance.
+  static std::array<int, kInstances> Plus(std::array<int, kInstances> counts, int n) {
+    for (int& c : counts) c += n;
+    return counts;
   }
   void Kill(int i) {
     b_[i].process->Signal(SIGKILL);
@@ -215,7 +230,7 @@ TEST_F(BroadcastTest, EveryInstanceReceivesEachCallAndTheCallerGetsOneAnswer) {
     EXPECT_TRUE(std::find(std::begin(kNames), std::end(kNames), r->body) != std::end(kNames))
         << "not one app's answer: " << r->body;
   }
-  const auto after = WaitForCounts(Counts(), 0);
+  const auto after = WaitForCounts(Counts(), Plus(before, kCalls));
   for (int i = 0; i < kInstances; ++i) EXPECT_EQ(after[i] - before[i], kCalls) << kNames[i];
   EXPECT_EQ(ReadMetric(a_.ports.metrics, "ringside_broadcast_calls_total").value_or(0) >= kCalls, true);
 
@@ -246,7 +261,7 @@ TEST_F(BroadcastTest, AnAppAnswerThatIsNotSuccessIsReturnedWhenNoneSucceeds) {
   EXPECT_EQ(r->status(), 503) << r->body;
   EXPECT_TRUE(absl::StrContains(r->body, "says 503")) << r->body;
   EXPECT_EQ(r->header("Ringside-Broadcast-Instances"), "4");
-  const auto after = WaitForCounts(Counts(), 0);
+  const auto after = WaitForCounts(Counts(), Plus(before, 1));
   for (int i = 0; i < kInstances; ++i) EXPECT_EQ(after[i] - before[i], 1) << kNames[i];
 }
 
@@ -263,7 +278,7 @@ TEST_F(BroadcastTest, OneDeadInstanceStillAnswersAndIsNotCounted) {
     settled = r->header("Ringside-Broadcast-Instances") == "3";
   }
   ASSERT_TRUE(settled) << "the header never said 3 with one of four instances dead";
-  const auto before = WaitForCounts(Counts(), 0);
+  const auto before = WaitForCounts(Counts());
   constexpr int kCalls = 10;
   for (int k = 0; k < kCalls; ++k) {
     auto r = Invoke(a_.ports.http, "POST", "b", "echo", "x");
@@ -272,7 +287,9 @@ TEST_F(BroadcastTest, OneDeadInstanceStillAnswersAndIsNotCounted) {
     EXPECT_EQ(r->header("Ringside-Broadcast-Instances"), "3");
     EXPECT_NE(r->body, "west-1");
   }
-  const auto after = WaitForCounts(Counts(), 0);
+  auto want = Plus(before, kCalls);
+  want[3] = before[3];  // the dead one
+  const auto after = WaitForCounts(Counts(), want);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(after[i] - before[i], kCalls) << kNames[i];
   EXPECT_EQ(after[3], before[3]);
 }
@@ -326,7 +343,7 @@ TEST_F(BroadcastTest, GrpcInvokeServiceReachesEveryInstanceWithTheCountTrailer) 
     EXPECT_EQ(MetadataValues(context.GetServerTrailingMetadata(), "ringside-broadcast-instances"),
               std::vector<std::string>{"4"});
   }
-  const auto after = WaitForCounts(Counts(), 0);
+  const auto after = WaitForCounts(Counts(), Plus(before, kCalls));
   for (int i = 0; i < kInstances; ++i) EXPECT_EQ(after[i] - before[i], kCalls) << kNames[i];
 }
 
@@ -352,7 +369,7 @@ TEST_F(BroadcastTest, StreamedBodiesAndProxiedCallsGetAClearErrorAndReachNoApp) 
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(status);
   EXPECT_TRUE(absl::StrContains(status.error_message(), "broadcast cluster strategy")) << Describe(status);
 
-  const auto after = WaitForCounts(Counts(), 0);
+  const auto after = WaitForCounts(Counts());
   EXPECT_EQ(after, before) << "a rejected call reached an app";
   EXPECT_GE(ReadMetric(a_.ports.metrics, "ringside_broadcast_rejected_total").value_or(0), 2);
 }

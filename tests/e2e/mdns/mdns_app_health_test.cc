@@ -28,24 +28,24 @@ TEST(MdnsAppHealthNetns, WithdrawSaysGoodbyeAndRestoreAnnouncesAgain) {
   const auto empty = [](const Publish& p) { return p.addresses.empty(); };
 
   beta->lookup("alpha", "");
-  ASSERT_TRUE(sink_b.WaitFor("alpha", non_empty, 3s).has_value()) << sink_b.Describe();
+  ASSERT_TRUE(sink_b.WaitFor("alpha", non_empty, kWait).has_value()) << sink_b.Describe();
 
   // alpha's app turns unhealthy: beta drops it at once (goodbye), not after the 60 s TTL.
   size_t before = sink_b.count();
   ASSERT_TRUE(alpha->set_serving(false).ok());
-  ASSERT_TRUE(sink_b.WaitFor("alpha", empty, 3s, before).has_value()) << sink_b.Describe();
+  ASSERT_TRUE(sink_b.WaitFor("alpha", empty, kWait, before).has_value()) << sink_b.Describe();
   // A sidecar that starts now and looks alpha up gets no answer: "none found".
   auto gamma = StartIn((*lab)->host(3), Self("gamma", NetnsLab::address(3), 50004, "nodethree"), &sink_c);
   ASSERT_TRUE(gamma);
   gamma->lookup("alpha", "");
-  std::optional<Publish> none = sink_c.WaitFor("alpha", [](const Publish&) { return true; }, 3s);
+  std::optional<Publish> none = sink_c.WaitFor("alpha", [](const Publish&) { return true; }, kWait);
   ASSERT_TRUE(none.has_value()) << sink_c.Describe();
   EXPECT_TRUE(none->addresses.empty()) << sink_c.Describe();
 
   // Healthy again: the announcement reaches beta, which still tracks alpha.
   before = sink_b.count();
   ASSERT_TRUE(alpha->set_serving(true).ok());
-  std::optional<Publish> back = sink_b.WaitFor("alpha", non_empty, 5s, before);
+  std::optional<Publish> back = sink_b.WaitFor("alpha", non_empty, kWait, before);
   ASSERT_TRUE(back.has_value()) << sink_b.Describe();
   EXPECT_EQ(back->addresses, std::vector<std::string>{"198.51.100.1:50002"});
   gamma->stop();

@@ -86,12 +86,12 @@ TEST_F(MdnsAvahi, QuerierFindsDaprdStyleRecordsPublishedByAvahi) {
   auto r = StartResolver(Self("caller", NetnsLab::address(1), 50002));
   ASSERT_TRUE(r);
   r->lookup("gamma", "");
-  std::optional<Publish> found = sink_.WaitFor("gamma", [](const Publish& p) { return !p.addresses.empty(); }, 3s);
+  std::optional<Publish> found = sink_.WaitFor("gamma", [](const Publish& p) { return !p.addresses.empty(); }, kWait);
   ASSERT_TRUE(found.has_value()) << sink_.Describe() << "avahi: " << avahi_->log_tail();
   EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.2:6000"});
 
   r->lookup("delta", "");
-  std::optional<Publish> delta_answer = sink_.WaitFor("delta", [](const Publish&) { return true; }, 3s);
+  std::optional<Publish> delta_answer = sink_.WaitFor("delta", [](const Publish&) { return true; }, kWait);
   ASSERT_TRUE(delta_answer.has_value()) << sink_.Describe();
   EXPECT_TRUE(delta_answer->addresses.empty()) << "TXT \"not-delta\" must not match app id delta";
 }

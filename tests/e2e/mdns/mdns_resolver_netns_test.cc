@@ -40,27 +40,27 @@ TEST(MdnsResolverNetns, FindsAResolverInAnotherNamespaceAndForgetsItOnGoodbye) {
 
   const auto asked = std::chrono::steady_clock::now();
   beta->lookup("alpha", "default");
-  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), 3s);
+  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), kWait);
   ASSERT_TRUE(found.has_value()) << sink_b.Describe();
   EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.1:50002"});
   std::printf("[ MEASURE  ] mdns lookup answered in %.2f ms\n",
               std::chrono::duration<double, std::milli>(found->at - asked).count());
 
   alpha->lookup("beta", "");
-  found = sink_a.WaitFor("beta", NonEmpty(), 3s);
+  found = sink_a.WaitFor("beta", NonEmpty(), kWait);
   ASSERT_TRUE(found.has_value()) << sink_a.Describe();
   EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.2:50003"});
 
   // Nobody serves "gamma": after the first browse window the answer is "none found".
   beta->lookup("gamma", "");
-  std::optional<Publish> none = sink_b.WaitFor("gamma", [](const Publish&) { return true; }, 3s);
+  std::optional<Publish> none = sink_b.WaitFor("gamma", [](const Publish&) { return true; }, kWait);
   ASSERT_TRUE(none.has_value()) << sink_b.Describe();
   EXPECT_TRUE(none->addresses.empty());
 
   // alpha leaves: its goodbye empties beta's view of it at once (not after 60 s).
   const size_t before = sink_b.count();
   alpha->stop();
-  std::optional<Publish> gone = sink_b.WaitFor("alpha", Empty(), 3s, before);
+  std::optional<Publish> gone = sink_b.WaitFor("alpha", Empty(), kWait, before);
   EXPECT_TRUE(gone.has_value()) << sink_b.Describe();
   beta->stop();
 }
@@ -73,11 +73,11 @@ TEST(MdnsResolverNetns, TwoResolversInOneNamespaceShareThePort) {
   auto beta = StartIn((*lab)->host(1), Self("beta", NetnsLab::address(1), 50003, "node"), &sink_b);
   ASSERT_TRUE(alpha && beta);
   beta->lookup("alpha", "");
-  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), 3s);
+  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), kWait);
   ASSERT_TRUE(found.has_value()) << sink_b.Describe();
   EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.1:50002"});
   alpha->lookup("beta", "");
-  found = sink_a.WaitFor("beta", NonEmpty(), 3s);
+  found = sink_a.WaitFor("beta", NonEmpty(), kWait);
   ASSERT_TRUE(found.has_value()) << sink_a.Describe();
   EXPECT_EQ(found->addresses, std::vector<std::string>{"198.51.100.1:50003"});
 }
@@ -93,11 +93,11 @@ TEST(MdnsResolverNetns, LoopbackAddressesStayOnLoopback) {
   auto lan = StartIn((*lab)->host(2), Self("lan", NetnsLab::address(2), 50002, "other"), &sink_lan);
   ASSERT_TRUE(alpha && beta && lan);
   beta->lookup("alpha", "");
-  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), 3s);
+  std::optional<Publish> found = sink_b.WaitFor("alpha", NonEmpty(), kWait);
   ASSERT_TRUE(found.has_value()) << sink_b.Describe();
   EXPECT_EQ(found->addresses, std::vector<std::string>{"127.0.0.1:50002"});
   lan->lookup("alpha", "");
-  std::optional<Publish> from_lan = sink_lan.WaitFor("alpha", [](const Publish&) { return true; }, 3s);
+  std::optional<Publish> from_lan = sink_lan.WaitFor("alpha", [](const Publish&) { return true; }, kWait);
   ASSERT_TRUE(from_lan.has_value()) << sink_lan.Describe();
   EXPECT_TRUE(from_lan->addresses.empty()) << "a loopback announcement leaked onto the bridge";
 }
@@ -113,7 +113,7 @@ TEST(MdnsResolverNetns, TwoInstancesOfOneAppAreBothPublished) {
   ASSERT_TRUE(one && two && caller);
   caller->lookup("alpha", "");
   // The first answer is published at once; the browse goes on and the second instance follows.
-  std::optional<Publish> both = sink_3.WaitFor("alpha", [](const Publish& p) { return p.addresses.size() == 2; }, 5s);
+  std::optional<Publish> both = sink_3.WaitFor("alpha", [](const Publish& p) { return p.addresses.size() == 2; }, kWait);
   ASSERT_TRUE(both.has_value()) << sink_3.Describe();
   std::vector<std::string> got = both->addresses;
   std::sort(got.begin(), got.end());

@@ -77,6 +77,12 @@ ToolResult RunTool(const std::string& ns, const std::vector<std::string>& argv, 
 absl::StatusOr<std::unique_ptr<e2e::ChildProcess>> SpawnIn(const std::string& ns, const std::vector<std::string>& argv,
                                                            const std::vector<std::string>& env, const std::string& log);
 
+// How long a test waits for a resolver to publish what it expects. An answer normally comes in
+// milliseconds, "none found" after the first browse window (1 s) and a goodbye at once; the
+// bound only has to stay far below the records' 60 s TTL (a goodbye must not be mistaken for an
+// expiry) and far above what a starved, sanitized resolver thread on a loaded machine needs.
+inline constexpr std::chrono::milliseconds kWait{10000};
+
 // Records publish_app calls; waits are bounded.
 class RecordingSink final : public resolvers::InstanceSink {
  public:

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/multicluster/three_clusters.h"
 
@@ -60,11 +61,43 @@ TEST(MultiCluster, EachStrategySendsCallsWhereItSays) {
                               {"east", "a-broadcast", "broadcast"}}});
   constexpr int kCalls = 60;
   // South's registry is SQLite, read by its synchronizer once a second: before counting, wait
-  // (bounded) until external calls from east reach both other clusters.
-  for (int round = 0; round < 20; ++round) {
-    const CallTally w = lab.Call(lab.caller("east", "a-external-only"), 20);
-    if (w.answered_in("west") > 0 && w.answered_in("south") > 0) break;
-    std::this_thread::sleep_for(250ms);
+  // (bounded) until every caller that leaves the cluster has the whole external table. Each
+  // caller has its own subscription, and each publishes what it receives to its shards a moment
+  // later, so one caller reaching west and south says nothing about the others: each is warmed
+  // up by calls until its calls show the four external instances (the broadcast caller: until
+  // its count header says six).
+  for (const char* external : {"a-external-first", "a-external-only"}) {
+    CallTally w;
+    const auto warm = WaitUntil(
+        [&] {
+          w = lab.Call(lab.caller("east", external), 20);
+          return w.failures == 0 && w.answered_in("east") == 0 && w.answered_by.size() == 4u;
+        },
+        20s);
+    EXPECT_TRUE(warm.has_value()) << external << " never reached the four external instances: " << w.Describe();
+  }
+  {
+    auto served_sum = [&] {
+      int sum = 0;
+      for (const std::string& c : LabClusters())
+        for (int h = 1; h <= 2; ++h) sum += lab.AppServed(c, h);
+      return sum;
+    };
+    const int served_before_warm_up = served_sum();
+    int legs = 0;  // instances the warm-up broadcasts went to, by their count headers
+    CallTally w;
+    const auto warm = WaitUntil(
+        [&] {
+          w = lab.Call(lab.caller("east", "a-broadcast"), 1);
+          int n = 0;
+          if (absl::SimpleAtoi(w.headers["ringside-broadcast-instances"], &n)) legs += n;
+          return w.failures == 0 && n == 6;
+        },
+        20s);
+    EXPECT_TRUE(warm.has_value()) << "a-broadcast never broadcast to six instances: " << w.Describe() << " header "
+                                  << w.headers["ringside-broadcast-instances"];
+    // The warm-up's trailing legs land before the counts below are taken (bounded).
+    WaitUntil([&] { return served_sum() - served_before_warm_up >= legs; }, 5s);
   }
   for (const char* local : {"a", "a-local-only"}) {
     const CallTally t = lab.Call(lab.caller("east", local), kCalls);
