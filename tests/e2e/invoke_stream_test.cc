@@ -52,6 +52,15 @@ class InvokeStreamTest : public ::testing::Test {
 Topology* InvokeStreamTest::topology_ = nullptr;
 absl::Status* InvokeStreamTest::start_status_ = nullptr;
 
+// A small echo on the connection `c` after a streamed one is answered: the connection was kept.
+void ExpectTheNextRequestIsServed(BlockingHttpConnection& c, Clock::time_point deadline) {
+  ASSERT_TRUE(c.SendAll("POST /v1.0/invoke/b/method/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nnext",
+                        deadline).ok());
+  auto next = c.ReadResponse(deadline);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->body, "next");
+}
+
 // "<hex>\r\n<bytes>\r\n" pieces of varying sizes, then the last chunk.
 std::string Chunked(const std::string& body) {
   std::string out;
@@ -109,11 +118,7 @@ TEST_F(InvokeStreamTest, ChunkedBodyOfUnknownLengthArrivesWhole) {
   EXPECT_EQ(r->header("X-Echo-Body-Length"), absl::StrCat(body.size()));
   EXPECT_TRUE(r->body == body);
   // The connection stays usable for the next request.
-  ASSERT_TRUE(c.SendAll("POST /v1.0/invoke/b/method/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nnext",
-                        deadline).ok());
-  auto next = c.ReadResponse(deadline);
-  ASSERT_TRUE(next.ok()) << next.status();
-  EXPECT_EQ(next->body, "next");
+  ExpectTheNextRequestIsServed(c, deadline);
 }
 
 // The echo app answers bodies of 1 MiB and more as it reads them, so the answer begins while
@@ -137,11 +142,7 @@ TEST_F(InvokeStreamTest, AnAnswerThatBeginsBeforeTheBodyEndsKeepsTheConnection) 
   EXPECT_EQ(r->header("Transfer-Encoding"), "chunked");
   EXPECT_EQ(r->header("Connection"), "");
   EXPECT_TRUE(r->body == body);
-  ASSERT_TRUE(c.SendAll("POST /v1.0/invoke/b/method/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nnext",
-                        deadline).ok());
-  auto next = c.ReadResponse(deadline);
-  ASSERT_TRUE(next.ok()) << next.status();
-  EXPECT_EQ(next->body, "next");
+  ExpectTheNextRequestIsServed(c, deadline);
 }
 
 TEST_F(InvokeStreamTest, ExpectContinueIsAnsweredBeforeALargeBody) {
