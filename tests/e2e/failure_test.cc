@@ -141,9 +141,13 @@ TEST_F(FailureTest, PeerSigkilledUnderLoadWithASecondInstanceLosesAndDuplicatesN
   auto b2 = StartCallee("b", app2.port());
   ASSERT_TRUE(b2.ok()) << b2.status();
   b2_ = std::move(*b2);
-  // Both instances take calls before the kill (bounded).
-  for (int i = 0; i < 400 && (app1.delivered() == 0 || app2.delivered() == 0); ++i) {
+  // Both instances take calls before the kill (bounded in time and count). a lists b2 at its
+  // next registry refresh: 400 back-to-back calls were all over within about a second of the
+  // test's start under ASan, all on b, so the calls are paced and the bound is time.
+  const auto warm_until = Clock::now() + 20s;
+  for (int i = 0; i < 2000 && Clock::now() < warm_until && (app1.delivered() == 0 || app2.delivered() == 0); ++i) {
     (void)Invoke(a_.ports.http, "POST", "b", "echo", absl::StrCat("warm/", i), {}, 5s);
+    std::this_thread::sleep_for(10ms);
   }
   ASSERT_GT(app1.delivered(), 0);
   ASSERT_GT(app2.delivered(), 0);
