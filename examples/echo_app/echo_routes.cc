@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
+#include "tools/blocking_http/http_head.h"
 
 namespace ringside::echo_app {
 namespace {
@@ -113,7 +114,7 @@ bool StreamsEcho(const blocking_http::HttpMessage& head, uint64_t* length) {
   if (head.token1 == "HEAD" || !head.header("Transfer-Encoding").empty()) return false;
   const std::string_view cl = head.header("Content-Length");
   uint64_t n = 0;
-  if (cl.empty() || !absl::SimpleAtoi(absl::string_view(cl.data(), cl.size()), &n) || n < kStreamedEchoFrom) return false;
+  if (cl.empty() || !blocking_http::ParseContentLength(cl, &n) || n < kStreamedEchoFrom) return false;
   if (IsSpecialPath(SplitTarget(head).first)) return false;
   *length = n;
   return true;
@@ -122,12 +123,7 @@ bool StreamsEcho(const blocking_http::HttpMessage& head, uint64_t* length) {
 absl::Status StreamEcho(blocking_http::BlockingHttpConnection& conn, const blocking_http::HttpMessage& head,
                         uint64_t length, std::string_view name, bool close_after) {
   ActiveRequest active;
-  EchoResponse r = EchoHead(head, length, name);
-  std::string bytes = Serialize(r, /*head_request=*/true, close_after);
-  // Serialize wrote the (empty) body's length: this answer carries the request's.
-  const std::string_view empty_length = "Content-Length: 0\r\n";
-  const size_t at = bytes.rfind(empty_length);
-  bytes.replace(at, empty_length.size(), absl::StrCat("Content-Length: ", length, "\r\n"));
+  const std::string bytes = SerializeHead(EchoHead(head, length, name), length, close_after);
   if (absl::Status s = conn.SendAll(bytes, blocking_http::kNoDeadline); !s.ok()) return s;
   return conn.StreamBody(length, blocking_http::kNoDeadline,
                          [&](std::string_view piece) { return conn.SendAll(piece, blocking_http::kNoDeadline); });
@@ -177,12 +173,17 @@ EchoResponse Route(const blocking_http::HttpMessage& req, std::string_view name)
   return r;
 }
 
-std::string Serialize(const EchoResponse& response, bool head_request, bool close_after) {
+std::string SerializeHead(const EchoResponse& response, uint64_t body_length, bool close_after) {
   std::string out = absl::StrCat("HTTP/1.1 ", response.status, " ", response.reason, "\r\n");
   for (const auto& [name, value] : response.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
-  absl::StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
+  absl::StrAppend(&out, "Content-Length: ", body_length, "\r\n");
   if (close_after) absl::StrAppend(&out, "Connection: close\r\n");
   absl::StrAppend(&out, "\r\n");
+  return out;
+}
+
+std::string Serialize(const EchoResponse& response, bool head_request, bool close_after) {
+  std::string out = SerializeHead(response, response.body.size(), close_after);
   if (!head_request) absl::StrAppend(&out, response.body);
   return out;
 }

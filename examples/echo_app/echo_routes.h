@@ -49,6 +49,8 @@ bool StreamsEcho(const blocking_http::HttpMessage& head, uint64_t* length);
 absl::Status StreamEcho(blocking_http::BlockingHttpConnection& conn, const blocking_http::HttpMessage& head,
                         uint64_t length, std::string_view name, bool close_after);
 
+// The status line and headers of a response whose body has body_length bytes.
+std::string SerializeHead(const EchoResponse& response, uint64_t body_length, bool close_after);
 // Serializes a response (status line, headers, Content-Length, body; no body for HEAD).
 std::string Serialize(const EchoResponse& response, bool head_request, bool close_after);
 
