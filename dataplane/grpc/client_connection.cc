@@ -98,6 +98,10 @@ int GrpcClientConnection::on_data_chunk(int32_t id, std::span<const uint8_t> dat
 int GrpcClientConnection::on_frame_recv(const nghttp2_frame& f) {
   if (f.hd.type == NGHTTP2_SETTINGS && (f.hd.flags & NGHTTP2_FLAG_ACK) == 0) {
     settings_received_ = true;
+    // nghttp2 hands unknown settings through unapplied; a later SETTINGS may change the value.
+    for (size_t i = 0; i < f.settings.niv; ++i) {
+      if (f.settings.iv[i].settings_id == http2::kRingsideShardsSetting) peer_shards_ = f.settings.iv[i].value;
+    }
     return 0;
   }
   if (f.hd.type != NGHTTP2_HEADERS && f.hd.type != NGHTTP2_DATA) return 0;

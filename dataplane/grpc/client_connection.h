@@ -97,6 +97,8 @@ class GrpcClientConnection final : public http2::Endpoint {
   bool settings_received() const { return settings_received_; }
   // The peer's SETTINGS_MAX_CONCURRENT_STREAMS (as nghttp2 applies it).
   uint32_t peer_max_streams() const;
+  // The shard count a ringside peer advertised (http2::kRingsideShardsSetting); 0 = none.
+  uint32_t peer_shards() const { return peer_shards_; }
   // Starts POST path with content-type application/grpc, te: trailers, grpc-timeout (when
   // timeout_ns > 0) and metadata. message is unframed; the prefix is added here. The bytes of
   // path/authority/metadata are copied; message must stay valid until on_unary_complete().
@@ -172,6 +174,7 @@ class GrpcClientConnection final : public http2::Endpoint {
   mem::RecyclingList<Call> calls_{pool_};  // calls not yet recycled, and recycled blocks
   size_t active_count_ = 0;           // calls not yet completed or cancelled
   bool settings_received_ = false;    // the peer's SETTINGS arrived
+  uint32_t peer_shards_ = 0;          // what a ringside peer advertised (0 = not a ringside peer)
 };
 
 }  // namespace ringside::grpc

@@ -45,8 +45,14 @@ bool Session::start(Role role, const nghttp2_session_callbacks* callbacks, void*
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings.max_header_list_bytes},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
   };
-  // ENABLE_PUSH is a client-only setting.
-  size_t n = role == Role::kClient ? 4 : 3;
+  // ENABLE_PUSH is a client-only setting; the shard count only a server's.
+  size_t n = 3;
+  if (role == Role::kClient) {
+    n = 4;
+  } else if (settings.advertised_shards != 0) {
+    iv[3] = {kRingsideShardsSetting, settings.advertised_shards};
+    n = 4;
+  }
   if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, n) != 0) return false;
   if (nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
                                             static_cast<int32_t>(settings.connection_window)) != 0) {

@@ -24,7 +24,16 @@ struct SessionSettings {
   uint32_t initial_stream_window = 8u << 20;   // per-stream receive window
   uint32_t connection_window = 16u << 20;      // connection-level receive window
   uint32_t max_header_list_bytes = 64u << 10;  // advertised; enforced per stream by gRPC layer
+  // Server sessions of the internal port: this sidecar's shard count, sent as the setting
+  // kRingsideShardsSetting so that a ringside caller opens a connection per callee shard
+  // (docs/peer-connections.md); 0 = not sent.
+  uint32_t advertised_shards = 0;
 };
+
+// A SETTINGS identifier from the range RFC 9113 §11.3 leaves for experimental use: "the sender
+// runs this many shards, one connection reaches one of them". Peers that do not know it ignore
+// it, as RFC 9113 §6.5.2 requires (grpc-go, grpc++, nghttp2 do).
+inline constexpr int32_t kRingsideShardsSetting = 0xf0a1;
 
 enum class Role : uint8_t { kClient, kServer };
 

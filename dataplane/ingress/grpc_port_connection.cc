@@ -12,17 +12,18 @@
 namespace ringside::invoke {
 
 namespace {
-http2::SessionSettings session_settings(uint32_t max_streams) {
+http2::SessionSettings session_settings(uint32_t max_streams, uint32_t advertised_shards) {
   http2::SessionSettings s;
   if (max_streams) s.max_concurrent_streams = max_streams;
+  s.advertised_shards = advertised_shards;
   return s;
 }
 }  // namespace
 
-GrpcPortConnection::GrpcPortConnection(ShardServices* svc, uint32_t max_streams)
+GrpcPortConnection::GrpcPortConnection(ShardServices* svc, uint32_t max_streams, uint32_t advertised_shards)
     : svc_(svc),
       grpc_(svc->io.pool, this, static_cast<uint32_t>(svc->settings->max_body_size + 4096),
-            session_settings(max_streams)),
+            session_settings(max_streams, advertised_shards)),
       link_(&grpc_, this) {}
 
 bool GrpcPortConnection::serve(ShardServices* svc, GrpcPortConnection* c, int fd, bool tls) {

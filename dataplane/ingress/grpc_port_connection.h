@@ -49,7 +49,8 @@ class GrpcPortConnection : public http2::TransportLink::Owner,
 
  protected:
   // max_streams: the SETTINGS_MAX_CONCURRENT_STREAMS we advertise (0 = http2's default).
-  explicit GrpcPortConnection(ShardServices* svc, uint32_t max_streams = 0);
+  // advertised_shards: see http2::SessionSettings (0 = not sent).
+  explicit GrpcPortConnection(ShardServices* svc, uint32_t max_streams = 0, uint32_t advertised_shards = 0);
   // Starts serving the accepted socket fd with c (made with pool_new). False: c is freed and
   // fd closed.
   // `tls`: over mTLS (the internal port with --enable-mtls; svc->tls set).

@@ -355,6 +355,7 @@ int run_sidecar(config::Options o) {
   settings.peer_keepalive_timeout_ns = int64_t{o.peer_keepalive_timeout.count()} * 1'000'000;
   settings.peer_call_timeout_ns = int64_t{o.peer_call_timeout.count()} * 1'000'000;
   settings.internal_max_concurrent_streams = o.internal_max_concurrent_streams;
+  settings.shard_count = static_cast<uint32_t>(o.shards);
   settings.metadata_json = metadata_json(o);
   settings.grpc_metadata_response = grpc_metadata_response(o);
   settings.dapr_api_token = o.dapr_api_token;

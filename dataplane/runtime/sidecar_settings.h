@@ -55,6 +55,7 @@ struct SidecarSettings {
   int64_t peer_call_timeout_ns = 60'000'000'000;       // --peer-call-timeout: deadline of invocations
                                                         // without grpc-timeout; 0 = none
   uint32_t internal_max_concurrent_streams = 2048;     // --internal-max-concurrent-streams (SETTINGS)
+  uint32_t shard_count = 1;  // --shards: advertised to ringside callers on the internal port
   std::string metadata_json;     // body of GET /v1.0/metadata (static for the process)
   std::string grpc_metadata_response;  // encoded GetMetadataResponse (gRPC API, static too)
   std::string runtime_version;   // reported in metadata

@@ -120,6 +120,8 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   // The stream limit the pool plans with (pool_policy.h planning_limit inputs).
   uint32_t peer_max_streams() const { return grpc_.peer_max_streams(); }
   bool settings_received() const { return grpc_.settings_received(); }
+  // The callee's shard count when it is a ringside sidecar (its SETTINGS say); 0 otherwise.
+  uint32_t peer_shards() const { return grpc_.peer_shards(); }
   // When the last call ended (monotonic ns); meaningful while active_calls() == 0.
   int64_t idle_since_ns() const { return idle_since_ns_; }
   // No new calls from now on (the pool closes it once idle).

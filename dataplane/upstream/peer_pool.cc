@@ -61,7 +61,10 @@ PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss, c
   PeerConnection* conns[kMaxConnectionsPerPeer];
   size_t n = 0;
   for (PeerConnection* c = g->head; c; c = c->next_in_group_) {
-    if (c->settings_received()) g->learned_max_streams = c->peer_max_streams();
+    if (c->settings_received()) {
+      g->learned_max_streams = c->peer_max_streams();
+      g->learned_shards = c->peer_shards();
+    }
     if (!c->usable() || c->expected_peer_hash() != expect_hash) {
       // GOAWAY'd, out of stream ids, failing, or verified for another app id (mTLS): drains,
       // then closes when idle.
@@ -75,7 +78,8 @@ PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss, c
   }
   // Only a placement that would dial needs the clock.
   bool may_dial = g->retry_after_ns == 0 || shard::monotonic_ns() >= g->retry_after_ns;
-  Placement p = place_call(std::span<const ConnectionLoad>(loads, n), limits_, may_dial);
+  const Spread spread{spread_width(g->learned_shards, limits_), g->cursor++};
+  Placement p = place_call(std::span<const ConnectionLoad>(loads, n), limits_, may_dial, spread);
   switch (p.kind) {
     case Placement::Kind::kUse:
       return conns[p.index];
@@ -194,12 +198,14 @@ void PeerPool::on_sweep(void* self) {
   auto* pool = static_cast<PeerPool*>(self);
   const int64_t now = shard::monotonic_ns();
   for (auto& [key, g] : pool->groups_) {
-    bool pinned_seen = false;  // the oldest usable connection stays, idle or not
+    // The oldest usable connection stays, idle or not; toward a ringside callee with S shards
+    // the oldest min(S, max_connections) stay (one per callee shard, spread_width).
+    uint32_t pinned_left = spread_width(g->learned_shards, pool->limits_);
     for (PeerConnection* c = g->head; c;) {
       PeerConnection* next = c->next_in_group_;
       bool usable = c->usable();
-      if (usable && !pinned_seen) {
-        pinned_seen = true;
+      if (usable && pinned_left > 0) {
+        --pinned_left;
       } else if (c->active_calls() == 0 &&
                  (!usable || now - c->idle_since_ns() >= pool->idle_timeout_ns_)) {
         c->close();  // unlisted by forget() when its stream is gone

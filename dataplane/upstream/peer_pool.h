@@ -74,6 +74,8 @@ class PeerPool {
     PeerConnection* tail = nullptr;   // newest connection
     uint32_t count = 0;               // connections listed (any state)
     uint32_t learned_max_streams = 0; // the peer's MAX_CONCURRENT_STREAMS once seen (0 = not yet)
+    uint32_t learned_shards = 0;      // the shards a ringside peer advertised (0 = none / not yet)
+    uint32_t cursor = 0;              // rotation over the connections (pool_policy.h, Spread)
     int64_t retry_after_ns = 0;       // no new dial before this (after a failed dial)
     int failures = 0;                 // consecutive failed dials
   };

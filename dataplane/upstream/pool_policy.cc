@@ -10,10 +10,23 @@ uint32_t pending_calls(std::span<const ConnectionLoad> connections) {
   return n;
 }
 
+uint32_t spread_width(uint32_t peer_shards, const PoolLimits& limits) {
+  if (peer_shards <= 1) return 1;
+  return peer_shards < limits.max_connections ? peer_shards : limits.max_connections;
+}
+
 Placement place_call(std::span<const ConnectionLoad> connections, const PoolLimits& limits,
-                     bool may_dial) {
+                     bool may_dial, const Spread& spread) {
   Placement p;
-  for (size_t i = 0; i < connections.size(); ++i) {
+  const size_t n = connections.size();
+  // Spread: one connection per callee shard first (each new one lands on another shard).
+  if (spread.width > 1 && n < spread.width && n < limits.max_connections && may_dial) {
+    p.kind = Placement::Kind::kDial;
+    return p;
+  }
+  const size_t start = spread.width > 1 && n > 0 ? spread.cursor % n : 0;
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = start + k < n ? start + k : start + k - n;
     if (connections[i].active < connections[i].limit) {
       p.kind = Placement::Kind::kUse;
       p.index = i;

@@ -7,6 +7,11 @@
 // close after the idle timeout). With every connection full, another one is dialled while the
 // pool holds fewer than max_connections. At the cap, the call waits for a stream (on the
 // connection with the shortest wait) unless max_pending calls already wait; then it is refused.
+//
+// Spread (a ringside callee advertised S shards): the pool keeps min(S, max_connections)
+// connections -- the callee's accept balancer puts each on another of its shards -- and calls
+// take them in turn (the first with a free stream from a rotating start), so the callee's
+// shards share the load evenly even at one call at a time.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -39,9 +44,19 @@ struct PoolLimits {
 // Calls waiting for a stream on these connections (above their limits).
 uint32_t pending_calls(std::span<const ConnectionLoad> connections);
 
+// How the calls to one peer are spread over its connections.
+struct Spread {
+  uint32_t width = 1;   // connections to keep and rotate over (the callee's shards; 1 = no spread)
+  uint32_t cursor = 0;  // rotation: the connection to try first is cursor % connections
+};
+
+// Connections to keep and rotate over for a callee advertising `peer_shards` (0 = not a
+// ringside callee): bounded by max_connections.
+uint32_t spread_width(uint32_t peer_shards, const PoolLimits& limits);
+
 // `may_dial`: a new connection may be dialled now (not in dial back-off).
 Placement place_call(std::span<const ConnectionLoad> connections, const PoolLimits& limits,
-                     bool may_dial);
+                     bool may_dial, const Spread& spread = {});
 
 // Streams a connection is assumed to allow before anything is known about its peer: RFC 9113
 // §6.5.2 recommends no less than 100, and it is nghttp2's own assumption.

@@ -3,8 +3,14 @@
 // connection to the shard with the fewest (shard::AcceptBalancer over IORING_OP_MSG_RING). So
 // both callee shards serve calls. Before, the kernel's SO_REUSEPORT hash put both connections
 // on one callee shard in about half the runs, and the other served nothing.
+//
+// A caller with fewer shards than the callee: the callee's SETTINGS name its shard count
+// (http2::kRingsideShardsSetting), so the caller's shard opens one connection per callee shard
+// and takes them in turn (upstream/pool_policy.h, Spread). The bound: busiest / quietest
+// callee shard <= 1.3.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 #include <vector>
 
@@ -28,6 +34,45 @@ TEST(CalleeBalanceTest, BothCalleeShardsServeCallsWithTwoShardsOnEachSidecar) {
   EXPECT_GT(served[0], 0) << "callee shard 0 served no call (shard 1: " << served[1] << ")";
   EXPECT_GT(served[1], 0) << "callee shard 1 served no call (shard 0: " << served[0] << ")";
   std::cerr << "callee shards served " << served[0] << " / " << served[1] << "\n";
+  if (HasFailure()) std::cerr << topology.Logs();
+}
+
+// busiest / quietest of b's per-shard CallLocal counts (0 when a shard served nothing).
+double Balance(const std::vector<double>& served) {
+  const double lo = std::min(served[0], served[1]);
+  return lo > 0 ? std::max(served[0], served[1]) / lo : 0;
+}
+
+TEST(CalleeBalanceTest, ACallerWithOneShardSpreadsItsCallsOverTheCalleesTwoShards) {
+  Topology topology;
+  const absl::Status started = topology.Start({.shards = "2", .caller_shards = "1"});
+  ASSERT_TRUE(started.ok()) << started;
+  const std::vector<double> before =
+      ReadMetricPerShard(topology.b.ports.metrics, "ringside_calllocal_served_total", 2);
+  ASSERT_GE(before[0], 0) << "b's /metrics has no ringside_calllocal_served_total for shard 0";
+  ASSERT_GE(before[1], 0) << "b's /metrics has no ringside_calllocal_served_total for shard 1";
+  // One call at a time over one client connection: the case a least-loaded pick cannot spread.
+  ASSERT_EQ(DriveEchoInvocations(topology.a.ports.http, 2000, 1, /*body_step=*/64), 0) << topology.Logs();
+  std::vector<double> served =
+      ReadMetricPerShard(topology.b.ports.metrics, "ringside_calllocal_served_total", 2);
+  served[0] -= before[0];
+  served[1] -= before[1];
+  EXPECT_EQ(served[0] + served[1], 2000) << "every call reaches b exactly once";
+  EXPECT_GT(Balance(served), 0) << "one callee shard served nothing: " << served[0] << " / " << served[1];
+  EXPECT_LE(Balance(served), 1.3) << "callee shards served " << served[0] << " / " << served[1];
+  // And under concurrency (8 client connections, all on a's one shard).
+  const std::vector<double> mid =
+      ReadMetricPerShard(topology.b.ports.metrics, "ringside_calllocal_served_total", 2);
+  ASSERT_EQ(DriveEchoInvocations(topology.a.ports.http, 4000, 8, /*body_step=*/64), 0) << topology.Logs();
+  std::vector<double> loaded =
+      ReadMetricPerShard(topology.b.ports.metrics, "ringside_calllocal_served_total", 2);
+  loaded[0] -= mid[0];
+  loaded[1] -= mid[1];
+  EXPECT_EQ(loaded[0] + loaded[1], 4000);
+  EXPECT_GT(Balance(loaded), 0) << "one callee shard served nothing: " << loaded[0] << " / " << loaded[1];
+  EXPECT_LE(Balance(loaded), 1.3) << "callee shards served " << loaded[0] << " / " << loaded[1];
+  std::cerr << "callee shards served " << served[0] << " / " << served[1] << " (1 at a time), "
+            << loaded[0] << " / " << loaded[1] << " (8 connections)\n";
   if (HasFailure()) std::cerr << topology.Logs();
 }
 

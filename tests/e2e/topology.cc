@@ -19,7 +19,8 @@ absl::Status Topology::Start(const TopologyOptions& options) {
   b = std::move(*started_b);
 
   SidecarOptions a_options{.binary = options.binary, .app_id = "a", .nr_db = nr_db,
-                           .max_body_size = options.max_body_size, .shards = options.shards};
+                           .max_body_size = options.max_body_size,
+                           .shards = options.caller_shards.empty() ? options.shards : options.caller_shards};
   auto started_a = StartSidecar(a_options, *dir);
   if (!started_a.ok()) return started_a.status();
   a = std::move(*started_a);

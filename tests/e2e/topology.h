@@ -16,6 +16,7 @@ struct TopologyOptions {
   std::string binary = "ringsided";  // sidecar executable for both a and b
   std::string max_body_size;         // --max-body-size for both; empty = default
   std::string shards;                // --shards for both; empty = RINGSIDE_E2E_SHARDS (default 1)
+  std::string caller_shards;         // --shards for a only; empty = as `shards`
 };
 
 struct Topology {

@@ -12,8 +12,10 @@ class InternalPortConnection final : public GrpcPortConnection {
  public:
   // Serves an accepted socket; false (fd closed) when it cannot.
   static bool accept(ShardServices* svc, int fd);
+  // Our SETTINGS name our shard count: a ringside caller then spreads its calls over one
+  // connection per shard of ours (the accept balancer puts each on another shard).
   explicit InternalPortConnection(ShardServices* svc)
-      : GrpcPortConnection(svc, svc->settings->internal_max_concurrent_streams) {}
+      : GrpcPortConnection(svc, svc->settings->internal_max_concurrent_streams, svc->settings->shard_count) {}
   // Uncounts the connection from this shard's share (BalancedAcceptor counted it).
   ~InternalPortConnection() override;
 

@@ -289,6 +289,25 @@ TEST(GrpcPair, CallsBeyondThePeersStreamLimitWaitForAStreamInsteadOfBeingRefused
   EXPECT_EQ(p.ch.done[1].grpc_status, kOk);
 }
 
+TEST(GrpcPair, TheClientLearnsTheShardCountARingsideServerAdvertises) {
+  http2::SessionSettings three_shards;
+  three_shards.advertised_shards = 3;
+  Pair p(4u << 20, three_shards);
+  p.client.start_unary("/test.Svc/Echo", "a", {}, 0, "x", user(1));
+  p.pump();
+  ASSERT_TRUE(p.client.settings_received());
+  EXPECT_EQ(p.client.peer_shards(), 3u);
+  // The setting changes nothing else: the call is served, the stream limit is the usual one.
+  EXPECT_EQ(p.client.peer_max_streams(), three_shards.max_concurrent_streams);
+  EXPECT_EQ(p.sh.requests.size() + p.sh.held.size(), 1u);
+
+  Pair plain;  // a server without it (daprd, a gRPC app): 0
+  plain.client.start_unary("/test.Svc/Echo", "a", {}, 0, "x", user(1));
+  plain.pump();
+  ASSERT_TRUE(plain.client.settings_received());
+  EXPECT_EQ(plain.client.peer_shards(), 0u);
+}
+
 TEST(GrpcPair, ExpiredDeadlineCancelsTheStreamAndAnswersDeadlineExceeded) {
   Pair p;
   int32_t id = p.client.start_unary("/test.Svc/Hold", "a", {}, 1'000'000, "slow", user(1),

@@ -119,7 +119,11 @@ TEST(GrpcInterop, RealGrpcClientAgainstOurServer) {
   ASSERT_GE(fd, 0);
   mem::ShardPool pool;
   InteropServerHandler h;
-  GrpcServerConnection server(&pool, &h, 4u << 20);
+  // As on ringside's internal port: our SETTINGS carry the shard-count extension, which a gRPC
+  // client must ignore (RFC 9113 §6.5.2).
+  http2::SessionSettings settings;
+  settings.advertised_shards = 4;
+  GrpcServerConnection server(&pool, &h, 4u << 20, settings);
   h.conn = &server;
   ASSERT_TRUE(server.start());
   EXPECT_TRUE(testing::pump_socket(fd, server, &pool, [&] { return client_done.load(); }, 20000));

@@ -53,6 +53,52 @@ TEST(PoolPolicy, DialBackOffWithFullConnectionsQueuesInstead) {
   EXPECT_EQ(place({{4, 4}}, 8, 16, /*may_dial=*/false).kind, Kind::kQueue);
 }
 
+Placement spread_place(const std::vector<ConnectionLoad>& conns, uint32_t width, uint32_t cursor,
+                       uint32_t max_conns = 8, bool may_dial = true) {
+  return place_call(conns, PoolLimits{.max_connections = max_conns, .max_pending = 16}, may_dial,
+                    Spread{.width = width, .cursor = cursor});
+}
+
+TEST(PoolPolicy, ASpreadPeerGetsOneConnectionPerShardBeforeAnyIsReused) {
+  // A callee with 3 shards: the second and third calls dial although the first connection is idle.
+  EXPECT_EQ(spread_place({{0, 100}}, 3, 0).kind, Kind::kDial);
+  EXPECT_EQ(spread_place({{1, 100}, {0, 100}}, 3, 1).kind, Kind::kDial);
+  EXPECT_EQ(spread_place({{1, 100}, {1, 100}, {0, 100}}, 3, 2).kind, Kind::kUse);
+  // Never beyond --peer-max-connections, and not during dial back-off.
+  EXPECT_EQ(spread_place({{0, 100}, {0, 100}}, 3, 0, /*max_conns=*/2).kind, Kind::kUse);
+  EXPECT_EQ(spread_place({{0, 100}}, 3, 0, 8, /*may_dial=*/false).kind, Kind::kUse);
+}
+
+TEST(PoolPolicy, SpreadCallsTakeTheConnectionsInTurn) {
+  const std::vector<ConnectionLoad> idle{{0, 100}, {0, 100}, {0, 100}};
+  std::vector<size_t> taken;
+  for (uint32_t cursor = 0; cursor < 6; ++cursor) {
+    Placement p = spread_place(idle, 3, cursor);
+    ASSERT_EQ(p.kind, Kind::kUse);
+    taken.push_back(p.index);
+  }
+  EXPECT_EQ(taken, (std::vector<size_t>{0, 1, 2, 0, 1, 2}));
+  // A full connection in its turn passes the call to the next one with a free stream.
+  Placement p = spread_place({{0, 4}, {4, 4}, {0, 4}}, 3, 1);
+  EXPECT_EQ(p.kind, Kind::kUse);
+  EXPECT_EQ(p.index, 2u);
+  p = spread_place({{0, 4}, {4, 4}, {4, 4}}, 3, 2);
+  EXPECT_EQ(p.index, 0u);  // wraps around
+  // All full: the usual rules (dial below the cap, else the shortest queue).
+  EXPECT_EQ(spread_place({{4, 4}, {4, 4}, {4, 4}}, 3, 0).kind, Kind::kDial);
+  p = spread_place({{6, 4}, {5, 4}, {7, 4}}, 3, 0, /*max_conns=*/3);
+  EXPECT_EQ(p.kind, Kind::kQueue);
+  EXPECT_EQ(p.index, 1u);
+}
+
+TEST(PoolPolicy, SpreadWidthIsTheCalleesShardsBoundedByTheCap) {
+  const PoolLimits limits{.max_connections = 4, .max_pending = 16};
+  EXPECT_EQ(spread_width(0, limits), 1u);  // not a ringside callee (daprd, a gRPC app)
+  EXPECT_EQ(spread_width(1, limits), 1u);
+  EXPECT_EQ(spread_width(3, limits), 3u);
+  EXPECT_EQ(spread_width(16, limits), 4u);
+}
+
 TEST(PoolPolicy, PlanningLimitUsesWhatThePeerAdvertised) {
   EXPECT_EQ(planning_limit(1, /*settings_received=*/false, /*learned=*/0), 100u);  // unknown peer
   EXPECT_EQ(planning_limit(1, false, 4), 4u);     // a fresh connection to a peer known to allow 4

@@ -56,7 +56,9 @@ def parser(bin_dir):
     p.add_argument('--requests', type=_positive(int), default=2000, help='measured requests (default 2000)')
     p.add_argument('--baseline-requests', type=_positive(int), default=100, help='requests of the baseline run (default 100)')
     p.add_argument('--body-size', type=int, default=64, help='request body bytes (default 64)')
-    p.add_argument('--bin', default=bin_dir, help=f'directory of ringsided, ringside-echo-app, ringside-load (default {bin_dir})')
+    p.add_argument('--protocol', choices=('http', 'grpc'), default='http',
+                   help='http: HTTP invoke to the HTTP echo app (default); grpc: proxied gRPC unary to the gRPC echo app')
+    p.add_argument('--bin', default=bin_dir, help=f'directory of ringsided and the echo apps and load tools (default {bin_dir})')
     p.add_argument('--out', help='directory for callgrind files and logs (default a new temp dir)')
     p.add_argument('--startup-timeout', type=_positive(float), default=120.0, help='seconds to wait for the first 200 (default 120)')
 

@@ -1,9 +1,12 @@
 """`ringside-perf callgrind`: instructions per forwarded request, caller and callee sidecar, under callgrind.
 
 Starts an echo app, sidecar b (in front of the app) and sidecar a, both sidecars with one shard under
-valgrind --tool=callgrind, and drives requests a -> b -> app with ringside-load. Startup and warm-up
-cost is removed by difference: run R1 with --baseline-requests, run R2 with baseline + --requests;
-instructions per request = (Ir(R2) - Ir(R1)) / --requests. The count is deterministic up to timers.
+valgrind --tool=callgrind, and drives requests a -> b -> app: with --protocol http (default),
+ringside-load posts to /v1.0/invoke/b/method/echo on a and b's app is the HTTP echo app; with
+--protocol grpc, ringside-grpc-load makes proxied unary calls (dapr-app-id: b) on a's gRPC port and
+b's app is the gRPC echo app (--app-protocol grpc). Startup and warm-up cost is removed by
+difference: run R1 with --baseline-requests, run R2 with baseline + --requests; instructions per
+request = (Ir(R2) - Ir(R1)) / --requests. The count is deterministic up to timers.
 """
 import os
 import re
@@ -91,6 +94,16 @@ def _stop(procs):
         p.wait()
 
 
+def _load_argv(args, bin_dir, a_http, a_grpc, requests):
+    """The measured load: `requests` calls, one at a time, through sidecar a to app b."""
+    if args.protocol == 'grpc':
+        return [os.path.join(bin_dir, 'ringside-grpc-load'), '--target', f'127.0.0.1:{a_grpc}', '--mode', 'unary',
+                '--app-id', 'b', '-n', str(requests), '-c', '1', '--body-size', str(args.body_size),
+                '--timeout', '600']
+    return [os.path.join(bin_dir, 'ringside-load'), '--url', f'http://127.0.0.1:{a_http}/v1.0/invoke/b/method/echo',
+            '-n', str(requests), '-c', '1', '--body-size', str(args.body_size), '--method', 'POST', '--timeout', '600']
+
+
 def _one_run(args, bin_dir, work, requests, tag):
     """Ir of sidecar a and b for one topology that served `requests` timed requests after warm-up."""
     valgrind = proc.need('valgrind')
@@ -106,25 +119,30 @@ def _one_run(args, bin_dir, work, requests, tag):
     vg = lambda side: [valgrind, '--tool=callgrind', f'--callgrind-out-file={cg(side)}']
     poker = _Poker([ah, bh])
     try:
-        spawn([os.path.join(bin_dir, 'ringside-echo-app'), '--port', str(app)], f'app.{tag}.log')
+        grpc = args.protocol == 'grpc'
+        app_bin = 'ringside-grpc-echo-app' if grpc else 'ringside-echo-app'
+        spawn([os.path.join(bin_dir, app_bin), '--port', str(app)], f'app.{tag}.log')
         spawn(vg('b') + [os.path.join(bin_dir, 'ringsided'), '--app-id', 'b', '--app-port', str(app),
+                         '--app-protocol', 'grpc' if grpc else 'http',
                          '--dapr-http-port', str(bh), '--dapr-grpc-port', str(bg), '--enable-metrics=false',
                          '--shards', '1'], f'b.{tag}.log')
         spawn(vg('a') + [os.path.join(bin_dir, 'ringsided'), '--app-id', 'a', '--dapr-http-port', str(ah),
                          '--dapr-grpc-port', str(ag), '--enable-metrics=false', '--shards', '1'], f'a.{tag}.log')
+        # Warm-up over HTTP either way: it makes a look b up and dial it (an HTTP invoke reaches a
+        # gRPC app through its AppCallback service); the proxied gRPC path's own first-call costs are
+        # in the baseline run too, so they cancel.
         url = f'http://127.0.0.1:{ah}/v1.0/invoke/b/method/echo'
         poker.active.set()
         _wait_ok(url, args.startup_timeout)
         poker.active.clear()
         time.sleep(0.5)  # let the last pokes finish before the measured load
         if requests > 0:
-            load = subprocess.run([os.path.join(bin_dir, 'ringside-load'), '--url', url, '-n', str(requests), '-c', '1',
-                                   '--body-size', str(args.body_size), '--method', 'POST', '--timeout', '600'],
+            load = subprocess.run(_load_argv(args, bin_dir, ah, ag, requests),
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             with open(os.path.join(work, f'load.{tag}.txt'), 'w') as f:
                 f.write(load.stdout)
             if load.returncode != 0:
-                raise ToolError(f'ringside-load through the sidecars under callgrind failed: {load.stdout.strip()[-400:]}')
+                raise ToolError(f'the load through the sidecars under callgrind failed: {load.stdout.strip()[-400:]}')
     finally:
         poker.active.set()
         _stop(procs)
@@ -137,7 +155,9 @@ def _one_run(args, bin_dir, work, requests, tag):
 
 def run(args):
     bin_dir = args.bin
-    for tool in ('ringsided', 'ringside-echo-app', 'ringside-load'):
+    needed = ('ringsided', 'ringside-grpc-echo-app', 'ringside-grpc-load') if args.protocol == 'grpc' else \
+        ('ringsided', 'ringside-echo-app', 'ringside-load')
+    for tool in needed:
         if not os.access(os.path.join(bin_dir, tool), os.X_OK):
             raise ToolError(f'--bin {bin_dir}: no executable {tool} (build it first)')
     work = args.out or tempfile.mkdtemp(prefix='ringside-callgrind-')
@@ -146,7 +166,8 @@ def run(args):
     a1, b1 = _one_run(args, bin_dir, work, base, 'baseline')
     a2, b2 = _one_run(args, bin_dir, work, base + args.requests, 'measured')
     n = args.requests
-    print(f'callgrind, 1 shard per sidecar, a -> b -> echo app, body {args.body_size} B, '
+    what = 'proxied gRPC unary (dapr-app-id), gRPC echo app' if args.protocol == 'grpc' else 'HTTP invoke, HTTP echo app'
+    print(f'callgrind, 1 shard per sidecar, a -> b -> echo app, {what}, body {args.body_size} B, '
           f'{n} requests (difference of a run with {base + n} and a run with {base} after warm-up)')
     print(f'  caller sidecar a  {(a2 - a1) / n:12.0f} instructions/request   (Ir {a1} -> {a2})')
     print(f'  callee sidecar b  {(b2 - b1) / n:12.0f} instructions/request   (Ir {b1} -> {b2})')

@@ -156,6 +156,12 @@ def main():
                   timeout=280)
     m = re.search(r'both\s+(\d+) instructions/request', p.stdout)
     check(p.returncode == 0 and m is not None and int(m.group(1)) > 0, 'callgrind prints instructions per request > 0')
+    # and over the proxied gRPC path (gRPC echo app behind b)
+    p = perf_tool(bin_dir, 'callgrind', '--protocol', 'grpc', '--baseline-requests', '20', '--requests', '100',
+                  '--out', os.path.join(work, 'cg-grpc'), timeout=280)
+    m = re.search(r'both\s+(\d+) instructions/request', p.stdout)
+    check(p.returncode == 0 and 'proxied gRPC' in p.stdout and m is not None and int(m.group(1)) > 0,
+          'callgrind --protocol grpc prints instructions per proxied gRPC call > 0')
 
     print(f'{len(failures)} failure(s); work dir {work}')
     return 1 if failures else 0
