@@ -32,6 +32,9 @@ def parse_args(argv):
     p.add_argument("--bulk-mib", type=int, default=64,
                    help="HTTP: also echo one body of this many MiB through every chain, per round (64; 0: skip)")
     p.add_argument("--shards", type=int, default=1, help="shards per ringside sidecar (1)")
+    p.add_argument("--callee-shards", type=int, default=0,
+                   help="shards of ringside's callee sidecar B (default: --shards); with 2+ the table "
+                        "shows how evenly B's shards shared the calls")
     p.add_argument("--protocols", default="http,grpc", help="comma-separated: http,grpc")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.add_argument("--bin", default=os.path.join(os.getcwd(), "build", "bin"),
@@ -41,7 +44,9 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.quick:
         args.rounds, args.duration = 1, 1
-    for name in ("rounds", "duration", "body_size", "bulk_mib", "connections", "threads", "shards"):
+    args.callee_shards = args.callee_shards or args.shards
+    for name in ("rounds", "duration", "body_size", "bulk_mib", "connections", "threads", "shards",
+                 "callee_shards"):
         if getattr(args, name) < (0 if name in ("body_size", "bulk_mib") else 1):
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     args.protocols = [x for x in args.protocols.split(",") if x]
@@ -162,7 +167,8 @@ def medians(rounds: list) -> dict:
 
 
 def run_protocol(protocol: str, args, work: str) -> dict:
-    topo = Topology(protocol, args.bin, work, args.shards, max_body_mib=2 * args.bulk_mib)
+    topo = Topology(protocol, args.bin, work, args.shards, max_body_mib=2 * args.bulk_mib,
+                    callee_shards=args.callee_shards)
     try:
         topo.start()
         runner = Runner(protocol, args, work)
@@ -183,6 +189,10 @@ def run_protocol(protocol: str, args, work: str) -> dict:
                     mine["added_p99_us"] = mine["p99_us"] - direct["p99_us"]
         result = {name: {mode: medians(rounds[name][mode]) for mode in MODES} for name in CONTENDERS}
         result["rounds"] = rounds
+        if args.callee_shards >= 2:  # every call ringside forwarded so far, warm-up included
+            calls = topo.callee_app_calls_per_shard()
+            result["callee_shards"] = {"app_calls": calls,
+                                       "busiest_over_quietest": max(calls) / min(calls) if min(calls) > 0 else None}
         if protocol == "http" and args.bulk_mib:
             result["bulk"] = bulk_pass(topo, args)
         why_not = proc_stats.ensure_tracefs()
@@ -213,7 +223,8 @@ def main(argv) -> int:
     ok = False
     try:
         results = {"settings": {k: getattr(args, k) for k in (
-            "rounds", "duration", "body_size", "bulk_mib", "connections", "threads", "shards", "quick")}}
+            "rounds", "duration", "body_size", "bulk_mib", "connections", "threads", "shards",
+            "callee_shards", "quick")}}
         # Other work on the host skews every figure (most the latencies): say how busy it was.
         results["settings"]["loadavg_start"] = os.getloadavg()[0]
         for protocol in args.protocols:

@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_results  # noqa: E402
 import load_drivers  # noqa: E402
 from report import render_table, target_checks  # noqa: E402
+from topology import per_shard_values  # noqa: E402
 
 
 def complete_results() -> dict:
@@ -157,6 +158,25 @@ class TargetsTest(unittest.TestCase):
             "gRPC proxied added latency p50 / p99": False,
         })
 
+
+    def test_callee_shard_balance_when_the_callee_runs_two_shards(self):
+        r = complete_results()
+        r["http"]["callee_shards"] = {"app_calls": [1300.0, 1000.0], "busiest_over_quietest": 1.3}
+        r["grpc"]["callee_shards"] = {"app_calls": [0.0, 2000.0], "busiest_over_quietest": None}
+        met = {t: m for t, _, m in target_checks(r) if "callee" in t}
+        self.assertEqual(met, {"HTTP load across the callee's 2 shards: busiest ÷ quietest ≤ 1.3": True,
+                               "gRPC load across the callee's 2 shards: busiest ÷ quietest ≤ 1.3": False})
+        table = render_table(r, ["http", "grpc"])
+        self.assertIn("HTTP ringside callee B, calls handed to the app per shard: 1300 / 1000 "
+                      "(busiest ÷ quietest 1.30)", table)
+        self.assertIn("a shard served nothing", table)
+
+    def test_per_shard_values_from_metrics_text(self):
+        text = ('# TYPE ringside_app_calls_total counter\n'
+                'ringside_app_calls_total{app_id="b",shard="1"} 7\n'
+                'ringside_app_calls_total{app_id="b",shard="0"} 5\n'
+                'ringside_app_calls_waiting{app_id="b",shard="0"} 9\n')
+        self.assertEqual(per_shard_values(text, "ringside_app_calls_total", 3), [5.0, 7.0, 0.0])
 
     def test_no_latency_verdict_on_a_busy_host(self):
         r = complete_results()

@@ -87,6 +87,16 @@ def _io_uring_lines(protocol: str, io: dict) -> list:
     return lines
 
 
+def _callee_shard_lines(protocol: str, shards) -> list:
+    if not shards:
+        return []
+    label = "HTTP" if protocol == "http" else "gRPC"
+    ratio = shards["busiest_over_quietest"]
+    calls = " / ".join(f"{c:.0f}" for c in shards["app_calls"])
+    return [f"{label} ringside callee B, calls handed to the app per shard: {calls} (busiest ÷ quietest "
+            + (f"{ratio:.2f})" if ratio else "undefined: a shard served nothing)")]
+
+
 def render_table(results: dict, protocols: list) -> str:
     s = results["settings"]
     header = ["", "direct", "ringside", "haproxy 2.6", "nginx", "floor (2 TCP relays)",
@@ -106,6 +116,8 @@ def render_table(results: dict, protocols: list) -> str:
     out.append("")
     for protocol in protocols:
         out += _io_uring_lines(protocol, results[protocol]["ringside_io_uring"])
+    for protocol in protocols:
+        out += _callee_shard_lines(protocol, results[protocol].get("callee_shards"))
     if s.get("quick"):
         out.append("(--quick: one short round, a smoke run; do not quote these figures)")
     return "\n".join(out)
@@ -113,8 +125,9 @@ def render_table(results: dict, protocols: list) -> str:
 
 def target_checks(results: dict) -> list:
     """Issue 11's targets that this comparison measures, each as (target, measured, met); the
-    others (user-space CPU, copies, shard balance, allocations) come from
-    ringside-perf, bench/e2e/grpc_overhead.sh and the e2e tests."""
+    others (user-space CPU, copies, allocations) come from ringside-perf,
+    bench/e2e/grpc_overhead.sh and the e2e tests. Shard balance is measured when the callee
+    runs 2+ shards (--shards or --callee-shards)."""
     out = []
     s = results.get("settings", {})
     # On a host busier than its CPUs, wake-ups wait for a CPU and latencies (the floor's too)
@@ -150,6 +163,13 @@ def target_checks(results: dict) -> list:
         out.append((f"{b['mib']} MiB echo through both sidecars ≥ 0.9× the direct path's throughput",
                     f"{b['mib_per_s']['ringside']:.0f} vs {b['mib_per_s']['direct']:.0f} MiB/s, {ratio:.2f}×",
                     ratio >= 0.9))
+    for proto in ("http", "grpc"):
+        shards = results.get(proto, {}).get("callee_shards")
+        if shards:
+            ratio = shards["busiest_over_quietest"]
+            out.append((f"{'HTTP' if proto == 'http' else 'gRPC'} load across the callee's "
+                        f"{len(shards['app_calls'])} shards: busiest ÷ quietest ≤ 1.3",
+                        f"{ratio:.2f}" if ratio else "a shard served nothing", bool(ratio and ratio <= 1.3)))
     if "grpc" in results:
         g = results["grpc"]["ringside"]["one"]
         out.append(("gRPC proxied added latency p50 / p99 ≤ +70 / +110 µs",

@@ -90,9 +90,29 @@ class Contender:
         self.path = path  # HTTP request path
 
 
+def per_shard_values(metrics_text: str, name: str, shards: int) -> list:
+    """Each shard's value of a per-shard series (`name{...,shard="i"} v`); 0 where absent."""
+    values = [0.0] * shards
+    for line in metrics_text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        labels, _, value = line.rpartition(" ")
+        marker = 'shard="'
+        at = labels.find(marker)
+        if at < 0:
+            continue
+        shard = labels[at + len(marker):labels.find('"', at + len(marker))]
+        if shard.isdigit() and int(shard) < shards:
+            values[int(shard)] = float(value)
+    return values
+
+
 class Topology:
-    def __init__(self, protocol: str, bin_dir: str, work_dir: str, shards: int, max_body_mib: int = 0):
+    def __init__(self, protocol: str, bin_dir: str, work_dir: str, shards: int, max_body_mib: int = 0,
+                 callee_shards: int = 0):
         self.protocol, self.bin, self.work, self.shards = protocol, bin_dir, work_dir, shards
+        self.callee_shards = callee_shards or shards  # ringside's B (0: as A)
+        self.b_metrics_port = 0  # B's /metrics (the callee's per-shard load)
         self.max_body_mib = max_body_mib  # ringside's --max-body-size (0: its default, 4 MiB)
         self.procs = []  # every process we started, stopped in reverse order
         self.contenders = {}
@@ -150,14 +170,15 @@ class Topology:
     def _start_ringside(self, app: int, path: str) -> None:
         grpc = self.protocol == "grpc"
         env = dict(os.environ, RINGSIDE_NR_SQLITE=os.path.join(self.work, f"{self.protocol}-nr.db"))
-        ports = {k: free_port() for k in ("ah", "ag", "bh", "bg")}
+        ports = {k: free_port() for k in ("ah", "ag", "bh", "bg", "bm")}
+        self.b_metrics_port = ports["bm"]
         sidecar = os.path.join(self.bin, "ringsided")
         # The large-body pass needs room (daprd's default limit is 4 MiB); haproxy and nginx are
         # configured without a limit.
         limit = ["--max-body-size", f"{self.max_body_mib}Mi"] if self.max_body_mib > 4 else []
         b_argv = [sidecar, "--app-id", "b", "--app-port", str(app), "--dapr-http-port",
-                  str(ports["bh"]), "--dapr-grpc-port", str(ports["bg"]), "--enable-metrics=false",
-                  "--shards", str(self.shards)] + limit
+                  str(ports["bh"]), "--dapr-grpc-port", str(ports["bg"]), "--metrics-port", str(ports["bm"]),
+                  "--shards", str(self.callee_shards)] + limit
         if grpc:
             b_argv += ["--app-protocol", "grpc"]
         b = self._spawn("ringside-b", b_argv, env)
@@ -170,6 +191,12 @@ class Topology:
         else:
             self.contenders["ringside"] = Contender("ringside", ports["ah"], [a, b], [],
                                                     "/v1.0/invoke/b/method/echo")
+
+    def callee_app_calls_per_shard(self) -> list:
+        """B's ringside_app_calls_total per shard (index = shard): what each callee shard handed
+        its app, HTTP CallLocal and proxied gRPC alike."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.b_metrics_port}/metrics", timeout=10) as r:
+            return per_shard_values(r.read().decode(), "ringside_app_calls_total", self.callee_shards)
 
     def _haproxy_pair(self, name: str, app: int, mode: str, path: str) -> Contender:
         a_port, b_port = free_port(), free_port()

@@ -46,8 +46,29 @@ void* ShardPool::allocate(size_t n) {
   if (FreeBlock* b = free_[cls]) {
     free_[cls] = b->next;
     stats_.bytes_cached -= size_t{1} << (cls + kMinShift);
+    ++in_use_[cls];
     return b;
   }
+  void* p = take_from_system(cls);
+  if (!p) return nullptr;
+  ++in_use_[cls];
+  // Headroom (see the header): this class's peak just grew; take a quarter more now.
+  if (in_use_[cls] >= kHeadroomFrom) {
+    uint32_t extra = in_use_[cls] / 4;
+    if (extra > kHeadroomMax) extra = kHeadroomMax;
+    for (uint32_t i = 0; i < extra; ++i) {
+      void* spare = take_from_system(cls);
+      if (!spare) break;
+      auto* b = static_cast<FreeBlock*>(spare);
+      b->next = free_[cls];
+      free_[cls] = b;
+      stats_.bytes_cached += size_t{1} << (cls + kMinShift);
+    }
+  }
+  return p;
+}
+
+void* ShardPool::take_from_system(int cls) {
   ++stats_.global_allocs;
   auto* h = static_cast<Header*>(std::aligned_alloc(16, size_t{1} << (cls + kMinShift)));
   if (!h) return nullptr;
@@ -63,6 +84,7 @@ void ShardPool::deallocate(void* p) {
   auto* h = reinterpret_cast<Header*>(static_cast<char*>(p) - kHeader);
   if (h->magic != kMagic) std::abort();  // impossible state: not one of ours
   ++stats_.frees;
+  --in_use_[h->cls];
   auto* b = static_cast<FreeBlock*>(p);
   b->next = free_[h->cls];
   free_[h->cls] = b;

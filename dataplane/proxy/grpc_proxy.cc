@@ -184,7 +184,8 @@ GrpcProxyCall* GrpcProxyCall::start(ShardServices* svc, grpc::CallHost* in, bool
     server.send_trailers(s.id, 14, "failed to proxy request: cannot open a stream to the target", {});
     return nullptr;
   }
-  shard::ShardCounters::bump(svc->counters->peer_calls);
+  // A call delivered to our own gRPC app is an app call (ringside_app_calls_total), not a peer's.
+  shard::ShardCounters::bump(local ? svc->counters->app_calls : svc->counters->peer_calls);
   if (instance) {
     call->instance_ = instance;
     upstream::note_call_start(svc, instance);

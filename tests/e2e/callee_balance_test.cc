@@ -14,6 +14,7 @@
 #include <iostream>
 #include <vector>
 
+#include "tests/e2e/grpc_helpers.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/topology.h"
 
@@ -73,6 +74,37 @@ TEST(CalleeBalanceTest, ACallerWithOneShardSpreadsItsCallsOverTheCalleesTwoShard
   EXPECT_LE(Balance(loaded), 1.3) << "callee shards served " << loaded[0] << " / " << loaded[1];
   std::cerr << "callee shards served " << served[0] << " / " << served[1] << " (1 at a time), "
             << loaded[0] << " / " << loaded[1] << " (8 connections)\n";
+  if (HasFailure()) std::cerr << topology.Logs();
+}
+
+TEST(CalleeBalanceTest, ProxiedGrpcCallsFromAOneShardCallerSpreadOverTheCalleesTwoShards) {
+  GrpcTopology topology;
+  const absl::Status started =
+      topology.Start({.with_http_app = false, .a_shards = "1", .b_shards = "2"});
+  ASSERT_TRUE(started.ok()) << started;
+  ASSERT_TRUE(topology.b_status.ok()) << topology.b_status;
+  auto stub = testpb::Echo::NewStub(LocalChannel(topology.a.ports.grpc));
+  const std::vector<double> before = ReadMetricPerShard(topology.b.ports.metrics, "ringside_app_calls_total", 2);
+  ASSERT_GE(before[0], 0) << "b's /metrics has no ringside_app_calls_total for shard 0";
+  ASSERT_GE(before[1], 0) << "b's /metrics has no ringside_app_calls_total for shard 1";
+  constexpr int kCalls = 1000;
+  for (int i = 0; i < kCalls; ++i) {  // one at a time, over one channel
+    grpc::ClientContext context;
+    PrepareProxyCall(&context, "b");
+    testpb::EchoRequest request;
+    request.set_seq(i);
+    testpb::EchoResponse response;
+    const grpc::Status status = stub->Unary(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << "call " << i << ": " << Describe(status) << "\n" << topology.Logs();
+    ASSERT_EQ(response.seq(), i);
+  }
+  std::vector<double> served = ReadMetricPerShard(topology.b.ports.metrics, "ringside_app_calls_total", 2);
+  served[0] -= before[0];
+  served[1] -= before[1];
+  EXPECT_EQ(served[0] + served[1], kCalls) << "every proxied call reaches b's app exactly once";
+  EXPECT_GT(Balance(served), 0) << "one callee shard served nothing: " << served[0] << " / " << served[1];
+  EXPECT_LE(Balance(served), 1.3) << "callee shards served " << served[0] << " / " << served[1];
+  std::cerr << "callee shards handed " << served[0] << " / " << served[1] << " proxied calls to the app\n";
   if (HasFailure()) std::cerr << topology.Logs();
 }
 

@@ -58,7 +58,8 @@ absl::Status GrpcTopology::Start(const GrpcTopologyOptions& options) {
     // app_port stays empty: the harness would add --app-protocol http.
     SidecarOptions b_options{
         .app_id = "b", .nr_db = nr_db, .max_body_size = options.max_body_size,
-        .extra_args = {"--app-port", absl::StrCat(grpc_app_port), "--app-protocol", "grpc"}};
+        .extra_args = {"--app-port", absl::StrCat(grpc_app_port), "--app-protocol", "grpc"},
+        .shards = options.b_shards};
     if (!options.app_api_token.empty()) b_options.env.push_back("APP_API_TOKEN=" + options.app_api_token);
     auto started_b = StartSidecar(b_options, *dir);
     if (started_b.ok()) {
@@ -85,7 +86,8 @@ absl::Status GrpcTopology::Start(const GrpcTopologyOptions& options) {
     c = std::move(*started_c);
   }
 
-  SidecarOptions a_options{.app_id = "a", .nr_db = nr_db, .max_body_size = options.max_body_size};
+  SidecarOptions a_options{.app_id = "a", .nr_db = nr_db, .max_body_size = options.max_body_size,
+                           .shards = options.a_shards};
   std::vector<std::pair<std::string, std::string>> a_headers;  // what every call to a carries
   if (!options.a_api_token.empty()) {
     a_options.env.push_back("DAPR_API_TOKEN=" + options.a_api_token);

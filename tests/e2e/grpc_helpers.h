@@ -47,6 +47,8 @@ struct GrpcTopologyOptions {
   bool with_http_app = true;  // start ringside-echo-app behind sidecar c
   std::string a_api_token;    // DAPR_API_TOKEN of sidecar a (the caller); empty = off
   std::string app_api_token;  // APP_API_TOKEN of sidecars b and c (sent to their apps)
+  std::string a_shards;       // --shards of a; empty = RINGSIDE_E2E_SHARDS (default 1)
+  std::string b_shards;       // --shards of b; empty = RINGSIDE_E2E_SHARDS (default 1)
 };
 
 // The gRPC test app behind b, the HTTP echo app behind c, a without app; one SQLite registry.

@@ -33,6 +33,10 @@ std::string_view errno_text(int err) {
   }
 }
 
+// An app connection keeps an input buffer up to this size between calls (typical answers fit
+// and need no block per call); a larger one is returned to the shard pool when its call ends.
+constexpr size_t kKeptInputBytes = 64 * 1024;
+
 // Verbs whose requests carry Content-Length even when empty, as Go's client writes them.
 bool verb_sends_empty_length(int verb) { return verb == 3 || verb == 4 || verb == 9; }  // POST PUT PATCH
 
@@ -314,7 +318,15 @@ void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
     }
   }
   response_scratch_.clear();
-  conn->in.clear();
+  // A large answer's block goes back to the shard pool: an idle connection does not keep it,
+  // so the blocks of that size number the large answers in flight at once, not the connections
+  // that ever carried one (which a later call could grow anew past the warm-up's high-water
+  // mark, an allocation on the request path).
+  if (conn->in.capacity() > kKeptInputBytes) {
+    conn->in.release();
+  } else {
+    conn->in.clear();
+  }
   conn->head_done = false;
   if (!conn_alive) return;
   if (keep && !shutting_down_ && !conn->tcp->closing()) {

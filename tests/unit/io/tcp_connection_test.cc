@@ -182,6 +182,25 @@ TEST_P(TcpConnectionTest, OneMebibyteEchoArrivesCompleteAndInOrder) {
   EXPECT_EQ(c->closed_calls, 0);
 }
 
+TEST_P(TcpConnectionTest, AnIdleConnectionReturnsTheBlockOfALargeWriteToThePool) {
+  const std::string payload = pattern(1 << 20, 9);
+  Recorder* c = dial();
+  c->on_connected_hook = [&](TcpConnection& conn, int err) {
+    if (err == 0) {
+      ASSERT_TRUE(send_bytes(conn, payload));
+    }
+  };
+  ASSERT_TRUE(h.run_until([&] { return c->received.size() >= payload.size() || closed(c); }, 20000));
+  ASSERT_TRUE(h.run_until([&] { return c->drained_calls > 0; }));
+  // The client wrote 1 MiB at once (a 2 MiB block) and went idle: it does not keep the block,
+  // so a 1.5 MiB request (a 2 MiB block) is served from the pool's free list.
+  const uint64_t before = h.pool.stats().global_allocs;
+  void* x = h.pool.allocate(3 << 19);
+  EXPECT_EQ(h.pool.stats().global_allocs, before) << "an idle connection still holds its large send block";
+  h.pool.deallocate(x);
+  EXPECT_EQ(c->closed_calls, 0);
+}
+
 TEST_P(TcpConnectionTest, BothDirectionsAtOnceWithManyConnections) {
   constexpr int kConns = 16;
   std::vector<std::string> payloads;

@@ -77,8 +77,10 @@ TEST(PooledByteQueue, HoldingABurstCostsItsSizeInRecycledBlocks) {
   const std::string burst = pattern(8 << 20, 3);  // one HTTP/2 stream window
   ASSERT_TRUE(q.append(bytes(burst)));
   const uint64_t blocks = pool.stats().global_allocs;
-  // 8 MiB in blocks of 64 KiB (minus headers): 129 blocks, not a doubling series.
-  EXPECT_LE(blocks, 130u);
+  // 8 MiB in blocks of 64 KiB (minus headers): 129 blocks, not a doubling series, plus the
+  // pool's headroom for a class whose peak grows (a quarter more, shard_pool.h).
+  EXPECT_GE(blocks, 129u);
+  EXPECT_LE(blocks, 130u + 130u / 4);
   q.move_to(out, SIZE_MAX);
   EXPECT_TRUE(out.view() == burst);
   // The next burst reuses the same blocks: the pool does not grow.

@@ -37,6 +37,32 @@ TEST(ShardPool, FreedBlocksAreRecycledSoGlobalAllocsStopGrowingAfterWarmUp) {
   EXPECT_EQ(pool.stats().frees, 101 * std::size(sizes));
 }
 
+TEST(ShardPool, AClassWhosePeakGrowsTakesAQuarterMoreSoTheNextPeaksNeedNoSystemBlock) {
+  ShardPool pool;
+  std::vector<void*> live;
+  for (int i = 0; i < 3; ++i) live.push_back(pool.allocate(700));  // 1 KiB class
+  EXPECT_EQ(pool.stats().global_allocs, 3u);  // below kHeadroomFrom: one block at a time
+  EXPECT_EQ(pool.stats().bytes_cached, 0u);
+  for (int i = 3; i < 8; ++i) live.push_back(pool.allocate(700));
+  // Blocks 4..8 each came with headroom: 4 -> +1, 5 (from the spare) none, ...
+  const uint64_t at_peak_8 = pool.stats().global_allocs;
+  EXPECT_GT(at_peak_8, 8u);
+  EXPECT_LE(at_peak_8, 8u + 8u / 4 + 1 + 1);  // never more than a quarter ahead (plus rounding)
+  // A later peak a little higher than any before is served from the headroom.
+  const uint64_t cached = pool.stats().bytes_cached / 1024;
+  ASSERT_GE(cached, 1u);
+  for (uint64_t i = 0; i < cached; ++i) live.push_back(pool.allocate(700));
+  EXPECT_EQ(pool.stats().global_allocs, at_peak_8);
+  for (void* p : live) pool.deallocate(p);
+  // Other classes are unaffected, and headroom is capped.
+  ShardPool big;
+  std::vector<void*> many;
+  for (int i = 0; i < 1000; ++i) many.push_back(big.allocate(100));
+  EXPECT_LE(big.stats().global_allocs, 1000u + ShardPool::kHeadroomMax);
+  EXPECT_LE(big.stats().bytes_cached, 128u * ShardPool::kHeadroomMax);
+  for (void* p : many) big.deallocate(p);
+}
+
 TEST(ShardPool, AFreedBlockIsHandedOutAgainForTheSameSizeClass) {
   ShardPool pool;
   void* a = pool.allocate(100);
