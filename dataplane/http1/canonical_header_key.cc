@@ -7,22 +7,19 @@
 namespace ringside::http1 {
 
 std::string_view canonical_header_key(std::string_view key, std::span<char> out) {
+  if (out.size() < key.size()) return key;
+  // One pass: write the canonical form while checking; the key itself when nothing changed.
   bool upper = true;  // next letter starts a word (first byte or after '-')
-  bool canonical = true;
-  for (char ch : key) {
-    if (!is_tchar(static_cast<uint8_t>(ch))) return key;
-    if (upper && ch >= 'a' && ch <= 'z') canonical = false;
-    if (!upper && ch >= 'A' && ch <= 'Z') canonical = false;
-    upper = ch == '-';
-  }
-  if (canonical || out.size() < key.size()) return key;
-  upper = true;
+  bool changed = false;
   for (size_t i = 0; i < key.size(); ++i) {
-    char ch = key[i];
-    out[i] = upper ? ascii_upper(ch) : ascii_lower(ch);
+    const char ch = key[i];
+    if (!is_tchar(static_cast<uint8_t>(ch))) return key;
+    const char want = upper ? ascii_upper(ch) : ascii_lower(ch);
+    changed |= want != ch;
+    out[i] = want;
     upper = ch == '-';
   }
-  return {out.data(), key.size()};
+  return changed ? std::string_view(out.data(), key.size()) : key;
 }
 
 }  // namespace ringside::http1

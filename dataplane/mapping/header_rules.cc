@@ -3,8 +3,6 @@
 namespace ringside::invoke {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
@@ -24,14 +22,6 @@ constexpr std::string_view kHopByHop[] = {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 bool list_contains_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     size_t comma = list.find(',');
@@ -44,6 +34,8 @@ bool list_contains_token(std::string_view list, std::string_view token) {
 }
 
 bool is_hop_by_hop_header(std::string_view key) {
+  // Most keys are longer than every hop-by-hop name (19): no comparison at all.
+  if (key.size() < 2 || key.size() > 19) return false;
   for (std::string_view h : kHopByHop) {
     if (iequals(key, h)) return true;
   }

@@ -30,8 +30,18 @@ HeaderAction classify_metadata_key(std::string_view key, const ConnectionTokens&
 
 // connection, keep-alive, transfer-encoding, upgrade, te, trailer, proxy-* ... (§5.3).
 bool is_hop_by_hop_header(std::string_view key);
-// Case-insensitive ASCII comparison.
-bool iequals(std::string_view a, std::string_view b);
+// Case-insensitive ASCII comparison. Inline: most calls compare a key with names of another
+// length, which then costs a compare, not a call (every metadata key meets a dozen names).
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
 // True when `token` is one of the comma-separated items of `list` (case-insensitive, trimmed).
 bool list_contains_token(std::string_view list, std::string_view token);
 

@@ -12,11 +12,36 @@
 
 namespace ringside::invoke {
 
-// `for_each(f)` must call f(key, value) for every metadata value, in order (it is called twice:
-// once to collect the Connection tokens, once to write). Keys come out in Go's canonical form;
-// values that could inject headers (CR/LF) are skipped. False only when `out` cannot grow.
+// `for_each(f)` must call f(key, value) for every metadata value, in order. Keys come out in
+// Go's canonical form; values that could inject headers (CR/LF) are skipped. False only when
+// `out` cannot grow.
 template <class ForEach>
-bool append_metadata_as_http_headers(mem::Buffer& out, ForEach&& for_each) {
+bool append_metadata_as_http_headers(mem::Buffer& out, ForEach&& walk) {
+  // The Connection tokens must be known before the first header is written, so the values are
+  // visited twice. `walk` decodes them from the encoded message each time: it runs once, into
+  // a table on the stack, and both passes read the table (a message with more values than the
+  // table holds is walked twice instead).
+  constexpr size_t kTable = 64;
+  std::string_view keys[kTable];
+  std::string_view values[kTable];
+  size_t n = 0;
+  bool overflow = false;
+  walk([&](std::string_view k, std::string_view v) {
+    if (n < kTable) {
+      keys[n] = k;
+      values[n] = v;
+      ++n;
+    } else {
+      overflow = true;
+    }
+  });
+  auto for_each = [&](auto&& f) {
+    if (overflow) {
+      walk(f);
+      return;
+    }
+    for (size_t i = 0; i < n; ++i) f(keys[i], values[i]);
+  };
   ConnectionTokens connection_tokens;
   for_each([&](std::string_view k, std::string_view v) {
     if (iequals(k, "connection")) connection_tokens.add(v);
