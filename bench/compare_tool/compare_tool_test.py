@@ -170,6 +170,9 @@ class TargetsTest(unittest.TestCase):
         self.assertIn("HTTP ringside callee B, calls handed to the app per shard: 1300 / 1000 "
                       "(busiest ÷ quietest 1.30)", table)
         self.assertIn("a shard served nothing", table)
+        self.assertIn("(1 shard(s) per sidecar)", table)
+        r["settings"]["callee_shards"] = 2
+        self.assertIn("(ringside's A: 1 shard(s), B: 2 shard(s))", render_table(r, ["http"]))
 
     def test_per_shard_values_from_metrics_text(self):
         text = ('# TYPE ringside_app_calls_total counter\n'

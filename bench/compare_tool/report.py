@@ -97,6 +97,13 @@ def _callee_shard_lines(protocol: str, shards) -> list:
             + (f"{ratio:.2f})" if ratio else "undefined: a shard served nothing)")]
 
 
+def _shards_text(s: dict) -> str:
+    callee = s.get("callee_shards") or s["shards"]
+    if callee == s["shards"]:
+        return f"{s['shards']} shard(s) per sidecar"
+    return f"ringside's A: {s['shards']} shard(s), B: {callee} shard(s)"
+
+
 def render_table(results: dict, protocols: list) -> str:
     s = results["settings"]
     header = ["", "direct", "ringside", "haproxy 2.6", "nginx", "floor (2 TCP relays)",
@@ -105,7 +112,7 @@ def render_table(results: dict, protocols: list) -> str:
     for protocol in protocols:
         rows += _rows(protocol, results[protocol], s)
     out = [f"client → A → B → echo app on 127.0.0.1, body {s['body_size']} B, 1 worker per proxy "
-           f"({s['shards']} shard(s) per sidecar), medians of {s['rounds']} alternating round(s) "
+           f"({_shards_text(s)}), medians of {s['rounds']} alternating round(s) "
            f"of {s['duration']} s; wrk (HTTP/1.1) and h2load (gRPC, h2c) drive every contender; "
            f"host load average {s.get('loadavg_start', 0):.1f} at the start, "
            f"{s.get('loadavg_end', 0):.1f} at the end (other work on the host inflates latencies)",
