@@ -73,7 +73,8 @@ PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss, c
     }
     if (n == kMaxConnectionsPerPeer) continue;
     loads[n] = {c->active_calls(),
-                planning_limit(c->peer_max_streams(), c->settings_received(), g->learned_max_streams)};
+                planning_limit(c->peer_max_streams(), c->settings_received(), g->learned_max_streams),
+                c->settings_received()};
     conns[n++] = c;
   }
   // Only a placement that would dial needs the clock.
@@ -82,6 +83,9 @@ PeerConnection* PeerPool::get(const snapshot::SocketAddress& addr, Miss* miss, c
   Placement p = place_call(std::span<const ConnectionLoad>(loads, n), limits_, may_dial, spread);
   switch (p.kind) {
     case Placement::Kind::kUse:
+      // Spread: a connection to another callee shard is missing; dial it for later calls (a
+      // failed dial backs off as any other, and this call is placed already).
+      if (p.dial_spare) dial(g, addr, expect);
       return conns[p.index];
     case Placement::Kind::kQueue:
       shard::ShardCounters::bump(svc_->counters->peer_calls_queued);

@@ -19,18 +19,30 @@ Placement place_call(std::span<const ConnectionLoad> connections, const PoolLimi
                      bool may_dial, const Spread& spread) {
   Placement p;
   const size_t n = connections.size();
-  // Spread: one connection per callee shard first (each new one lands on another shard).
-  if (spread.width > 1 && n < spread.width && n < limits.max_connections && may_dial) {
-    p.kind = Placement::Kind::kDial;
-    return p;
-  }
-  const size_t start = spread.width > 1 && n > 0 ? spread.cursor % n : 0;
-  for (size_t k = 0; k < n; ++k) {
-    const size_t i = start + k < n ? start + k : start + k - n;
-    if (connections[i].active < connections[i].limit) {
-      p.kind = Placement::Kind::kUse;
-      p.index = i;
-      return p;
+  if (spread.width > 1) {
+    // One connection per callee shard: a missing one is dialled as a spare (each new one lands
+    // on another callee shard). Calls rotate over the ready connections first.
+    const bool want_spare = n < spread.width && n < limits.max_connections && may_dial;
+    const size_t start = n > 0 ? spread.cursor % n : 0;
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool ready = pass == 0;
+      for (size_t k = 0; k < n; ++k) {
+        const size_t i = start + k < n ? start + k : start + k - n;
+        if (connections[i].ready == ready && connections[i].active < connections[i].limit) {
+          p.kind = Placement::Kind::kUse;
+          p.index = i;
+          p.dial_spare = want_spare;
+          return p;
+        }
+      }
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      if (connections[i].active < connections[i].limit) {
+        p.kind = Placement::Kind::kUse;
+        p.index = i;
+        return p;
+      }
     }
   }
   if (may_dial && connections.size() < limits.max_connections) {

@@ -11,7 +11,10 @@
 // Spread (a ringside callee advertised S shards): the pool keeps min(S, max_connections)
 // connections -- the callee's accept balancer puts each on another of its shards -- and calls
 // take them in turn (the first with a free stream from a rotating start), so the callee's
-// shards share the load evenly even at one call at a time.
+// shards share the load evenly even at one call at a time. The extra connections are dialled
+// as spares: the call that finds one missing goes on a ready connection, and a connection whose
+// SETTINGS have not arrived (still connecting, or in its TLS handshake) takes calls only when
+// no ready one has a free stream, so no call waits for a spread connection to come up.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -22,6 +25,7 @@ namespace ringside::upstream {
 struct ConnectionLoad {
   uint32_t active = 0;  // calls started and not ended (in flight and waiting for a stream)
   uint32_t limit = 0;   // streams the peer allows at once (SETTINGS_MAX_CONCURRENT_STREAMS)
+  bool ready = true;    // the peer's SETTINGS arrived (only spread placement looks at it)
 };
 
 struct Placement {
@@ -33,7 +37,8 @@ struct Placement {
     kNone,    // no connection and none may be dialled (dial back-off)
   };
   Kind kind = Kind::kNone;
-  size_t index = 0;  // for kUse and kQueue
+  size_t index = 0;         // for kUse and kQueue
+  bool dial_spare = false;  // kUse: also dial another connection now (spread; the call does not wait)
 };
 
 struct PoolLimits {

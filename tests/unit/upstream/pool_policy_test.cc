@@ -59,14 +59,28 @@ Placement spread_place(const std::vector<ConnectionLoad>& conns, uint32_t width,
                     Spread{.width = width, .cursor = cursor});
 }
 
-TEST(PoolPolicy, ASpreadPeerGetsOneConnectionPerShardBeforeAnyIsReused) {
-  // A callee with 3 shards: the second and third calls dial although the first connection is idle.
-  EXPECT_EQ(spread_place({{0, 100}}, 3, 0).kind, Kind::kDial);
-  EXPECT_EQ(spread_place({{1, 100}, {0, 100}}, 3, 1).kind, Kind::kDial);
-  EXPECT_EQ(spread_place({{1, 100}, {1, 100}, {0, 100}}, 3, 2).kind, Kind::kUse);
+TEST(PoolPolicy, ASpreadPeerGetsOneConnectionPerShardDialledAsSpares) {
+  // A callee with 3 shards: the next calls each dial a spare, and go on a ready connection.
+  Placement p = spread_place({{0, 100}}, 3, 0);
+  EXPECT_EQ(p.kind, Kind::kUse);
+  EXPECT_EQ(p.index, 0u);
+  EXPECT_TRUE(p.dial_spare);
+  p = spread_place({{1, 100}, {0, 100, /*ready=*/false}}, 3, 1);
+  EXPECT_EQ(p.kind, Kind::kUse);
+  EXPECT_EQ(p.index, 0u) << "a connection still coming up takes no call while a ready one can";
+  EXPECT_TRUE(p.dial_spare);
+  p = spread_place({{1, 100}, {1, 100}, {0, 100}}, 3, 2);
+  EXPECT_EQ(p.kind, Kind::kUse);
+  EXPECT_FALSE(p.dial_spare);  // all three there
+  // The first call of all dials (nothing to use), as without spread.
+  EXPECT_EQ(spread_place({}, 3, 0).kind, Kind::kDial);
   // Never beyond --peer-max-connections, and not during dial back-off.
-  EXPECT_EQ(spread_place({{0, 100}, {0, 100}}, 3, 0, /*max_conns=*/2).kind, Kind::kUse);
-  EXPECT_EQ(spread_place({{0, 100}}, 3, 0, 8, /*may_dial=*/false).kind, Kind::kUse);
+  EXPECT_FALSE(spread_place({{0, 100}, {0, 100}}, 3, 0, /*max_conns=*/2).dial_spare);
+  EXPECT_FALSE(spread_place({{0, 100}}, 3, 0, 8, /*may_dial=*/false).dial_spare);
+  // Only a connection coming up has a free stream: it takes the call (rather than a new dial).
+  p = spread_place({{4, 4}, {0, 4, /*ready=*/false}}, 2, 0);
+  EXPECT_EQ(p.kind, Kind::kUse);
+  EXPECT_EQ(p.index, 1u);
 }
 
 TEST(PoolPolicy, SpreadCallsTakeTheConnectionsInTurn) {
