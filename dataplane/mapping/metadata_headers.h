@@ -20,7 +20,7 @@ bool append_metadata_as_http_headers(mem::Buffer& out, ForEach&& walk) {
   // The Connection tokens must be known before the first header is written, so the values are
   // visited twice. `walk` decodes them from the encoded message each time: it runs once, into
   // a table on the stack, and both passes read the table (a message with more values than the
-  // table holds is walked twice instead).
+  // table holds is walked again for each pass).
   constexpr size_t kTable = 64;
   std::string_view keys[kTable];
   std::string_view values[kTable];
