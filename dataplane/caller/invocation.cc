@@ -444,8 +444,7 @@ void Invocation::cancel() {
 }
 
 void Invocation::recycle(size_t keep_bytes) {
-  request_.clear();
-  if (request_.capacity() > keep_bytes) request_.release();
+  request_.clear_keeping(keep_bytes);
 }
 
 }  // namespace ringside::invoke

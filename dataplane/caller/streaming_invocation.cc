@@ -311,8 +311,7 @@ void StreamingInvocation::cancel() {
 
 void StreamingInvocation::recycle(size_t keep_bytes) {
   reader_.reset();
-  out_.clear();
-  if (out_.capacity() > keep_bytes) out_.release();
+  out_.clear_keeping(keep_bytes);
 }
 
 }  // namespace ringside::invoke

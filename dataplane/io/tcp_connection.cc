@@ -189,7 +189,7 @@ void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
     // Everything sent: a block grown for a large write goes back to the shard pool, so an idle
     // connection does not pin it (blocks of that size then number the large writes in flight,
     // not the connections that ever made one).
-    if (c->sending_.empty() && c->sending_.capacity() > kKeptSendBytes) c->sending_.release();
+    if (c->sending_.empty()) c->sending_.clear_keeping(kKeptSendBytes);
     if (!c->sending_.empty()) {
       // Short write: send the rest before anything queued after it.
       io_uring_sqe* s = c->io_->ring->sqe(&c->send_op_);
@@ -202,7 +202,7 @@ void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
     } else if (c->close_after_flush_) {
       c->close();
     } else {
-      if (c->pending_.capacity() > kKeptSendBytes) c->pending_.release();  // idle, as above
+      c->pending_.clear_keeping(kKeptSendBytes);  // empty here: idle, as above
       c->handler_->on_drained(*c);
     }
   }

@@ -90,6 +90,15 @@ class Buffer {
     if (begin_ >= end_) begin_ = end_ = 0;
   }
   void clear() { begin_ = end_ = 0; }
+  // Empties the buffer and, when its block is larger than keep_bytes, returns the block to the
+  // pool: an idle owner does not pin a block grown for one large message.
+  void clear_keeping(size_t keep_bytes) {
+    if (cap_ > keep_bytes) {
+      release();
+    } else {
+      clear();
+    }
+  }
   // Returns storage to the pool.
   void release() {
     if (base_) pool_->deallocate(base_);

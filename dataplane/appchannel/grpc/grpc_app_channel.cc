@@ -146,8 +146,7 @@ void GrpcAppChannel::complete(Call* call, const grpc::UnaryResult& r) {
     return;
   }
   done->on_app_response(scratch_.response.view());
-  scratch_.response.clear();
-  if (scratch_.response.capacity() > (256u << 10)) scratch_.response.release();
+  scratch_.response.clear_keeping(256u << 10);
   if (scratch_.details.capacity() > (64u << 10)) scratch_.details.release();
 }
 

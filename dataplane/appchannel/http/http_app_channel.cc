@@ -322,11 +322,7 @@ void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
   // so the blocks of that size number the large answers in flight at once, not the connections
   // that ever carried one (which a later call could grow anew past the warm-up's high-water
   // mark, an allocation on the request path).
-  if (conn->in.capacity() > kKeptInputBytes) {
-    conn->in.release();
-  } else {
-    conn->in.clear();
-  }
+  conn->in.clear_keeping(kKeptInputBytes);
   conn->head_done = false;
   if (!conn_alive) return;
   if (keep && !shutting_down_ && !conn->tcp->closing()) {

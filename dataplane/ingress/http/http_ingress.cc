@@ -586,7 +586,7 @@ void HttpIngressConnection::finish_request() {
     tcp_->close_after_flush();
     return;
   }
-  if (in_.empty() && in_.capacity() > kKeepBufferBytes) in_.release();
+  if (in_.empty()) in_.clear_keeping(kKeepBufferBytes);
   if (in_.empty()) {
     arm_idle_deadline();
   } else {

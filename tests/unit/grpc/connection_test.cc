@@ -290,21 +290,23 @@ TEST(GrpcPair, CallsBeyondThePeersStreamLimitWaitForAStreamInsteadOfBeingRefused
 }
 
 TEST(GrpcPair, TheClientLearnsTheShardCountARingsideServerAdvertises) {
+  // One call, so that the server's SETTINGS have reached the client.
+  auto call_once = [](Pair& p) {
+    p.client.start_unary("/test.Svc/Echo", "a", {}, 0, "x", user(1));
+    p.pump();
+    ASSERT_TRUE(p.client.settings_received());
+  };
   http2::SessionSettings three_shards;
   three_shards.advertised_shards = 3;
   Pair p(4u << 20, three_shards);
-  p.client.start_unary("/test.Svc/Echo", "a", {}, 0, "x", user(1));
-  p.pump();
-  ASSERT_TRUE(p.client.settings_received());
+  call_once(p);
   EXPECT_EQ(p.client.peer_shards(), 3u);
   // The setting changes nothing else: the call is served, the stream limit is the usual one.
   EXPECT_EQ(p.client.peer_max_streams(), three_shards.max_concurrent_streams);
   EXPECT_EQ(p.sh.requests.size() + p.sh.held.size(), 1u);
 
   Pair plain;  // a server without it (daprd, a gRPC app): 0
-  plain.client.start_unary("/test.Svc/Echo", "a", {}, 0, "x", user(1));
-  plain.pump();
-  ASSERT_TRUE(plain.client.settings_received());
+  call_once(plain);
   EXPECT_EQ(plain.client.peer_shards(), 0u);
 }
 

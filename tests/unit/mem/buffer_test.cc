@@ -238,5 +238,23 @@ TEST(Buffer, AbsurdReserveFailsInsteadOfLooping) {
   EXPECT_TRUE(fresh.empty());
 }
 
+TEST(Buffer, ClearKeepingReturnsOnlyABlockLargerThanTheBound) {
+  ShardPool pool;
+  Buffer small(&pool);
+  ASSERT_TRUE(small.append(std::string(1000, 's')));
+  const size_t small_cap = small.capacity();
+  small.clear_keeping(64 * 1024);
+  EXPECT_TRUE(small.empty());
+  EXPECT_EQ(small.capacity(), small_cap);  // kept: the next message needs no block
+  Buffer large(&pool);
+  ASSERT_TRUE(large.append(std::string(100 * 1024, 'l')));
+  large.clear_keeping(64 * 1024);
+  EXPECT_TRUE(large.empty());
+  EXPECT_EQ(large.capacity(), 0u);  // back on the pool's free list
+  const uint64_t before = pool.stats().global_allocs;
+  ASSERT_TRUE(large.append(std::string(100 * 1024, 'l')));
+  EXPECT_EQ(pool.stats().global_allocs, before);
+}
+
 }  // namespace
 }  // namespace ringside::mem
