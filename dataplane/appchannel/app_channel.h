@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "dataplane/codec/invoke_messages.h"
+#include "dataplane/mem/buffer.h"
 
 namespace ringside::invoke {
 
@@ -26,6 +27,19 @@ class AppCallCompletion {
   virtual void on_app_response(std::string_view internal_invoke_response) = 0;
   // The app could not be called: the gRPC status the callee sidecar reports (spec §2.3).
   virtual void on_app_error(int grpc_code, std::string_view message) = 0;
+
+  // Issue 11 (one copy of the body fewer): a completion that answers true may get
+  // on_app_response_adopting() instead of on_app_response() from a channel that received the
+  // body into a buffer of its own (the HTTP app channel).
+  virtual bool adopts_response_body() const { return false; }
+  // The app answered: the encoded InternalInvokeResponse is `head` (encoded body last,
+  // codec::encode_all_but_body) followed by the body_size bytes at body_offset from
+  // body_owner->data(). The completion takes *body_owner (moves it out, leaving it empty) to
+  // send the body from where it arrived; `head` is valid during the call only.
+  virtual void on_app_response_adopting(std::string_view head, mem::Buffer* body_owner,
+                                        size_t body_offset, size_t body_size) {
+    (void)head, (void)body_owner, (void)body_offset, (void)body_size;
+  }
 };
 
 // Streaming delivery (CallLocalStream -> app). Callbacks of one call come in this order:

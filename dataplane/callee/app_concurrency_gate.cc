@@ -42,6 +42,13 @@ struct AppConcurrencyGate::Gated final : AppCallCompletion, AppStreamCompletion 
     gate->finish(this);
     d->on_app_response(r);
   }
+  bool adopts_response_body() const override { return unary_done->adopts_response_body(); }
+  void on_app_response_adopting(std::string_view head, mem::Buffer* owner, size_t offset,
+                                size_t size) override {
+    AppCallCompletion* d = unary_done;
+    gate->finish(this);
+    d->on_app_response_adopting(head, owner, offset, size);
+  }
   void on_app_error(int code, std::string_view m) override {
     AppCallCompletion* d = unary_done;
     gate->finish(this);

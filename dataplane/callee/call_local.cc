@@ -60,14 +60,15 @@ void CallLocal::note_app_round_trip() {
   app_sent_ns_ = 0;
 }
 
-void CallLocal::answer(std::string_view response, int grpc_status, std::string_view grpc_message) {
+void CallLocal::answer(std::string_view response, int grpc_status, std::string_view grpc_message,
+                       grpc::AdoptedBody body) {
   app_call_ = nullptr;
   svc_->timers.cancel(&deadline_);
   if (source_row_) {  // issue 11: daprd's res_sent and the internal gRPC server's completed_rpcs
     shard::bump_relaxed(source_row_->res_sent[shard::grpc_status_slot(grpc_status)]);
     svc_->counters->dapr.note_fixed_grpc_served(shard::GrpcServedMethod::kCallLocal, grpc_status, shard::monotonic_ns() - received_ns_);
   }
-  host_->server().respond(id(), {}, response, grpc_status, grpc_message, {});
+  host_->server().respond(id(), {}, response, grpc_status, grpc_message, {}, body);
   host_->flush();
   host_->release(this);
 }

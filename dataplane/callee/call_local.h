@@ -35,10 +35,18 @@ class CallLocal final : public grpc::ServedCall, public AppCallCompletion {
     note_app_round_trip();
     answer({}, code, message);
   }
+  // The body goes to the caller from the app channel's buffer (issue 11).
+  bool adopts_response_body() const override { return true; }
+  void on_app_response_adopting(std::string_view head, mem::Buffer* body_owner, size_t body_offset,
+                                size_t body_size) override {
+    note_app_round_trip();
+    answer(head, 0, {}, {body_owner, body_offset, body_size});
+  }
 
  private:
-  // Sends the answer and ends the call.
-  void answer(std::string_view response, int grpc_status, std::string_view grpc_message);
+  // Sends the answer (`response`, then an adopted body's bytes) and ends the call.
+  void answer(std::string_view response, int grpc_status, std::string_view grpc_message,
+              grpc::AdoptedBody body = {});
   // The caller's deadline passed before the app answered: give up on the app call (its answer
   // will be dropped) and tell the caller, as a Go gRPC server would.
   static void on_deadline(void* self);

@@ -37,9 +37,30 @@ Invocation::~Invocation() {
 bool Invocation::encode_request(const codec::InternalInvokeRequestFields& fields) {
   size_t size = codec::encoded_size(fields);
   request_.clear();
+  body_ = {};
   if (!request_.reserve(size)) return false;
   codec::encode(fields, request_.tail());
   request_.commit(size);
+  return true;
+}
+
+bool Invocation::encode_request_leaving_body(const codec::InternalInvokeRequestFields& fields,
+                                             const mem::Buffer& body_owner) {
+  const size_t body = codec::body_bytes(fields);
+  const size_t size = codec::encoded_size(fields) - body;
+  request_.clear();
+  body_ = {};
+  if (!request_.reserve(size)) return false;
+  uint8_t* end = codec::encode_all_but_body(fields, request_.tail());
+  request_.commit(static_cast<size_t>(end - request_.tail()));
+  body_ = mem::BufferSlice::of(body_owner, fields.message.data.value.substr(0, body));
+  return true;
+}
+
+bool Invocation::join_request() {
+  if (body_.size == 0) return true;
+  if (!request_.append(body_.view())) return false;
+  body_ = {};
   return true;
 }
 
@@ -74,7 +95,7 @@ void Invocation::start(std::string_view app_id, std::string_view ns, bool self_c
     // The built-in retry (and its override) applies when no spec.targets.apps entry does, and
     // never to our own app (daprd's invokeLocal has none).
     if (!self_call && (!policy_ || !policy_->from_target)) builtin_plan_ = svc_->settings->resiliency->builtin_retry();
-    if (policy_ && policy_->has_breaker && svc_->settings->breakers &&
+    if (policy_ && policy_->has_breaker && svc_->settings->breakers && join_request() &&
         codec::decode_internal_invoke_request(request_.view(), &self_view_)) {
       breaker_key_ = resiliency::breaker_key(app_id, self_view_.message.method);
     }
@@ -89,6 +110,10 @@ void Invocation::attempt_self() {
   }
   if (svc_->settings->app_unhealthy()) {  // issue 10: as daprd's app channel, our app never sees it
     fail(13, "app is not in a healthy state", false);
+    return;
+  }
+  if (!join_request()) {
+    fail(8, "out of memory", false);
     return;
   }
   codec::decode_internal_invoke_request(request_.view(), &self_view_);
@@ -223,7 +248,7 @@ void Invocation::attempt() {
   if (policy_ && policy_->timeout_ns > 0 && (timeout_ns == 0 || policy_->timeout_ns < timeout_ns)) {
     timeout_ns = policy_->timeout_ns;
   }
-  if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, timeout_ns, request_.view(), this);
+  if (peer_) stream_ = peer_->start_call(kCallLocalPath, peer.authority, {}, timeout_ns, request_.view(), this, body_);
   if (peer_ && stream_) {
     svc_->counters->dapr.note_req_sent(app_id(), shard::InvokeType::kUnary);  // issue 11: daprd's req_sent
     stage_start_ns_ = shard::monotonic_ns();
@@ -261,6 +286,10 @@ void Invocation::start_broadcast(const PeerChoice& peer) {
   const size_t n = broadcast_targets(svc_, app_id(), ns, targets);
   if (n == 0) {  // choose_peer said kBroadcast, so the table lists instances: not expected
     fail(-1, "no host found with the given ID", /*retryable=*/false);
+    return;
+  }
+  if (!join_request()) {  // the broadcast owns its bytes: it may outlive our caller's buffer
+    fail(8, "out of memory", false);
     return;
   }
   broadcast_used_ = true;
@@ -445,6 +474,7 @@ void Invocation::cancel() {
 
 void Invocation::recycle(size_t keep_bytes) {
   request_.clear_keeping(keep_bytes);
+  body_ = {};
 }
 
 }  // namespace ringside::invoke

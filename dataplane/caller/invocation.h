@@ -15,6 +15,7 @@
 #include "dataplane/caller/broadcast_call.h"
 #include "dataplane/runtime/shard_services.h"
 #include "dataplane/mem/buffer.h"
+#include "dataplane/mem/buffer_slice.h"
 #include "dataplane/upstream/lb/picker.h"
 #include "dataplane/upstream/peer_pool.h"
 #include "dataplane/runtime/timer_list.h"
@@ -48,6 +49,13 @@ class Invocation final : public upstream::PeerCall,
   mem::Buffer& request() { return request_; }
   // Encodes `fields` into request(); false when the shard pool cannot hold it.
   bool encode_request(const codec::InternalInvokeRequestFields& fields);
+  // Issue 11 (one copy of the body fewer): encodes `fields` with the body last and leaves the
+  // body (fields.message.data.value, bytes of `body_owner`) where it is; a call to a peer
+  // sends it from there. body_owner must keep those bytes at their offset (appending is fine,
+  // mem::BufferSlice) until the outcome is delivered or cancel(). Self-invocations, broadcasts
+  // and circuit-breaker keys, which want the message in one piece, append the body then.
+  bool encode_request_leaving_body(const codec::InternalInvokeRequestFields& fields,
+                                   const mem::Buffer& body_owner);
   // Starts the invocation of app_id (namespace ns, "" = ours). `replayable`: the request may be
   // sent again (known-length body). The outcome may be delivered before start() returns.
   void start(std::string_view app_id, std::string_view ns, bool self_call, bool replayable,
@@ -85,6 +93,9 @@ class Invocation final : public upstream::PeerCall,
 
  private:
   void attempt();
+  // The whole encoded request in request_ (appends a body left in place); false without pool
+  // memory.
+  bool join_request();
   // choose_peer said the app id's strategy is broadcast: the call fans out to
   // broadcast_targets() (the request buffer goes with it), or fails naming the strategy when no
   // instance is usable.
@@ -116,7 +127,8 @@ class Invocation final : public upstream::PeerCall,
 
   ShardServices* svc_;
   InvocationOwner* owner_ = nullptr;     // set while the invocation runs
-  mem::Buffer request_;                  // encoded InternalInvokeRequest
+  mem::Buffer request_;                  // encoded InternalInvokeRequest (up to body_) ...
+  mem::BufferSlice body_;                // ... and its body, left in the caller's buffer
   mem::Buffer target_;                   // app id followed by namespace
   size_t app_id_len_ = 0;                // app id length within target_
   codec::InternalInvokeRequestView self_view_;  // decoded request for self-invocation

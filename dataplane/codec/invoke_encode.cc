@@ -150,4 +150,53 @@ uint8_t* encode(const InternalInvokeResponseFields& m, uint8_t* out) {
   return out;
 }
 
+// ---- body last -----------------------------------------------------------------------------
+
+namespace {
+
+// The Any with its value's key and length but not its bytes (a present Any with an empty value
+// has none to leave out).
+uint8_t* write_any_field_but_value(uint32_t field, const AnyFields& a, uint8_t* out) {
+  if (!a.present) return out;
+  out = write_len_header(field, encoded_size(a), out);
+  out = write_string_field(1, a.type_url, out);
+  return a.value.empty() ? out : write_len_header(2, a.value.size(), out);
+}
+
+size_t any_body_bytes(const AnyFields& a) { return a.present ? a.value.size() : 0; }
+
+}  // namespace
+
+size_t body_bytes(const InternalInvokeRequestFields& m) { return any_body_bytes(m.message.data); }
+
+size_t body_bytes(const InternalInvokeResponseFields& m) {
+  return m.has_message ? any_body_bytes(m.message.data) : 0;
+}
+
+uint8_t* encode_all_but_body(const InternalInvokeRequestFields& m, uint8_t* out) {
+  const InvokeRequestFields& r = m.message;
+  out = write_int32_field(1, m.ver, out);
+  out = write_string_list_map(2, m.metadata, out);
+  out = write_len_header(3, encoded_size(r), out);
+  out = write_string_field(1, r.method, out);
+  out = write_string_field(3, r.content_type, out);
+  if (r.has_http_extension) {
+    out = write_len_header(4, http_extension_size(r), out);
+    out = write_int32_field(1, r.verb, out);
+    out = write_string_field(2, r.querystring, out);
+  }
+  return write_any_field_but_value(2, r.data, out);
+}
+
+uint8_t* encode_all_but_body(const InternalInvokeResponseFields& m, uint8_t* out) {
+  out = write_len_header(1, status_size(m.status), out);
+  out = write_status(m.status, out);
+  out = write_string_list_map(2, m.headers, out);
+  out = write_string_list_map(3, m.trailers, out);
+  if (!m.has_message) return out;
+  out = write_len_header(4, encoded_size(m.message), out);
+  out = write_string_field(2, m.message.content_type, out);
+  return write_any_field_but_value(1, m.message.data, out);
+}
+
 }  // namespace ringside::codec

@@ -187,6 +187,18 @@ uint8_t* encode(const InvokeResponseFields& m, uint8_t* out);
 size_t encoded_size(const AnyFields& m);
 uint8_t* encode(const AnyFields& m, uint8_t* out);
 
+// Body-last encoding (issue 11: one copy of the body fewer). The same message with the body
+// (message.data.value) moved to the end: InvokeRequest writes method, content_type,
+// http_extension, then data; InvokeResponse content_type, then data; every enclosing message
+// already ends with `message`. Only the field order differs from encode(), and protobuf parsers
+// accept fields in any order (libprotobuf, Go), so the callee decodes the same message and the
+// size is encoded_size(m). encode_all_but_body() writes its first encoded_size(m) -
+// body_bytes(m) bytes; the body's bytes, sent from wherever they already are, complete it.
+size_t body_bytes(const InternalInvokeRequestFields& m);
+size_t body_bytes(const InternalInvokeResponseFields& m);
+uint8_t* encode_all_but_body(const InternalInvokeRequestFields& m, uint8_t* out);  // returns end
+uint8_t* encode_all_but_body(const InternalInvokeResponseFields& m, uint8_t* out);
+
 // ---- internals shared with the iterators and stream_messages.cc ---------------------------
 namespace detail {
 // Merge-decoders: decode `in` into *out without resetting it (protobuf merge semantics).

@@ -31,9 +31,10 @@ struct GrpcClientConnection::Call {
   int32_t stream_id = 0;           // HTTP/2 stream (assigned at submit)
   void* user = nullptr;            // caller's cookie for on_unary_complete
   int64_t deadline_ns = 0;         // expire_calls() ends the call from then on; 0 = never
-  std::string_view request;        // caller's unframed request bytes
-  uint8_t prefix[kMessagePrefixSize] = {};  // its length prefix
-  size_t sent = 0;                 // bytes of prefix+request handed to nghttp2
+  std::string_view request;        // caller's unframed request bytes ...
+  mem::BufferSlice tail;           // ... followed by these (start_unary)
+  uint8_t prefix[kMessagePrefixSize] = {};  // their length prefix
+  size_t sent = 0;                 // bytes of prefix+request+tail handed to nghttp2
   HeaderStore headers;             // response headers
   HeaderStore trailers;            // trailers (+ raw grpc-message bytes)
   UnaryMessageReader reader;       // response message reassembly
@@ -220,15 +221,16 @@ int32_t GrpcClientConnection::submit_call(std::string_view path, std::string_vie
 int32_t GrpcClientConnection::start_unary(std::string_view path, std::string_view authority,
                                           std::span<const Metadata> metadata, int64_t timeout_ns,
                                           std::string_view message, void* user,
-                                          int64_t deadline_ns) {
+                                          int64_t deadline_ns, mem::BufferSlice tail) {
   if (!session_.alive() || nghttp2_session_check_request_allowed(session_.get()) == 0) return 0;
-  if (message.size() > 0xffffffffu) return 0;
+  if (message.size() > 0xffffffffu || tail.size > 0xffffffffu - message.size()) return 0;
   Call* c = acquire_call();
   if (!c) return 0;
   c->user = user;
   c->deadline_ns = deadline_ns;
   c->request = message;
-  write_message_prefix(static_cast<uint32_t>(message.size()), c->prefix);
+  c->tail = tail;
+  write_message_prefix(static_cast<uint32_t>(message.size() + tail.size), c->prefix);
   return submit_call(path, authority, "application/grpc", metadata, timeout_ns, c,
                      provider<&GrpcClientConnection::read_unary>(c));
 }
@@ -249,17 +251,29 @@ int32_t GrpcClientConnection::start_stream(std::string_view path, std::string_vi
 ssize_t GrpcClientConnection::read_unary(Call* c, uint8_t* buf, size_t length, uint32_t* flags) {
   // After completion the caller may have freed the request bytes: never touch them.
   if (c->done()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  size_t total = kMessagePrefixSize + c->request.size();
+  const size_t head_end = kMessagePrefixSize + c->request.size();
+  const size_t total = head_end + c->tail.size;
   size_t n = 0;
   while (n < length && c->sent < total) {
     if (c->sent < kMessagePrefixSize) {
       buf[n++] = c->prefix[c->sent++];
       continue;
     }
-    size_t off = c->sent - kMessagePrefixSize;
-    size_t take = c->request.size() - off;
+    // From the request, then from the tail (its buffer may have moved since the last read:
+    // the slice is resolved here, each time).
+    const uint8_t* from;
+    size_t take;
+    if (c->sent < head_end) {
+      size_t off = c->sent - kMessagePrefixSize;
+      from = reinterpret_cast<const uint8_t*>(c->request.data()) + off;
+      take = c->request.size() - off;
+    } else {
+      size_t off = c->sent - head_end;
+      from = c->tail.data() + off;
+      take = c->tail.size - off;
+    }
     if (take > length - n) take = length - n;
-    std::memcpy(buf + n, c->request.data() + off, take);
+    std::memcpy(buf + n, from, take);
     n += take;
     c->sent += take;
   }

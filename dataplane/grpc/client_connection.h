@@ -28,6 +28,7 @@
 #include "dataplane/grpc/stream_flow.h"
 #include "dataplane/http2/endpoint.h"
 #include "dataplane/http2/session.h"
+#include "dataplane/mem/buffer_slice.h"
 #include "dataplane/mem/buffer.h"
 #include "dataplane/mem/recycling_list.h"
 #include "dataplane/mem/shard_pool.h"
@@ -100,14 +101,18 @@ class GrpcClientConnection final : public http2::Endpoint {
   // The shard count a ringside peer advertised (http2::kRingsideShardsSetting); 0 = none.
   uint32_t peer_shards() const { return peer_shards_; }
   // Starts POST path with content-type application/grpc, te: trailers, grpc-timeout (when
-  // timeout_ns > 0) and metadata. message is unframed; the prefix is added here. The bytes of
-  // path/authority/metadata are copied; message must stay valid until on_unary_complete().
+  // timeout_ns > 0) and metadata. The unframed message is `message` followed by `tail` (bytes
+  // of another buffer, e.g. a body encoded last and left where it arrived); the prefix is added
+  // here, and both are read straight into the output as the window allows. The bytes of
+  // path/authority/metadata are copied; message and tail must stay valid until
+  // on_unary_complete() or cancel().
   // Returns the stream id, or 0 if the call could not be started (no callback then).
   // deadline_ns: when expire_calls() ends the call (0 = never); timeout_ns is what the peer
   // is told (grpc-timeout).
   int32_t start_unary(std::string_view path, std::string_view authority,
                       std::span<const Metadata> metadata, int64_t timeout_ns,
-                      std::string_view message, void* user, int64_t deadline_ns = 0);
+                      std::string_view message, void* user, int64_t deadline_ns = 0,
+                      mem::BufferSlice tail = {});
   // Starts a streaming call: POST path with content-type application/grpc+proto (what daprd's
   // proxy sends), te: trailers, grpc-timeout (when timeout_ns > 0) and metadata (copied).
   // Returns the stream id, or 0 (no callback then).

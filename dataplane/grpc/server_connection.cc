@@ -58,6 +58,10 @@ struct GrpcServerConnection::Call {
   bool resp_headers_sent = false;    // stream mode: response HEADERS submitted
   bool trailers_pending = false;     // stream mode: submit trailers once q is empty
   void* host_data = nullptr;         // the handler's object for this call (set_host_data)
+  mem::Buffer body;                  // unary: an adopted body's buffer, sent after q ...
+  size_t body_offset = 0;            // ... its bytes from body.data() ...
+  size_t body_size = 0;              // ... their count (0: none) ...
+  size_t body_sent = 0;              // ... and how many nghttp2 has read
 };
 
 // ---- nghttp2 events ----
@@ -274,7 +278,7 @@ void GrpcServerConnection::reject_grpc(Call* c, int grpc_status, std::string_vie
 bool GrpcServerConnection::respond(CallId id, std::span<const Metadata> headers,
                                    std::string_view message, int grpc_status,
                                    std::string_view grpc_message,
-                                   std::span<const Metadata> trailers) {
+                                   std::span<const Metadata> trailers, AdoptedBody body) {
   if (!session_.alive() || (id >> 32) != generation_) return false;
   auto stream_id = static_cast<int32_t>(id & 0x7fffffff);
   Call* c = call_of(stream_id);
@@ -286,7 +290,7 @@ bool GrpcServerConnection::respond(CallId id, std::span<const Metadata> headers,
   size_t encoded_size = percent_encoded_size(grpc_message);
   // An error without a message has no DATA. With headers to send it is HEADERS then trailers
   // (daprd puts e.g. dapr-http-status in the initial metadata), else trailers-only.
-  bool no_message = grpc_status != 0 && message.empty();
+  bool no_message = grpc_status != 0 && message.empty() && body.size == 0;
   bool trailers_only = no_message && headers.empty();
 
   nv_.clear();
@@ -311,14 +315,22 @@ bool GrpcServerConnection::respond(CallId id, std::span<const Metadata> headers,
     return false;
   }
 
-  // Body: prefix + message copied, so the caller's bytes are free right after respond().
+  // Body: prefix + message copied, so the caller's bytes are free right after respond(); an
+  // adopted body stays in its buffer, which the call now owns.
+  if (message.size() > 0xffffffffu || body.size > 0xffffffffu - message.size()) ok = false;
   uint8_t prefix[kMessagePrefixSize];
-  write_message_prefix(static_cast<uint32_t>(message.size()), prefix);
+  write_message_prefix(static_cast<uint32_t>(message.size() + body.size), prefix);
   mem::Buffer& out = c->q.out;
   out.clear();
   if (!no_message) {
     ok = ok && out.reserve(kMessagePrefixSize + message.size()) &&
          out.append(prefix, kMessagePrefixSize) && out.append(message);
+  }
+  if (ok && body.size) {
+    c->body = static_cast<mem::Buffer&&>(*body.owner);
+    c->body_offset = body.offset;
+    c->body_size = body.size;
+    c->body_sent = 0;
   }
   // Trailers are sent once the DATA is out; keep copies until then.
   ok = ok && store_trailers(c, grpc_status, grpc_message, trailers);
@@ -331,7 +343,22 @@ bool GrpcServerConnection::respond(CallId id, std::span<const Metadata> headers,
 
 ssize_t GrpcServerConnection::read_unary(Call* c, uint8_t* buf, size_t length, uint32_t* flags) {
   // An error answer has no message: the first read ends the DATA at once.
-  return drain(c, true, buf, length, flags);
+  if (c->body_size == 0) return drain(c, true, buf, length, flags);
+  // Prefix and message head from the queue, then the adopted body from its buffer.
+  size_t n = c->q.out.size() < length ? c->q.out.size() : length;
+  if (n) std::memcpy(buf, c->q.out.data(), n);
+  c->q.out.consume(n);
+  size_t take = c->body_size - c->body_sent;
+  if (take > length - n) take = length - n;
+  if (take) std::memcpy(buf + n, c->body.data() + c->body_offset + c->body_sent, take);
+  c->body_sent += take;
+  n += take;
+  if (c->body_sent < c->body_size) return static_cast<ssize_t>(n);
+  c->body.release();  // all read: the block goes back to the pool now, not when the stream closes
+  c->body_size = 0;
+  *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+  if (!submit_trailers(c)) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  return static_cast<ssize_t>(n);
 }
 
 // Stream mode: drains c->q; DEFERRED while empty and not ended (send_data/send_trailers

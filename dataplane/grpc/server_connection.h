@@ -93,6 +93,14 @@ class ServerHandler {
   virtual void on_call_cancelled(CallId id) = 0;
 };
 
+// Bytes of another owner's buffer that a unary answer sends after its message bytes, taking
+// the buffer over (issue 11: the body is sent from where the app channel received it).
+struct AdoptedBody {
+  mem::Buffer* owner = nullptr;  // moved out by respond(): left empty
+  size_t offset = 0;             // from owner->data()
+  size_t size = 0;               // 0: nothing adopted
+};
+
 class GrpcServerConnection final : public http2::Endpoint {
  public:
   GrpcServerConnection(mem::ShardPool* pool, ServerHandler* handler, uint32_t max_message_bytes,
@@ -104,10 +112,12 @@ class GrpcServerConnection final : public http2::Endpoint {
   // Answers a call: HEADERS(:status 200, content-type application/grpc, headers...), one DATA
   // message (prefix added, bytes copied), trailers (grpc-status, grpc-message percent-encoded,
   // trailers...). A non-OK status with an empty message is sent trailers-only.
+  // The message is `message` followed by `body`'s bytes, whose buffer the call takes over and
+  // returns to the pool once they are out (no copy of them here).
   // False if the call is unknown, already answered or gone.
   bool respond(CallId id, std::span<const Metadata> headers, std::string_view message,
                int grpc_status, std::string_view grpc_message,
-               std::span<const Metadata> trailers);
+               std::span<const Metadata> trailers, AdoptedBody body = {});
   // ---- stream mode (calls the handler classified as kStream); false: unknown/ended call ----
   // Response headers (":status 200", content-type application/grpc, then headers).
   // Once; send_data() before it sends them with no metadata.

@@ -84,10 +84,11 @@ int64_t PeerConnection::arm_deadline(int64_t timeout_ns) {
 
 int32_t PeerConnection::start_call(std::string_view path, std::string_view authority,
                                    std::span<const grpc::Metadata> metadata, int64_t timeout_ns,
-                                   std::string_view message, PeerCall* call) {
+                                   std::string_view message, PeerCall* call,
+                                   mem::BufferSlice tail) {
   if (timeout_ns <= 0) timeout_ns = pool_->default_call_timeout_ns();
   int64_t deadline = arm_deadline(timeout_ns);
-  int32_t id = grpc_.start_unary(path, authority, metadata, timeout_ns, message, call, deadline);
+  int32_t id = grpc_.start_unary(path, authority, metadata, timeout_ns, message, call, deadline, tail);
   if (id) {
     on_call_started();
     link_.pump();

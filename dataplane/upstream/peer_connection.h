@@ -71,9 +71,10 @@ class PeerConnection final : public http2::TransportLink::Owner, public grpc::Cl
   // timeout_ns: the caller's deadline from now (sent as grpc-timeout and enforced here);
   // 0 = the pool's default call timeout. Returns the stream id or 0 (then no callback will
   // come). The call may wait in nghttp2 for a free stream (the pool bounds how many do).
+  // The message is `message` then `tail` (grpc::GrpcClientConnection::start_unary).
   int32_t start_call(std::string_view path, std::string_view authority,
                      std::span<const grpc::Metadata> metadata, int64_t timeout_ns,
-                     std::string_view message, PeerCall* call);
+                     std::string_view message, PeerCall* call, mem::BufferSlice tail = {});
   void cancel(int32_t stream_id);
   void close();
 

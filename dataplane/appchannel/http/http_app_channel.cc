@@ -246,7 +246,8 @@ void HttpAppChannel::complete_response(Conn* conn) {
   finish(call, conn, /*conn_alive=*/true);
 }
 
-bool HttpAppChannel::encode_response(const http1::ResponseHead& head, std::string_view body) {
+bool HttpAppChannel::encode_response(const http1::ResponseHead& head, std::string_view body,
+                                     bool leave_body) {
   // InternalInvokeResponse from the app's answer (§5.5): canonical keys, minus hop-by-hop and
   // Content-Length.
   MetadataBuilder& md = svc_->scratch->metadata;
@@ -276,11 +277,13 @@ bool HttpAppChannel::encode_response(const http1::ResponseHead& head, std::strin
   fields.message.data.value = body;
   fields.message.content_type = content_type;
   size_t size = codec::encoded_size(fields);
+  if (leave_body) size -= codec::body_bytes(fields);
   response_scratch_.clear();
   ok = ok && response_scratch_.reserve(size);
   if (ok) {
-    codec::encode(fields, response_scratch_.tail());
-    response_scratch_.commit(size);
+    uint8_t* tail = response_scratch_.tail();
+    uint8_t* end = leave_body ? codec::encode_all_but_body(fields, tail) : codec::encode(fields, tail);
+    response_scratch_.commit(static_cast<size_t>(end - tail));
   }
   return ok;
 }
@@ -304,14 +307,20 @@ void HttpAppChannel::finish(AppCall* call, Conn* conn, bool conn_alive) {
     case http1::BodyKind::kNone:
       break;
   }
-  bool ok = encode_response(head, body);
+  AppCallCompletion* done = call->done;
+  // Issue 11: a completion that adopts the body gets the message without it and takes conn->in,
+  // where the body already is (one copy fewer than encoding it into the message).
+  const bool leave_body = done && !body.empty() && done->adopts_response_body();
+  bool ok = encode_response(head, body, leave_body);
   bool keep = conn_alive && head.keep_alive && head.body_kind != http1::BodyKind::kUntilClose;
   conn->call = nullptr;
   call->conn = nullptr;
-  AppCallCompletion* done = call->done;
   svc_->deferred->release(call);
   if (done) {
-    if (ok) {
+    if (ok && leave_body) {
+      const auto offset = static_cast<size_t>(reinterpret_cast<const uint8_t*>(body.data()) - conn->in.data());
+      done->on_app_response_adopting(response_scratch_.view(), &conn->in, offset, body.size());
+    } else if (ok) {
       done->on_app_response(response_scratch_.view());
     } else {
       done->on_app_error(8, "error invoking app channel: response headers too large");

@@ -59,7 +59,8 @@ class HttpAppChannel final : public AppChannel {
   bool append_request_head(mem::Buffer& out, const AppCall& call, int64_t body_length) const;
   // The InternalInvokeResponse for a response head and body (§5.5) into response_scratch_.
   // False when the headers do not fit the scratch.
-  bool encode_response(const http1::ResponseHead& head, std::string_view body);
+  // leave_body: the body is encoded last and left out (codec::encode_all_but_body).
+  bool encode_response(const http1::ResponseHead& head, std::string_view body, bool leave_body = false);
   void conn_closed(Conn* conn, int err);
   void fail_call(AppCall* call, int err);
   void serve_waiting(Conn* conn);

@@ -378,7 +378,10 @@ void HttpIngressConnection::invoke() {
   bool self_call = t.app_id == s.app_id && (!t.has_namespace || t.app_namespace == s.app_namespace);
   std::string_view body = in_.view().substr(head_.head_size, body_size_);
   codec::InternalInvokeRequestFields fields;
-  if (!build_request_fields(t, self_call, body, &fields) || !invocation_.encode_request(fields)) {
+  // The body stays in in_ (issue 11): it goes to the peer from there, and in_ keeps it until
+  // finish_request(), after the outcome.
+  if (!build_request_fields(t, self_call, body, &fields) ||
+      !invocation_.encode_request_leaving_body(fields, in_)) {
     respond_dapr_error(431, "ERR_DIRECT_INVOKE", "request headers too large");
     keep_alive_ = false;
     finish_request();
