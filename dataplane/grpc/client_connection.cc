@@ -232,7 +232,7 @@ int32_t GrpcClientConnection::start_unary(std::string_view path, std::string_vie
   c->tail = tail;
   write_message_prefix(static_cast<uint32_t>(message.size() + tail.size), c->prefix);
   return submit_call(path, authority, "application/grpc", metadata, timeout_ns, c,
-                     provider<&GrpcClientConnection::read_unary>(c));
+                     provider<&GrpcClientConnection::read_unary, &GrpcClientConnection::unary_left>(c));
 }
 
 int32_t GrpcClientConnection::start_stream(std::string_view path, std::string_view authority,
@@ -246,6 +246,10 @@ int32_t GrpcClientConnection::start_stream(std::string_view path, std::string_vi
   c->streaming = true;
   return submit_call(path, authority, "application/grpc+proto", metadata, timeout_ns, c,
                      provider<&GrpcClientConnection::read_stream>(c));
+}
+
+size_t GrpcClientConnection::unary_left(const Call* c) {
+  return kMessagePrefixSize + c->request.size() + c->tail.size - c->sent;
 }
 
 ssize_t GrpcClientConnection::read_unary(Call* c, uint8_t* buf, size_t length, uint32_t* flags) {

@@ -166,6 +166,8 @@ class GrpcClientConnection final : public http2::Endpoint {
                       int64_t timeout_ns, Call* c, const nghttp2_data_provider& body);
   // Request body providers: a unary call's prefix + message, a streaming call's queue.
   ssize_t read_unary(Call* c, uint8_t* buf, size_t length, uint32_t* flags);
+  // Bytes of a unary call's framed message not yet read (the output's growth hint).
+  static size_t unary_left(const Call* c);
   ssize_t read_stream(Call* c, uint8_t* buf, size_t length, uint32_t* flags);
   // Stops our side of a stream whose outcome is already known.
   void stop_sending(int32_t stream_id);

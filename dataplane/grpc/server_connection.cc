@@ -335,10 +335,14 @@ bool GrpcServerConnection::respond(CallId id, std::span<const Metadata> headers,
   // Trailers are sent once the DATA is out; keep copies until then.
   ok = ok && store_trailers(c, grpc_status, grpc_message, trailers);
 
-  nghttp2_data_provider data = provider<&GrpcServerConnection::read_unary>(c);
+  nghttp2_data_provider data = provider<&GrpcServerConnection::read_unary, &GrpcServerConnection::unary_left>(c);
   if (ok && submit_response(stream_id, &data)) return true;
   reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
   return false;
+}
+
+size_t GrpcServerConnection::unary_left(const Call* c) {
+  return c->q.out.size() + (c->body_size - c->body_sent);
 }
 
 ssize_t GrpcServerConnection::read_unary(Call* c, uint8_t* buf, size_t length, uint32_t* flags) {

@@ -196,6 +196,8 @@ class GrpcServerConnection final : public http2::Endpoint {
   // Response body providers: a unary answer (prefix + message) and a stream-mode call's queue;
   // both end the DATA without END_STREAM and submit the trailers.
   ssize_t read_unary(Call* c, uint8_t* buf, size_t length, uint32_t* flags);
+  // Bytes of a unary answer's framed message not yet read (the output's growth hint).
+  static size_t unary_left(const Call* c);
   ssize_t read_stream(Call* c, uint8_t* buf, size_t length, uint32_t* flags);
   // Both providers: drains c's queue; once it is empty and `closing`, ends the DATA.
   ssize_t drain(Call* c, bool closing, uint8_t* buf, size_t length, uint32_t* flags);

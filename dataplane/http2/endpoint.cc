@@ -53,9 +53,25 @@ struct Endpoint::Callbacks {
   }
 };
 
-uint8_t* Endpoint::no_copy_target(size_t length) {
-  if (!no_copy_out_ || !no_copy_out_->reserve(kFrameHeaderBytes + length)) return nullptr;
-  return no_copy_out_->tail() + kFrameHeaderBytes;
+uint8_t* Endpoint::no_copy_target(size_t length, size_t left) {
+  mem::Buffer* out = no_copy_out_;
+  if (!out) return nullptr;
+  size_t want = kFrameHeaderBytes + length;
+  if (left > length && out->tail_room() < want) {
+    // Growing anyway: grow for the rest of the message. Frames carry at least 16 KiB (RFC
+    // 9113's minimum SETTINGS_MAX_FRAME_SIZE) unless the window is smaller, which bounds the
+    // frame headers; flush_to() pauses past its bound, which one frame may cross.
+    constexpr size_t kMinFramePayload = 16384;
+    size_t all = left + (left / kMinFramePayload + 1) * kFrameHeaderBytes;
+    if (no_copy_limit_ != SIZE_MAX) {
+      const size_t used = out->size();
+      const size_t bound = (no_copy_limit_ > used ? no_copy_limit_ - used : 0) + kMinFramePayload + kFrameHeaderBytes;
+      if (all > bound) all = bound;
+    }
+    if (all > want) want = all;
+  }
+  if (!out->reserve(want)) return nullptr;
+  return out->tail() + kFrameHeaderBytes;
 }
 
 int Endpoint::send_no_copy(const nghttp2_frame& f, const uint8_t* framehd, size_t length) {

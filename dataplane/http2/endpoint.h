@@ -90,11 +90,15 @@ class Endpoint {
   // A data provider for source whose reads call Read, a member of the subclass D:
   //   ssize_t D::Read(S* source, uint8_t* buf, size_t length, uint32_t* flags)
   // (nghttp2's read callback without the session plumbing).
-  template <auto Read, class S>
+  // Left, when given, is a function `size_t Left(const S*)` telling how many payload bytes the
+  // source has left to send (a unary message): the output then grows once for all of them
+  // (and their frame headers, up to the flush's bound) instead of doubling frame by frame,
+  // where each doubling copies what it holds: about one more copy of the body (issue 11).
+  template <auto Read, auto Left = nullptr, class S>
   static nghttp2_data_provider provider(S* source) {
     nghttp2_data_provider p;
     p.source.ptr = source;
-    p.read_callback = &read_member<Read, S>;
+    p.read_callback = &read_member<Read, Left, S>;
     return p;
   }
 
@@ -131,11 +135,13 @@ class Endpoint {
   // the 9-byte frame header, and the DATA frame is marked NO_COPY: nghttp2 then hands us the
   // header in send_data_callback (right away, within the same nghttp2_session_mem_send) and we
   // commit header + payload. That saves the copy into nghttp2's frame buffer and out again.
-  template <auto Read, class S>
+  template <auto Read, auto Left, class S>
   static ssize_t read_member(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
                              uint32_t* flags, nghttp2_data_source* src, void* ud) {
     auto* self = static_cast<Endpoint*>(ud);
-    uint8_t* direct = self->no_copy_target(length);
+    size_t left = 0;
+    if constexpr (Left != nullptr) left = Left(static_cast<const S*>(src->ptr));
+    uint8_t* direct = self->no_copy_target(length, left);
     ssize_t n = (subclass(Read, ud)->*Read)(static_cast<S*>(src->ptr), direct ? direct : buf,
                                             length, flags);
     if (direct && n >= 0) {
@@ -146,7 +152,8 @@ class Endpoint {
   }
   // Where a DATA payload of up to length bytes can be read straight into the output (after
   // room for the frame header), or nullptr (not flushing, or no pool memory: nghttp2 copies).
-  uint8_t* no_copy_target(size_t length);
+  // left: payload bytes the source has left in all (0 = unknown): the room made covers them.
+  uint8_t* no_copy_target(size_t length, size_t left);
   // nghttp2's send_data_callback for a NO_COPY frame: writes the header in front of the
   // payload read_member() already placed, and commits both.
   int send_no_copy(const nghttp2_frame& f, const uint8_t* framehd, size_t length);

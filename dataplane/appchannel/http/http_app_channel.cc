@@ -226,7 +226,13 @@ void HttpAppChannel::complete_response(Conn* conn) {
         fail_on_conn(conn, "error invoking app channel: response body exceeds the max body size");
         return;
       }
-      if (have < head.content_length) return;
+      if (have < head.content_length) {
+        // Room for the rest at once (our app declared it, within the limit): growing by
+        // doubling as it arrives would copy the body about once more (issue 11). finish()
+        // rebases the head's views should this move the bytes.
+        conn->in.reserve(head.content_length - have);
+        return;
+      }
       break;
     case http1::BodyKind::kChunked: {
       auto st = conn->chunked.decode(conn->in.data() + head.head_size, have, limit);
