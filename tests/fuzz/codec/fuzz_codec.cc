@@ -56,6 +56,10 @@ void round_trip_request(const InternalInvokeRequestView& v) {
   auto want = snapshot(v);
   std::get<1>(want) = true;  // `message` is always written
   if (want != snapshot(again)) fail("re-encoded InternalInvokeRequest differs", "");
+  // Body last (what the caller sends): the same message again.
+  const std::string last = encode_body_last_to_string(f.fields);
+  auto again_last = decode_again<InternalInvokeRequestView>(last, decode_internal_invoke_request, "InternalInvokeRequest body last");
+  if (want != snapshot(again_last)) fail("body-last InternalInvokeRequest differs", "");
 }
 
 void round_trip_response(const InternalInvokeResponseView& v) {
@@ -65,6 +69,10 @@ void round_trip_response(const InternalInvokeResponseView& v) {
   auto want = snapshot(v);
   std::get<0>(want) = true;  // `status` is always written
   if (want != snapshot(again)) fail("re-encoded InternalInvokeResponse differs", "");
+  // Body last (what the callee sends): the same message again.
+  const std::string last = encode_body_last_to_string(f.fields);
+  auto again_last = decode_again<InternalInvokeResponseView>(last, decode_internal_invoke_response, "InternalInvokeResponse body last");
+  if (want != snapshot(again_last)) fail("body-last InternalInvokeResponse differs", "");
 }
 
 void round_trip_invoke_request(const InvokeRequestView& v) {

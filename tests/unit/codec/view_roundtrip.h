@@ -1,6 +1,7 @@
 #pragma once
 // Re-encoding decoded views (view -> *Fields -> encode -> decode) for the round-trip checks of
 // the unit tests and the fuzzer, plus a plain-value snapshot of a view to compare two views.
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -79,6 +80,19 @@ std::string encode_to_string(const Fields& f) {
   uint8_t* begin = reinterpret_cast<uint8_t*>(out.data());
   uint8_t* end = encode(f, begin);
   if (static_cast<size_t>(end - begin) != out.size()) out = "<size mismatch>";
+  return out;
+}
+
+// The body-last encoding (encode_all_but_body, then the body's bytes), as the senders put it
+// on the wire; "<size mismatch>" when the parts do not add up to encoded_size().
+template <class Fields>
+std::string encode_body_last_to_string(const Fields& f) {
+  std::string out(encoded_size(f), '\0');
+  const size_t body = body_bytes(f);
+  uint8_t* begin = reinterpret_cast<uint8_t*>(out.data());
+  uint8_t* end = encode_all_but_body(f, begin);
+  if (static_cast<size_t>(end - begin) + body != out.size()) return "<size mismatch>";
+  if (body) std::memcpy(end, f.message.data.value.data(), body);
   return out;
 }
 
