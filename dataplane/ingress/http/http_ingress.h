@@ -90,6 +90,8 @@ class HttpIngressConnection final : public io::ByteStream::Handler,
   // expired, the streamed call is cancelled and the client gets 408 (closed if answered).
   void arm_head_deadline(int64_t from_ns);
   void arm_body_deadline();
+  // A declared body is still arriving: room for more of it at once (fewer growth copies).
+  void reserve_body_room();
   void arm_idle_deadline();
   static void on_read_deadline(void* self);
   // DAPR_API_TOKEN (spec §9): the request carries the token, or needs none (health checks).
