@@ -4,6 +4,9 @@ namespace ringside::http2 {
 
 void TransportLink::attach(io::ByteStream* stream) {
   stream_ = stream;
+  // A multiplexed connection keeps a send buffer of its whole output bound between calls
+  // (one or two per connection), so a large message does not regrow it each time.
+  stream_->keep_send_buffers_up_to(kOutputHighWater);
   pump();
 }
 

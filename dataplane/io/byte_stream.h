@@ -43,6 +43,11 @@ class ByteStream {
   virtual bool closing() const = 0;
   // Output bytes not yet written out (queued and in flight).
   virtual size_t queued_bytes() const = 0;
+  // Send buffers up to `bytes` stay with the stream when it goes idle (larger ones go back to
+  // the shard pool). A connection multiplexing many calls raises it: one that gives its buffer
+  // back between calls grows it anew for the next large one, copying what it holds at each
+  // doubling (issue 11: about one more copy of every 64 KiB gRPC message).
+  virtual void keep_send_buffers_up_to(size_t bytes) { (void)bytes; }
 
  protected:
   ~ByteStream() = default;  // streams end themselves (close → on_closed), never by delete

@@ -12,11 +12,9 @@
 #include "dataplane/mem/pool_object.h"
 
 namespace ringside::io {
-namespace {
-// Send buffers up to this size stay with an idle connection (typical traffic needs no block per
-// write); larger ones return to the shard pool once everything in them is sent.
-constexpr size_t kKeptSendBytes = 64 * 1024;
-}  // namespace
+// Send buffers up to kept_send_bytes_ (64 KiB unless raised) stay with an idle connection
+// (typical traffic needs no block per write); larger ones return to the shard pool once
+// everything in them is sent.
 
 void destroy_connection(TcpConnection* c) {
   mem::ShardPool* pool = c->io_->pool;
@@ -189,7 +187,7 @@ void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
     // Everything sent: a block grown for a large write goes back to the shard pool, so an idle
     // connection does not pin it (blocks of that size then number the large writes in flight,
     // not the connections that ever made one).
-    if (c->sending_.empty()) c->sending_.clear_keeping(kKeptSendBytes);
+    if (c->sending_.empty()) c->sending_.clear_keeping(c->kept_send_bytes_);
     if (!c->sending_.empty()) {
       // Short write: send the rest before anything queued after it.
       io_uring_sqe* s = c->io_->ring->sqe(&c->send_op_);
@@ -202,7 +200,7 @@ void TcpConnection::on_send_cqe(void* self, int32_t res, uint32_t) {
     } else if (c->close_after_flush_) {
       c->close();
     } else {
-      c->pending_.clear_keeping(kKeptSendBytes);  // empty here: idle, as above
+      c->pending_.clear_keeping(c->kept_send_bytes_);  // empty here: idle, as above
       c->handler_->on_drained(*c);
     }
   }

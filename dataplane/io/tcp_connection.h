@@ -55,6 +55,7 @@ class TcpConnection final : public ByteStream {
   // Output bytes not yet written to the socket (queued and in flight): what a writer watches
   // to stop producing when the peer reads slowly.
   size_t queued_bytes() const override { return pending_.size() + sending_.size(); }
+  void keep_send_buffers_up_to(size_t bytes) override { kept_send_bytes_ = bytes; }
   int fd() const { return fd_; }
   // Sends submitted so far (short-write continuations included): what batching saves.
   uint64_t sends_started() const { return sends_started_; }
@@ -88,6 +89,7 @@ class TcpConnection final : public ByteStream {
   socklen_t peer_len_ = 0;     // its length
   mem::Buffer pending_;        // appended by the handler
   mem::Buffer sending_;        // owned by the in-flight send
+  size_t kept_send_bytes_ = size_t{64} << 10;  // idle send buffers up to this stay (keep_send_buffers_up_to)
   Operation recv_op_;
   Operation send_op_;
   Operation connect_op_;

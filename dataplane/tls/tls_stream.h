@@ -71,6 +71,7 @@ class TlsStream final : public io::ByteStream, private io::ByteStream::Handler {
   void resume_recv() override { if (tcp_) tcp_->resume_recv(); }
   bool closing() const override { return closing_; }
   size_t queued_bytes() const override { return out_.size() + (tcp_ ? tcp_->queued_bytes() : 0); }
+  void keep_send_buffers_up_to(size_t bytes) override { if (tcp_) tcp_->keep_send_buffers_up_to(bytes); }
 
  private:
   TlsStream(io::IoContext* io, SSL* ssl, io::ByteStream::Handler* handler);

@@ -201,6 +201,35 @@ TEST_P(TcpConnectionTest, AnIdleConnectionReturnsTheBlockOfALargeWriteToThePool)
   EXPECT_EQ(c->closed_calls, 0);
 }
 
+// Issue 11: a multiplexed connection (http2::TransportLink) raises the bound, so its send
+// buffer survives between large messages instead of growing anew for each (every doubling
+// copies what it holds). Below the bound the block stays; the default still gives it back.
+TEST_P(TcpConnectionTest, ARaisedBoundKeepsTheSendBufferOfAnIdleConnection) {
+  // Raised first: the pool then has no free block of the write's class of its own.
+  for (bool raised : {true, false}) {
+    const std::string payload = pattern(200 << 10, 4);  // a 256 KiB buffer: a 512 KiB block
+    Recorder* c = dial();
+    c->on_connected_hook = [&](TcpConnection& conn, int err) {
+      if (err == 0) {
+        if (raised) conn.keep_send_buffers_up_to(512 << 10);
+        ASSERT_TRUE(send_bytes(conn, payload));
+      }
+    };
+    ASSERT_TRUE(h.run_until([&] { return c->received.size() >= payload.size() || closed(c); }, 20000));
+    ASSERT_TRUE(h.run_until([&] { return c->drained_calls > 0; }));
+    // A block of the write's class comes from the free list only if the connection gave it back.
+    const uint64_t before = h.pool.stats().global_allocs;
+    void* x = h.pool.allocate(300 << 10);  // the same 512 KiB class
+    if (raised) {
+      EXPECT_EQ(h.pool.stats().global_allocs, before + 1) << "the raised bound keeps the block";
+    } else {
+      EXPECT_EQ(h.pool.stats().global_allocs, before) << "the default gives the block back";
+    }
+    h.pool.deallocate(x);
+    EXPECT_EQ(c->closed_calls, 0);
+  }
+}
+
 TEST_P(TcpConnectionTest, BothDirectionsAtOnceWithManyConnections) {
   constexpr int kConns = 16;
   std::vector<std::string> payloads;
