@@ -67,6 +67,14 @@ size_t http_extension_size(const InvokeRequestFields& m) {
   return int32_field_size(1, m.verb) + string_field_size(2, m.querystring);
 }
 
+// InvokeRequest.http_extension (field 4), when present.
+uint8_t* write_http_extension(const InvokeRequestFields& m, uint8_t* out) {
+  if (!m.has_http_extension) return out;
+  out = write_len_header(4, http_extension_size(m), out);
+  out = write_int32_field(1, m.verb, out);
+  return write_string_field(2, m.querystring, out);
+}
+
 size_t status_size(const StatusFields& s) {
   size_t n = int32_field_size(1, s.code) + string_field_size(2, s.message);
   for (const AnyFields& d : s.details) n += len_field_size(3, encoded_size(d));
@@ -102,12 +110,7 @@ uint8_t* encode(const InvokeRequestFields& m, uint8_t* out) {
   out = write_string_field(1, m.method, out);
   out = write_any_field(2, m.data, out);
   out = write_string_field(3, m.content_type, out);
-  if (m.has_http_extension) {
-    out = write_len_header(4, http_extension_size(m), out);
-    out = write_int32_field(1, m.verb, out);
-    out = write_string_field(2, m.querystring, out);
-  }
-  return out;
+  return write_http_extension(m, out);
 }
 
 size_t encoded_size(const InvokeResponseFields& m) {
@@ -180,11 +183,7 @@ uint8_t* encode_all_but_body(const InternalInvokeRequestFields& m, uint8_t* out)
   out = write_len_header(3, encoded_size(r), out);
   out = write_string_field(1, r.method, out);
   out = write_string_field(3, r.content_type, out);
-  if (r.has_http_extension) {
-    out = write_len_header(4, http_extension_size(r), out);
-    out = write_int32_field(1, r.verb, out);
-    out = write_string_field(2, r.querystring, out);
-  }
+  out = write_http_extension(r, out);
   return write_any_field_but_value(2, r.data, out);
 }
 
