@@ -55,6 +55,7 @@ void* ShardPool::allocate(size_t n) {
   // Headroom (see the header): this class's peak just grew; take a quarter more now.
   if (in_use_[cls] >= kHeadroomFrom) {
     uint32_t extra = in_use_[cls] / 4;
+    if (extra == 0) extra = 1;
     if (extra > kHeadroomMax) extra = kHeadroomMax;
     for (uint32_t i = 0; i < extra; ++i) {
       void* spare = take_from_system(cls);

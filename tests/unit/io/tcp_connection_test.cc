@@ -217,11 +217,12 @@ TEST_P(TcpConnectionTest, ARaisedBoundKeepsTheSendBufferOfAnIdleConnection) {
     };
     ASSERT_TRUE(h.run_until([&] { return c->received.size() >= payload.size() || closed(c); }, 20000));
     ASSERT_TRUE(h.run_until([&] { return c->drained_calls > 0; }));
-    // A block of the write's class comes from the free list only if the connection gave it back.
+    // A block of the write's class comes from the free list only if the connection gave it back
+    // (else from the system, with the pool's headroom).
     const uint64_t before = h.pool.stats().global_allocs;
     void* x = h.pool.allocate(300 << 10);  // the same 512 KiB class
     if (raised) {
-      EXPECT_EQ(h.pool.stats().global_allocs, before + 1) << "the raised bound keeps the block";
+      EXPECT_GT(h.pool.stats().global_allocs, before) << "the raised bound keeps the block";
     } else {
       EXPECT_EQ(h.pool.stats().global_allocs, before) << "the default gives the block back";
     }
