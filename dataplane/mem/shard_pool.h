@@ -18,9 +18,9 @@
 // (an unlucky interleaving); with headroom such a peak is served from the free list instead of
 // a global allocation on the request path. Unused headroom costs address space, not memory:
 // the pages of a block never written are not resident. From the second block in use on: the
-// large classes (the 2 MiB blocks of 1 MiB bodies) have only a few blocks in use, and a peak
-// of 3 creeping to 4 is exactly the case (issue 11's allocation test caught it on a callee shard
-// about once in 40 runs while headroom began at 4 blocks).
+// large classes (the 2 MiB blocks of 1 MiB bodies) have only a few blocks in use, and while
+// headroom began at 4 such a class got none (issue 11's allocation test caught one block taken
+// on a callee shard about once in 40 parallel runs).
 #include <cstddef>
 #include <cstdint>
 
